@@ -1,0 +1,45 @@
+"""micrograd's engine as an op-plugin registry: graph, backward pass, registry, plugins.
+
+The engine knows no op: every operation comes from a plugin (the built-in ones
+from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
+"""
+
+from micrograd_core.errors import (
+    DomainError,
+    InvalidOpError,
+    MicrogradError,
+    OpCollisionError,
+    OpNotFoundError,
+    OperandTypeError,
+    PluginLoadError,
+    PluginWarning,
+)
+from micrograd_core.hookspecs import Register, hookimpl
+from micrograd_core.op import Interval, Kink, Op, Provenance
+from micrograd_core.plugins import load_registry
+from micrograd_core.registry import OpRegistry, PluginFailure, default_registry
+from micrograd_core.value import Operand, Value, apply
+
+__all__ = [
+    "DomainError",
+    "Interval",
+    "InvalidOpError",
+    "Kink",
+    "MicrogradError",
+    "Op",
+    "OpCollisionError",
+    "OpNotFoundError",
+    "OpRegistry",
+    "Operand",
+    "OperandTypeError",
+    "PluginFailure",
+    "PluginLoadError",
+    "PluginWarning",
+    "Provenance",
+    "Register",
+    "Value",
+    "apply",
+    "default_registry",
+    "hookimpl",
+    "load_registry",
+]

@@ -1,0 +1,83 @@
+"""The exceptions micrograd raises, all rooted at :class:`MicrogradError`.
+
+Each public error also subclasses the builtin a caller would catch anyway, so
+``except LookupError`` or ``except TypeError`` keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "DomainError",
+    "InvalidOpError",
+    "MicrogradError",
+    "OpCollisionError",
+    "OpNotFoundError",
+    "OperandTypeError",
+    "PluginLoadError",
+    "PluginWarning",
+]
+
+
+class MicrogradError(Exception):
+    """Base class of every error micrograd raises on purpose."""
+
+
+class OpNotFoundError(MicrogradError, KeyError):
+    """No registered op has the requested name (or claims the requested method).
+
+    A ``KeyError`` (so a ``LookupError``) because a registry is a mapping of names to ops.
+    """
+
+    def __init__(self, msg: str, *, op_name: str, available: Sequence[str] = ()) -> None:
+        super().__init__(msg)
+        self.op_name = op_name
+        self.available = tuple(available)
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0])
+
+
+class InvalidOpError(MicrogradError, ValueError):
+    """An op spec is malformed: bad name, arity, callables or method claim."""
+
+    def __init__(self, msg: str, *, op_name: str | None = None, plugin: str | None = None) -> None:
+        super().__init__(msg)
+        self.op_name = op_name
+        self.plugin = plugin
+
+
+class OpCollisionError(MicrogradError, ValueError):
+    """Two providers register the same op name or claim the same method name."""
+
+    def __init__(self, msg: str, *, name: str, providers: Sequence[str]) -> None:
+        super().__init__(msg)
+        self.name = name
+        self.providers = tuple(providers)
+
+
+class PluginLoadError(MicrogradError, RuntimeError):
+    """A plugin could not be loaded (raised instead of warned in strict mode)."""
+
+    def __init__(self, msg: str, *, plugin: str, distribution: str | None = None) -> None:
+        super().__init__(msg)
+        self.plugin = plugin
+        self.distribution = distribution
+
+
+class DomainError(MicrogradError, ValueError):
+    """An op was applied outside the inputs where it is defined."""
+
+    def __init__(self, msg: str, *, op_name: str, inputs: Sequence[float]) -> None:
+        super().__init__(msg)
+        self.op_name = op_name
+        self.inputs = tuple(inputs)
+
+
+class OperandTypeError(MicrogradError, TypeError):
+    """Something that is not a real number was given where one was expected."""
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped; everything else keeps working."""

@@ -1,0 +1,122 @@
+"""Reverse-mode differentiation: topological order and gradient accumulation.
+
+The graph is a DAG of ``Value`` nodes; each op node holds its op and the tuple
+of its inputs (``_prev``). Nothing points back from an input to its users, so a
+dropped graph has no reference cycles and is freed by reference counting alone.
+Both walks below are loops over an explicit stack: depth is not limited by
+Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from micrograd_core.errors import DomainError
+
+if TYPE_CHECKING:
+    from micrograd_core.value import Value
+
+__all__ = ["CONSTANT", "backward", "backward_rule", "topological_order"]
+
+
+class _ConstantInputs(tuple):  # type: ignore[type-arg]
+    """The empty input tuple of a constant: a marker distinct from a leaf's ``()``."""
+
+    __slots__ = ()
+
+
+# A number used as an operand (the 2 in ``x ** 2``) becomes a leaf whose inputs
+# are this marker. The engine never evaluates a partial for it: d/dy of x ** y is
+# undefined for x < 0, yet x ** 2 must differentiate there.
+CONSTANT: tuple[Value, ...] = _ConstantInputs()
+
+
+def backward_rule(partials: Sequence[Callable[..., float]]) -> Callable[[Value], None]:
+    """Make the function that pushes a node's gradient into its inputs.
+
+    It computes ``input.grad += partial(*inputs, out) * node.grad`` for every
+    input that is not a constant. Arity 1 and 2 are unrolled: they are nearly
+    every node, and the backward pass is mostly these calls.
+    """
+    if len(partials) == 1:
+        (d0,) = partials
+
+        def unary(node: Value) -> None:
+            (a,) = node._prev
+            if a._prev is not CONSTANT:
+                a.grad += d0(a.data, node.data) * node.grad
+
+        return unary
+
+    if len(partials) == 2:
+        d0, d1 = partials
+
+        def binary(node: Value) -> None:
+            a, b = node._prev
+            x, y, out, g = a.data, b.data, node.data, node.grad
+            if a._prev is not CONSTANT:
+                a.grad += d0(x, y, out) * g
+            if b._prev is not CONSTANT:
+                b.grad += d1(x, y, out) * g
+
+        return binary
+
+    rules = tuple(partials)
+
+    def nary(node: Value) -> None:
+        prev = node._prev
+        args = [a.data for a in prev]
+        args.append(node.data)
+        g = node.grad
+        for a, d in zip(prev, rules, strict=True):
+            if a._prev is not CONSTANT:
+                a.grad += d(*args) * g
+
+    return nary
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, inputs before the nodes that use them.
+
+    An iterative depth-first post-order: a node is pushed back under a ``None``
+    marker before its inputs, and emitted when the marker comes off the stack,
+    that is once all its inputs have been emitted.
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[Value | None] = [root]
+    push, pop, emit, visit = stack.append, stack.pop, order.append, visited.add
+    while stack:
+        node = pop()
+        if node is None:
+            emit(pop())  # type: ignore[arg-type]  # the node under its marker
+        elif node not in visited:
+            visit(node)
+            push(node)
+            push(None)
+            for child in node._prev:
+                if child not in visited:
+                    push(child)
+    return order
+
+
+def backward(root: Value) -> None:
+    """Accumulate d(root)/d(node) into ``node.grad`` for every node under ``root``.
+
+    ``root.grad`` is set to 1; every other gradient is added to, as in
+    micrograd: call ``zero_grad()`` (or reset ``.grad``) between passes.
+    """
+    order = topological_order(root)
+    root.grad = 1.0
+    try:
+        for node in reversed(order):
+            op = node._op
+            if op is not None:
+                op.backward(node)
+    except DomainError:
+        raise
+    except (ValueError, ArithmeticError) as e:
+        args = ", ".join(repr(a.data) for a in node._prev)
+        msg = f"{op.name}: a partial derivative at ({args}) is undefined ({e})"
+        raise DomainError(msg, op_name=op.name, inputs=[a.data for a in node._prev]) from e

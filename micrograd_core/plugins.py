@@ -1,0 +1,171 @@
+"""Plugin discovery: entry points, allow and deny lists, failure isolation.
+
+Each plugin is loaded, validated and asked for its ops on its own, inside its
+own error handling: a plugin that fails to import, whose hook raises, or that
+registers an invalid op is skipped with a :class:`PluginWarning` naming the
+plugin, its distribution and the cause, and listed in ``registry.failures``.
+With ``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
+:class:`PluginLoadError` instead.
+
+Environment (a plugin's name is its entry-point name):
+
+- ``MICROGRAD_LOAD_PLUGINS``: comma-separated allow-list; set but empty loads none.
+- ``MICROGRAD_DISABLE_PLUGINS``: comma-separated deny-list.
+- ``MICROGRAD_STRICT_PLUGINS=1``: a plugin that fails to load is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from importlib.metadata import EntryPoint, entry_points
+
+import pluggy
+
+from micrograd_core import hookspecs
+from micrograd_core.errors import PluginLoadError, PluginWarning
+from micrograd_core.op import Op, Provenance, validate
+from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure
+
+__all__ = [
+    "DISABLE_ENV",
+    "ENTRY_POINT_GROUP",
+    "LOAD_ENV",
+    "STRICT_ENV",
+    "load_registry",
+]
+
+ENTRY_POINT_GROUP = "micrograd"
+LOAD_ENV = "MICROGRAD_LOAD_PLUGINS"
+DISABLE_ENV = "MICROGRAD_DISABLE_PLUGINS"
+STRICT_ENV = "MICROGRAD_STRICT_PLUGINS"
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A plugin to load: from an entry point, or an object handed in directly."""
+
+    provenance: Provenance
+    entry_point: EntryPoint | None = None
+    obj: object = None
+
+    def load(self) -> object:
+        return self.entry_point.load() if self.entry_point is not None else self.obj
+
+
+def _names(value: str) -> set[str]:
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def load_registry(
+    plugins: Mapping[str, object] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    strict: bool | None = None,
+) -> OpRegistry:
+    """Build a registry from the installed plugins (or from ``plugins``, name to module).
+
+    ``environ`` defaults to ``os.environ`` and supplies the allow/deny lists and
+    strict mode; ``strict`` overrides the latter.
+
+    >>> import micrograd_ops
+    >>> registry = load_registry({"builtin": micrograd_ops})
+    >>> sorted(registry)
+    ['add', 'exp', 'mul', 'pow', 'relu', 'tanh']
+    """
+    env = os.environ if environ is None else environ
+    if strict is None:
+        strict = env.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    candidates = _discover() if plugins is None else _given(plugins)
+    allowed = _names(env[LOAD_ENV]) if LOAD_ENV in env else None
+    denied = _names(env.get(DISABLE_ENV, ""))
+    selection = []
+    if allowed is not None:
+        selection.append(f"{LOAD_ENV}={env[LOAD_ENV]!r}")
+    if denied:
+        selection.append(f"{DISABLE_ENV}={env[DISABLE_ENV]!r}")
+    for name in sorted((allowed or set()) - {c.provenance.plugin for c in candidates}):
+        installed = ", ".join(c.provenance.plugin for c in candidates) or "none"
+        warnings.warn(
+            f"{LOAD_ENV} names plugin {name!r}, which is not installed (installed: {installed})",
+            PluginWarning,
+            stacklevel=2,
+        )
+    loader = _Loader(strict)
+    for candidate in candidates:
+        name = candidate.provenance.plugin
+        if (allowed is None or name in allowed) and name not in denied:
+            loader.load(candidate)
+    registry = OpRegistry(loader.ops, failures=loader.failures, selection=", ".join(selection))
+    for collision in registry.collisions:
+        error = collision.error()
+        if strict:
+            raise error
+        warnings.warn(f"{error}; until then it is unavailable", PluginWarning, stacklevel=2)
+    return registry
+
+
+def _discover() -> list[_Candidate]:
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        dist = ep.dist
+        provenance = Provenance(
+            ep.name, dist.name if dist else None, dist.version if dist else None
+        )
+        found.append(_Candidate(provenance, entry_point=ep))
+    return found
+
+
+def _given(plugins: Mapping[str, object]) -> list[_Candidate]:
+    return [_Candidate(Provenance(name), obj=obj) for name, obj in plugins.items()]
+
+
+class _Loader:
+    """Loads plugins one by one into a pluggy manager, keeping their ops apart."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.ops: list[Op] = []
+        self.failures: list[PluginFailure] = []
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+
+    def load(self, candidate: _Candidate) -> None:
+        """Load one plugin; on any failure record it (or raise in strict mode)."""
+        provenance = candidate.provenance
+        staged: list[Op] = []
+        stage = staged.append
+        try:
+            plugin = candidate.load()
+            # One plugin is registered at a time, so the hook call reaches only it.
+            self.manager.register(plugin, name=provenance.plugin)
+            try:
+                self.manager.check_pending()
+                self.manager.hook.micrograd_register_ops(register=stage)
+            finally:
+                self.manager.unregister(plugin)
+            for op in staged:
+                validate(op, reserved=RESERVED_METHODS)
+        except Exception as e:  # noqa: BLE001  (any error in a plugin is that plugin's failure)
+            self.fail(provenance, candidate.entry_point, e)
+            return
+        self.ops += (replace(op, provenance=provenance) for op in staged)
+
+    def fail(self, provenance: Provenance, ep: EntryPoint | None, cause: Exception) -> None:
+        where = f" (entry point {ep.name} = {ep.value!r})" if ep is not None else ""
+        msg = f"{provenance}{where} was skipped: {type(cause).__name__}: {cause}"
+        if self.strict:
+            raise PluginLoadError(
+                msg, plugin=provenance.plugin, distribution=provenance.distribution
+            ) from cause
+        warnings.warn(msg, PluginWarning, stacklevel=4)
+        self.failures.append(
+            PluginFailure(
+                provenance.plugin,
+                provenance.distribution,
+                provenance.version,
+                f"{type(cause).__name__}: {cause}",
+            )
+        )

@@ -1,0 +1,281 @@
+"""``Value``: a float that records the ops applied to it, for reverse-mode autograd.
+
+The engine knows no op's math. ``+``, ``*`` and ``**`` apply whichever ops the
+active registry provides under the names ``add``, ``mul`` and ``pow``; methods
+such as ``x.tanh()`` apply the op that claims that method name. Subtraction,
+negation and division are composed from those, exactly as micrograd does
+(``a - b`` is ``a + (-b)``, ``-a`` is ``a * -1``, ``a / b`` is ``a * b**-1``), so
+results match micrograd to the last bit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final, SupportsFloat, TypeAlias
+
+from micrograd_core.errors import DomainError, InvalidOpError, OperandTypeError
+from micrograd_core.graph import CONSTANT, backward
+
+if TYPE_CHECKING:
+    from micrograd_core.op import Op
+    from micrograd_core.registry import OpRegistry
+
+__all__ = ["Operand", "Value", "apply"]
+
+# What an op's forward or partial raises outside its domain (math domain
+# error, division by zero, overflow); reported as a DomainError naming the op.
+_UNDEFINED: Final = (ValueError, ArithmeticError)
+
+
+class Value:
+    """A scalar in a computation graph, with the gradient ``backward()`` fills in.
+
+    >>> x = Value(2.0)
+    >>> y = (x * x + 1).tanh()
+    >>> y.backward()
+    >>> round(y.data, 4), round(x.grad, 4)
+    (0.9999, 0.0002)
+
+    ``backward()`` adds to ``.grad`` (as micrograd): a second call accumulates
+    again, so reset gradients (``Module.zero_grad()``) between passes.
+    """
+
+    __slots__ = ("_op", "_prev", "data", "grad")
+
+    data: float
+    grad: float
+    _op: Op | None
+    _prev: tuple[Value, ...]
+
+    def __init__(self, data: SupportsFloat) -> None:
+        self.data = data if type(data) is float else _to_float(data, "Value()")
+        self.grad = 0.0
+        self._op = None
+        self._prev = ()
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def backward(self) -> None:
+        """Set this node's gradient to 1 and accumulate gradients into every node below it."""
+        backward(self)
+
+    # -- operators: the three primitives ------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _apply2(_table.add, self, other if type(other) is Value else _constant(other))
+
+    def __mul__(self, other: Operand) -> Value:
+        return _apply2(_table.mul, self, other if type(other) is Value else _constant(other))
+
+    def __pow__(self, other: Operand) -> Value:
+        return _apply2(_table.pow, self, other if type(other) is Value else _constant(other))
+
+    def __radd__(self, other: SupportsFloat) -> Value:  # other + self
+        return _apply2(_table.add, self, _constant(other))
+
+    def __rmul__(self, other: SupportsFloat) -> Value:  # other * self
+        return _apply2(_table.mul, self, _constant(other))
+
+    def __rpow__(self, other: SupportsFloat) -> Value:  # other ** self
+        return _apply2(_table.pow, _constant(other), self)
+
+    # -- operators composed from the primitives, as in micrograd -------------
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1
+
+    def __sub__(self, other: Operand) -> Value:  # self - other
+        return self + (-other if type(other) is Value else -_to_float(other))
+
+    def __rsub__(self, other: SupportsFloat) -> Value:  # other - self
+        return _apply2(_table.add, -self, _constant(other))
+
+    def __truediv__(self, other: Operand) -> Value:  # self / other
+        return self * (other**-1 if type(other) is Value else _to_float(other) ** -1)
+
+    def __rtruediv__(self, other: SupportsFloat) -> Value:  # other / self
+        return _apply2(_table.mul, self**-1, _constant(other))
+
+    # -- methods claimed by ops ----------------------------------------------
+
+    def relu(self) -> Value:
+        """``max(0, x)``, from the op that claims the method ``relu``."""
+        return _apply(_table.method("relu"), (self,))
+
+    def tanh(self) -> Value:
+        """The hyperbolic tangent, from the op that claims the method ``tanh``."""
+        return _apply(_table.method("tanh"), (self,))
+
+    def exp(self) -> Value:
+        """``e ** x``, from the op that claims the method ``exp``."""
+        return _apply(_table.method("exp"), (self,))
+
+    if not TYPE_CHECKING:
+        # Methods claimed by plugin ops (``x.sin()``) resolve here at run time. Type
+        # checkers do not see them: typed code calls the plugin's function, sin(x).
+        def __getattr__(self, name: str) -> Callable[..., Value]:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            op = _table.methods.get(name)
+            if op is None:
+                claimed = ", ".join(sorted(_table.methods)) or "none"
+                msg = (
+                    f"'Value' object has no attribute {name!r}, and no registered op "
+                    f"claims it as a method (methods from ops: {claimed})"
+                )
+                raise AttributeError(msg)
+            return functools.partial(_apply_to, op, self)
+
+
+Operand: TypeAlias = "Value | SupportsFloat"
+"""What ``Value``'s operators accept: a ``Value`` or a real number."""
+
+
+def apply(op: Op | str, *args: Operand) -> Value:
+    """Apply an op (or the op registered under a name) to ``Value`` s or numbers.
+
+    >>> apply("mul", Value(3.0), 2)
+    Value(data=6.0, grad=0.0)
+    """
+    if isinstance(op, str):
+        op = _table.registry.op(op)
+    return _apply_to(op, *args)
+
+
+def _apply_to(op: Op, *args: Operand) -> Value:
+    if len(args) != op.arity:
+        msg = f"op {op.name!r} takes {op.arity} input(s), got {len(args)}"
+        raise TypeError(msg)
+    return _apply(op, tuple(a if type(a) is Value else _constant(a) for a in args))
+
+
+def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
+    """Compute ``op`` on ``inputs`` and record the node (composites record their parts)."""
+    if op.compose is not None:
+        return op.compose(*inputs)
+    forward = op.forward
+    if forward is None:
+        msg = f"op {op.name!r} has neither a forward nor compose function"
+        raise InvalidOpError(msg, op_name=op.name)
+    xs = [a.data for a in inputs]
+    try:
+        data = forward(*xs)
+    except DomainError:
+        raise
+    except _UNDEFINED as e:
+        raise _domain_error(op, xs, e) from e
+    return _node(data, op, inputs)
+
+
+def _apply2(op: Op, a: Value, b: Value) -> Value:
+    """``_apply`` unrolled for the binary operators, the bulk of every graph."""
+    forward = op.forward
+    if forward is None:
+        return _apply(op, (a, b))
+    try:
+        data = forward(a.data, b.data)
+    except DomainError:
+        raise
+    except _UNDEFINED as e:
+        raise _domain_error(op, [a.data, b.data], e) from e
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node._op = op
+    node._prev = (a, b)
+    return node
+
+
+_new: Final = object.__new__
+
+
+def _node(data: float, op: Op | None, prev: tuple[Value, ...]) -> Value:
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node._op = op
+    node._prev = prev
+    return node
+
+
+def _constant(x: SupportsFloat) -> Value:
+    """A number used as an operand: a leaf whose partial the engine never evaluates."""
+    return _node(_to_float(x), None, CONSTANT)
+
+
+def _to_float(x: object, where: str = "an operand of Value") -> float:
+    # Anything with __float__ (int, bool, Fraction, numpy scalars) is a real
+    # number here; str, None and complex have none.
+    if hasattr(type(x), "__float__"):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    msg = f"{where} takes a real number (int, float or a numpy scalar), got {type(x).__name__!r}"
+    raise OperandTypeError(msg)
+
+
+def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:
+    args = ", ".join(repr(x) for x in xs)
+    where = ""
+    if op.domain:
+        where = "; declared domain: " + ", ".join(
+            f"input {i} in {d}" for i, d in enumerate(op.domain)
+        )
+    msg = f"{op.name}({args}) is outside the op's domain ({cause}){where}"
+    return DomainError(msg, op_name=op.name, inputs=xs)
+
+
+# -- the ops Value's operators resolve to ---------------------------------------
+
+
+class OpTable:
+    """The ops of one registry, resolved once for ``Value``'s operators and methods."""
+
+    __slots__ = ("add", "methods", "mul", "pow", "registry")
+
+    def __init__(self, registry: OpRegistry) -> None:
+        self.registry = registry
+        self.add = registry.op_or_placeholder("add")
+        self.mul = registry.op_or_placeholder("mul")
+        self.pow = registry.op_or_placeholder("pow")
+        self.methods: Mapping[str, Op] = registry.methods
+
+    def method(self, name: str) -> Op:
+        op = self.methods.get(name)
+        if op is None:
+            raise self.registry.missing(name, kind="method")
+        return op
+
+
+class _DefaultOnFirstUse:
+    """Stands in for the table until first use, then installs the default registry's."""
+
+    def __getattr__(self, name: str) -> object:
+        from micrograd_core.registry import default_registry  # noqa: PLC0415
+
+        return getattr(install(default_registry()), name)
+
+
+_table: OpTable = _DefaultOnFirstUse()  # type: ignore[assignment]
+
+
+def install(registry: OpRegistry) -> OpTable:
+    """Make ``registry`` the one ``Value``'s operators use; return its table."""
+    global _table  # noqa: PLW0603  (the one switch every operator reads)
+    _table = OpTable(registry)
+    return _table
+
+
+def installed() -> OpRegistry | None:
+    """The registry ``Value``'s operators use now (None before first use)."""
+    return _table.registry if isinstance(_table, OpTable) else None
+
+
+def _reset() -> None:
+    """Forget the installed registry; the next use builds the default again."""
+    global _table  # noqa: PLW0603
+    _table = _DefaultOnFirstUse()  # type: ignore[assignment]
+

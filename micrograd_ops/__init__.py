@@ -1,0 +1,92 @@
+"""The built-in ops: add, mul, pow, relu, tanh, exp, shipped as a plugin like any other.
+
+Each op is its forward value with its local gradient beside it, one short line
+each, as in micrograd. The numbers match micrograd's engine to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from micrograd_core import Interval, Kink, Op, Register, hookimpl
+
+__all__ = ["OPS", "add", "exp", "micrograd_register_ops", "mul", "pow", "relu", "tanh"]
+
+POSITIVE = Interval(0.0, math.inf, include_low=False)
+REALS = Interval()
+
+
+def _pow(x: float, y: float) -> float:
+    # math.pow raises on a negative base with a fractional exponent, where ** would
+    # quietly return a complex number.
+    return math.pow(x, y)
+
+
+def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
+    return out * math.log(x)
+
+
+def _tanh(x: float) -> float:
+    # micrograd's formula, which overflows for |x| > ~355; math.tanh does not.
+    if abs(x) > 20.0:
+        return math.tanh(x)
+    e2x = math.exp(2 * x)
+    return (e2x - 1) / (e2x + 1)
+
+
+add = Op(
+    "add",
+    2,
+    forward=lambda x, y: x + y,
+    partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    doc="x + y",
+)
+mul = Op(
+    "mul",
+    2,
+    forward=lambda x, y: x * y,
+    partials=(lambda x, y, out: y, lambda x, y, out: x),
+    doc="x * y",
+)
+pow = Op(  # noqa: A001  (the op's name)
+    "pow",
+    2,
+    forward=_pow,
+    partials=(lambda x, y, out: y * x ** (y - 1), _d_pow_d_exponent),
+    doc="x ** y; d/dy is out * log(x), so it needs x > 0 when y is not a constant",
+    domain=(POSITIVE, REALS),
+)
+relu = Op(
+    "relu",
+    1,
+    forward=lambda x: 0.0 if x < 0 else x,
+    partials=(lambda x, out: 1.0 if out > 0 else 0.0,),
+    method="relu",
+    doc="max(0, x), with relu'(0) = 0 as in micrograd",
+    kinks=(Kink(at=(0.0,), partials=(0.0,)),),
+)
+tanh = Op(
+    "tanh",
+    1,
+    forward=_tanh,
+    partials=(lambda x, out: 1 - out**2,),
+    method="tanh",
+    doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
+)
+exp = Op(
+    "exp",
+    1,
+    forward=math.exp,
+    partials=(lambda x, out: out,),
+    method="exp",
+    doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
+)
+
+OPS = (add, mul, pow, relu, tanh, exp)
+
+
+@hookimpl
+def micrograd_register_ops(register: Register) -> None:
+    """Register the six built-in ops."""
+    for op in OPS:
+        register(op)

@@ -9,8 +9,8 @@ from micrograd_core.errors import (
     InvalidOpError,
     MicrogradError,
     OpCollisionError,
-    OpNotFoundError,
     OperandTypeError,
+    OpNotFoundError,
     PluginLoadError,
     PluginWarning,
 )

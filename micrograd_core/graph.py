@@ -117,6 +117,7 @@ def backward(root: Value) -> None:
     except DomainError:
         raise
     except (ValueError, ArithmeticError) as e:
-        args = ", ".join(repr(a.data) for a in node._prev)
-        msg = f"{op.name}: a partial derivative at ({args}) is undefined ({e})"
-        raise DomainError(msg, op_name=op.name, inputs=[a.data for a in node._prev]) from e
+        name = op.name if op is not None else "?"
+        xs = [a.data for a in node._prev]
+        msg = f"{name}: a partial derivative at {tuple(xs)} is undefined ({e})"
+        raise DomainError(msg, op_name=name, inputs=xs) from e

@@ -38,7 +38,7 @@ class Register(Protocol):
 
 
 @hookspec
-def micrograd_register_ops(register: Register) -> None:  # type: ignore[empty-body]
+def micrograd_register_ops(register: Register) -> None:
     """Register this plugin's ops: call ``register(op)`` once per op.
 
     Called once, when a registry is built, never per arithmetic operation. The

@@ -145,39 +145,43 @@ def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:
     if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
         msg = f"op name {name!r} is not a lowercase identifier (expected e.g. 'softplus')"
         raise InvalidOpError(msg, op_name=str(name))
+    problem = _problem(op, reserved)
+    if problem is not None:
+        msg = f"op {name!r}: {problem}"
+        raise InvalidOpError(msg, op_name=name)
+    return op
 
-    def fail(what: str) -> InvalidOpError:
-        return InvalidOpError(f"op {name!r}: {what}", op_name=name)
 
+def _problem(op: Op, reserved: frozenset[str]) -> str | None:
+    """What is wrong with ``op`` besides its name, or None."""
     if type(op.arity) is not int or op.arity < 1:
-        raise fail(f"arity must be a positive int, got {op.arity!r}")
+        return f"arity must be a positive int, got {op.arity!r}"
     if op.compose is not None:
         if op.forward is not None or op.partials:
-            raise fail("a composite op defines compose only, not forward or partials")
+            return "a composite op defines compose only, not forward or partials"
         if not callable(op.compose):
-            raise fail(f"compose must be callable, got {type(op.compose).__name__!r}")
+            return f"compose must be callable, got {type(op.compose).__name__!r}"
     else:
         if not callable(op.forward):
-            raise fail(f"forward must be callable, got {type(op.forward).__name__!r}")
+            return f"forward must be callable, got {type(op.forward).__name__!r}"
         if len(op.partials) != op.arity:
-            msg = f"has arity {op.arity} but {len(op.partials)} partials (expected one per input)"
-            raise fail(msg)
+            return f"has arity {op.arity} but {len(op.partials)} partials (expected one per input)"
         for i, partial in enumerate(op.partials):
             if not callable(partial):
-                raise fail(f"partial {i} must be callable, got {type(partial).__name__!r}")
+                return f"partial {i} must be callable, got {type(partial).__name__!r}"
     if op.domain and (
         len(op.domain) != op.arity or not all(isinstance(d, Interval) for d in op.domain)
     ):
-        raise fail(f"domain must hold {op.arity} Interval(s), one per input")
+        return f"domain must hold {op.arity} Interval(s), one per input"
     for kink in op.kinks:
         if len(kink.at) != op.arity or len(kink.partials) != op.arity:
-            raise fail(f"kink {kink} must give {op.arity} input(s) and {op.arity} partial(s)")
-    if op.method is not None:
-        method = op.method
+            return f"kink {kink} must give {op.arity} input(s) and {op.arity} partial(s)"
+    method = op.method
+    if method is not None:
         if not isinstance(method, str) or not method.isidentifier() or method.startswith("_"):
-            raise fail(f"method name {method!r} must be a public identifier such as 'tanh'")
+            return f"method name {method!r} must be a public identifier such as 'tanh'"
         if method in reserved:
-            raise fail(f"cannot claim method {method!r}: Value already uses it for another purpose")
+            return f"cannot claim method {method!r}: Value already uses it for another purpose"
     if not isinstance(op.doc, str):
-        raise fail(f"doc must be a string, got {type(op.doc).__name__!r}")
-    return op
+        return f"doc must be a string, got {type(op.doc).__name__!r}"
+    return None

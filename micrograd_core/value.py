@@ -31,11 +31,11 @@ _UNDEFINED: Final = (ValueError, ArithmeticError)
 class Value:
     """A scalar in a computation graph, with the gradient ``backward()`` fills in.
 
-    >>> x = Value(2.0)
+    >>> x = Value(0.5)
     >>> y = (x * x + 1).tanh()
     >>> y.backward()
     >>> round(y.data, 4), round(x.grad, 4)
-    (0.9999, 0.0002)
+    (0.8483, 0.2804)
 
     ``backward()`` adds to ``.grad`` (as micrograd): a second call accumulates
     again, so reset gradients (``Module.zero_grad()``) between passes.
@@ -200,7 +200,7 @@ def _node(data: float, op: Op | None, prev: tuple[Value, ...]) -> Value:
     return node
 
 
-def _constant(x: SupportsFloat) -> Value:
+def _constant(x: object) -> Value:
     """A number used as an operand: a leaf whose partial the engine never evaluates."""
     return _node(_to_float(x), None, CONSTANT)
 
@@ -278,4 +278,3 @@ def _reset() -> None:
     """Forget the installed registry; the next use builds the default again."""
     global _table  # noqa: PLW0603
     _table = _DefaultOnFirstUse()  # type: ignore[assignment]
-

@@ -1,0 +1,220 @@
+"""Every code block in README.md and docs/ runs, and what the docs show is what it prints.
+
+The blocks of one document run in order, in one namespace, like a reader typing
+them in:
+
+- ``python``: executed; what it prints is kept for the next ``output`` block.
+  A block that starts with ``>>>`` is a doctest instead.
+- ``output``: must match what the ``python`` blocks before it printed (``...``
+  matches anything, as in doctest).
+- ``console``: ``$ command`` lines run in a shell in the shared installed
+  environment, each followed by the output it must print. A command that fails
+  is an error unless its output is shown. ``cd`` changes the folder for the
+  commands after it; a document's commands start in the folder of the document.
+- a block right after ``<!-- file: PATH -->`` is the complete text of that file
+  (relative to the document): it must equal the real file, which is installed,
+  tested and type-checked on its own.
+
+Any other block is an error, so nothing in the docs can go unchecked; the one
+exception is the README's ``sh`` block of ``make`` commands, which is CI itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import io
+import re
+import shlex
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sybil import Document, Example, Region
+from sybil.evaluators.doctest import DocTestEvaluator
+from sybil.parsers.abstract.doctest import DocTestStringParser
+from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
+from sybil.typing import Evaluator
+
+from micrograd_core import value
+
+if TYPE_CHECKING:
+    from tests.docs.conftest import InstalledEnv
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FLAGS = doctest.ELLIPSIS
+FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
+# (document, language) pairs shown but not run, and why
+NOT_RUN = {("README.md", "sh"): "make demo and make test are the CI commands themselves"}
+
+
+@dataclass
+class Session:
+    """What the blocks of one document share besides the Python namespace."""
+
+    cwd: Path
+    env: InstalledEnv | None = None
+    printed: list[str] = field(default_factory=list)
+
+
+def _session(example: Example) -> Session:
+    session = example.namespace["__session__"]
+    assert isinstance(session, Session)
+    return session
+
+
+def _mismatch(want: str, got: str) -> str | None:
+    """None when ``got`` matches ``want`` (with ``...``), else a readable difference."""
+    checker = doctest.OutputChecker()
+    if checker.check_output(want, got, FLAGS):
+        return None
+    return checker.output_difference(doctest.Example("", want), got, FLAGS)
+
+
+def run_python(example: Example) -> None:
+    """Execute a ``python`` block, keeping what it prints for the next ``output`` block."""
+    source = "\n" * example.line + str(example.parsed)
+    code = compile(source, example.path, "exec", dont_inherit=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, example.namespace)
+    _session(example).printed.append(out.getvalue())
+
+
+def check_output(example: Example) -> str | None:
+    """Compare an ``output`` block with what the ``python`` blocks before it printed."""
+    session = _session(example)
+    got = "".join(session.printed)
+    session.printed.clear()
+    return _mismatch(str(example.parsed), got)
+
+
+def run_console(example: Example) -> str | None:
+    """Run the ``$ command`` lines of a ``console`` block and compare their output."""
+    session = _session(example)
+    if session.env is None:
+        return "a console block needs the installed environment (mark the document as such)"
+    for command, want in _commands(str(example.parsed)):
+        words = shlex.split(command)
+        if words[0] == "cd":
+            session.cwd = (session.cwd / words[1]).resolve()
+            continue
+        done = session.env.shell(command, cwd=session.cwd)
+        problem = _mismatch(want, done.stdout) if want else None
+        if problem is None and done.returncode != 0 and not want:
+            problem = f"exit status {done.returncode}:\n{done.stdout}"
+        if problem is not None:
+            return f"$ {command}\n{problem}"
+    return None
+
+
+def _commands(block: str) -> Iterator[tuple[str, str]]:
+    """``(command, expected output)`` for each ``$ `` line of a console block."""
+    command: str | None = None
+    want: list[str] = []
+    for line in block.splitlines(keepends=True):
+        if line.startswith("$ "):
+            if command is not None:
+                yield command, "".join(want)
+            command, want = line[2:].strip(), []
+        elif command is None:
+            msg = f"console block must start with a '$ ' command, got {line!r}"
+            raise ValueError(msg)
+        else:
+            want.append(line)
+    if command is not None:
+        yield command, "".join(want)
+
+
+def check_file(path: Path) -> Evaluator:
+    """An evaluator that compares a block with the real file at ``path``."""
+
+    def evaluate(example: Example) -> str | None:
+        if not path.is_file():
+            return f"{path} is shown but does not exist"
+        return _mismatch(path.read_text(), str(example.parsed))
+
+    return evaluate
+
+
+def parse_blocks(document: Document) -> Iterable[Region]:
+    """One region per fenced block, with the evaluator its language calls for."""
+    name = Path(document.path).relative_to(ROOT).as_posix()
+    lexer = FencedCodeBlockLexer(
+        language=r".*", mapping={"language": "language", "source": "source"}
+    )
+    doctests = DocTestStringParser(DocTestEvaluator(FLAGS))
+    for region in lexer(document):
+        language = str(region.lexemes["language"]).strip()
+        source = region.lexemes["source"]
+        shown = FILE_COMMENT.search(document.text, 0, region.start)
+        if shown is not None and shown.end() == region.start:
+            region.parsed = source
+            region.evaluator = check_file(Path(document.path).parent / shown["path"])
+            yield region
+        elif language == "python" and source.startswith(">>>"):
+            for doctest_region in doctests(source, document.path):
+                doctest_region.adjust(region, source)
+                yield doctest_region
+        elif language in {"python", "output", "console"}:
+            region.parsed = source
+            region.evaluator = {
+                "python": run_python,
+                "output": check_output,
+                "console": run_console,
+            }[language]
+            yield region
+        elif (name, language) not in NOT_RUN:
+            line = document.text.count("\n", 0, region.start) + 1
+            msg = (
+                f"{name}, line {line}: a {language or 'plain'!r} block is neither run nor "
+                "checked; use python, output or console, or show a file with "
+                "<!-- file: PATH -->"
+            )
+            raise ValueError(msg)
+
+
+def _needs_env(path: Path) -> bool:
+    return "```console" in path.read_text()
+
+
+@contextlib.contextmanager
+def _registry_restored() -> Iterator[None]:
+    """Put back whichever registry ``Value`` used, whatever the document activated."""
+    before = value.installed()
+    try:
+        yield
+    finally:
+        if before is None:
+            value._reset()
+        else:
+            value.install(before)
+
+
+def _run(path: Path, env: InstalledEnv | None) -> None:
+    document = Document.parse(str(path), parse_blocks)
+    document.namespace["__name__"] = "__main__"
+    document.namespace["__session__"] = Session(cwd=path.parent, env=env)
+    examples = list(document)
+    assert examples, f"{path} has no code blocks"
+    with _registry_restored():
+        for example in examples:
+            example.evaluate()
+    # a document must not print things it does not show
+    left = "".join(document.namespace["__session__"].printed)
+    assert not left.strip(), f"{path}: printed output that no output block shows:\n{left}"
+
+
+def _param(path: Path) -> object:
+    marks = [pytest.mark.slow] if _needs_env(path) else []
+    return pytest.param(path, id=path.relative_to(ROOT).as_posix(), marks=marks)
+
+
+@pytest.mark.parametrize("path", [_param(p) for p in DOCUMENTS])
+def test_document(path: Path, request: pytest.FixtureRequest) -> None:
+    """The document's blocks run in order and print what it shows."""
+    env = request.getfixturevalue("installed_env") if _needs_env(path) else None
+    _run(path, env)

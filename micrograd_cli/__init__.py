@@ -13,6 +13,11 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
+from micrograd_cli.new_plugin import new_plugin  # noqa: E402  (subcommands after the group)
+
+cli.add_command(new_plugin)
+
+
 def main() -> None:
     """Entry point of the ``micrograd`` console script."""
     cli()

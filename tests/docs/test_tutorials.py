@@ -41,7 +41,7 @@ from sybil.typing import Evaluator
 from micrograd_core import value
 
 if TYPE_CHECKING:
-    from tests.docs.conftest import InstalledEnv
+    from tests.conftest import InstalledEnv
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [

@@ -10,7 +10,9 @@ them in:
 - ``console``: ``$ command`` lines run in a shell in the shared installed
   environment, each followed by the output it must print. A command that fails
   is an error unless its output is shown. ``cd`` changes the folder for the
-  commands after it; a document's commands start in the folder of the document.
+  commands after it. A document's commands start in a temporary copy of
+  ``docs/examples``, where the tutorials' packages live, as the reader's own
+  working folder would hold the package they wrote.
 - a block right after ``<!-- file: PATH -->`` is the complete text of that file
   (relative to the document): it must equal the real file, which is installed,
   tested and type-checked on its own.
@@ -26,6 +28,7 @@ import doctest
 import io
 import re
 import shlex
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,8 @@ DOCUMENTS = [
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     if "```" in path.read_text()
 ]
+EXAMPLES = ROOT / "docs" / "examples"
+NOT_SOURCE = ("__pycache__", "*.egg-info", "build", ".*_cache")
 FLAGS = doctest.ELLIPSIS
 FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
 # (document, language) pairs shown but not run, and why
@@ -198,10 +203,10 @@ def _registry_restored() -> Iterator[None]:
             value.install(before)
 
 
-def _run(path: Path, env: InstalledEnv | None) -> None:
+def _run(path: Path, env: InstalledEnv | None, workdir: Path) -> None:
     document = Document.parse(str(path), parse_blocks)
     document.namespace["__name__"] = "__main__"
-    document.namespace["__session__"] = Session(cwd=path.parent, env=env)
+    document.namespace["__session__"] = Session(cwd=workdir, env=env)
     with _registry_restored():
         for example in document:
             example.evaluate()
@@ -216,7 +221,30 @@ def _param(path: Path) -> object:
 
 
 @pytest.mark.parametrize("path", [_param(p) for p in DOCUMENTS])
-def test_document(path: Path, request: pytest.FixtureRequest) -> None:
+def test_document(path: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """The document's blocks run in order and print what it shows."""
     env = request.getfixturevalue("installed_env") if _needs_env(path) else None
-    _run(path, env)
+    workdir = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, workdir, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    with _packages_restored(env):
+        _run(path, env, workdir)
+
+
+@contextlib.contextmanager
+def _packages_restored(env: InstalledEnv | None) -> Iterator[None]:
+    """Uninstall whatever a document's commands installed, even when it fails midway."""
+    if env is None:
+        yield
+        return
+    before = set(_distributions(env))
+    try:
+        yield
+    finally:
+        added = sorted(set(_distributions(env)) - before)
+        if added:
+            env.run("python", "-m", "pip", "uninstall", "--quiet", "--yes", *added)
+
+
+def _distributions(env: InstalledEnv) -> list[str]:
+    listing = env.run("python", "-m", "pip", "list", "--format=freeze")
+    return [line.split("==")[0] for line in listing.split()]

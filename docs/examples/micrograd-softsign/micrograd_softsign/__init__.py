@@ -1,0 +1,33 @@
+"""The softsign activation for micrograd: ``x / (1 + |x|)``, a gentler tanh.
+
+>>> from micrograd_core import Value
+>>> softsign(Value(3.0))
+Value(data=0.75, grad=0.0)
+"""
+
+from __future__ import annotations
+
+from micrograd_core import Op, Register, Value, hookimpl
+
+__all__ = ["SOFTSIGN", "micrograd_register_ops", "softsign"]
+
+SOFTSIGN = Op(
+    "softsign",
+    1,
+    forward=lambda x: x / (1 + abs(x)),
+    # d/dx = 1 / (1 + |x|)**2, which is (1 - |out|)**2
+    partials=(lambda x, out: (1 - abs(out)) ** 2,),
+    method="softsign",
+    doc="x / (1 + |x|), a smooth step from -1 to 1",
+)
+
+
+def softsign(x: Value | float) -> Value:
+    """The softsign of ``x``, recorded for ``backward()``."""
+    return SOFTSIGN(x)
+
+
+@hookimpl
+def micrograd_register_ops(register: Register) -> None:
+    """Register ``softsign``."""
+    register(SOFTSIGN)

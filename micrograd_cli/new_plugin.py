@@ -4,8 +4,8 @@ The package is ``micrograd-NAME`` with the module ``micrograd_NAME``: a
 ``micrograd`` entry point, one example op named ``NAME`` with its hook, tests
 of its gradient, a README and ``py.typed``. It passes ``mypy --strict``, ruff
 and its own tests as generated. The files come from ``templates/plugin`` in
-this package; in their paths and text ``{{name}}``, ``{{module}}`` and ``{{distribution}}``
-filled in.
+this package, with placeholders in their paths and text filled in by
+:func:`render`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import click
 
-from micrograd_core import InvalidOpError, Op
+from micrograd_core import InvalidOpError, Op, default_registry
 from micrograd_core.op import validate
+from micrograd_core.registry import RESERVED_METHODS
 
 __all__ = ["new_plugin", "render", "scaffold"]
 
@@ -27,8 +28,12 @@ SUFFIX = ".tmpl"
 
 
 def _check_name(name: str) -> None:
-    """Raise ``InvalidOpError`` unless ``name`` can be an op, a module and a Python name."""
-    validate(Op(name, 1, forward=float, partials=(float,)))
+    """Raise ``InvalidOpError`` unless ``name`` can be a new op, method, module and function."""
+    validate(Op(name, 1, forward=float, partials=(float,), method=name), reserved=RESERVED_METHODS)
+    existing = default_registry().get(name)
+    if existing is not None:
+        msg = f"op name {name!r} is taken already, by {existing.provenance}; choose another"
+        raise InvalidOpError(msg, op_name=name)
     if hasattr(builtins, name):
         msg = (
             f"op name {name!r} would shadow the Python builtin {name!r} in the plugin's "
@@ -40,11 +45,12 @@ def _check_name(name: str) -> None:
 def render(text: str, name: str) -> str:
     """Fill the placeholders of one template file for the plugin ``name``.
 
-    >>> render("{{distribution}} provides {{module}}.{{name}}", "cube")
-    'micrograd-cube provides micrograd_cube.cube'
+    >>> render("{{distribution}} provides {{module}}.{{name}} ({{NAME}})", "cube")
+    'micrograd-cube provides micrograd_cube.cube (CUBE)'
     """
     return (
         text.replace("{{name}}", name)
+        .replace("{{NAME}}", name.upper())
         .replace("{{module}}", f"micrograd_{name}")
         .replace("{{distribution}}", f"micrograd-{name}")
     )

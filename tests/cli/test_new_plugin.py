@@ -57,6 +57,8 @@ def test_writes_the_package(tmp_path: Path) -> None:
         ("my-op", "op name 'my-op' is not a lowercase identifier"),
         ("class", "op name 'class' is not a lowercase identifier"),
         ("abs", "op name 'abs' would shadow the Python builtin 'abs'"),
+        ("backward", "cannot claim method 'backward': Value already uses it"),
+        ("tanh", "op name 'tanh' is taken already, by plugin 'builtin' (micrograd-registry "),
     ],
 )
 def test_refuses_a_bad_name(tmp_path: Path, name: str, error: str) -> None:

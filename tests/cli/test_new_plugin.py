@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from micrograd_cli import cli
 from micrograd_cli.new_plugin import scaffold
-from tests.conftest import ROOT, InstalledEnv
+from tests.docs.conftest import ROOT, InstalledEnv
 
 NAME = "scaffolded"  # an op name no other plugin of this repository uses
 

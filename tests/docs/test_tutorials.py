@@ -44,7 +44,7 @@ from sybil.typing import Evaluator
 from micrograd_core import value
 
 if TYPE_CHECKING:
-    from tests.conftest import InstalledEnv
+    from tests.docs.conftest import InstalledEnv
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [
@@ -223,7 +223,7 @@ def _param(path: Path) -> object:
 @pytest.mark.parametrize("path", [_param(p) for p in DOCUMENTS])
 def test_document(path: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """The document's blocks run in order and print what it shows."""
-    env = request.getfixturevalue("installed_env") if _needs_env(path) else None
+    env = request.getfixturevalue("docs_env") if _needs_env(path) else None
     workdir = tmp_path / "examples"
     shutil.copytree(EXAMPLES, workdir, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     with _packages_restored(env):

@@ -17,8 +17,9 @@ them in:
   (relative to the document): it must equal the real file, which is installed,
   tested and type-checked on its own.
 
-Any other block is an error, so nothing in the docs can go unchecked; the one
-exception is the README's ``sh`` block of ``make`` commands, which is CI itself.
+Any other block is an error, so nothing in the docs can go unchecked, unless
+``<!-- not run: REASON -->`` right before it says why it cannot run here (the
+README's ``make`` commands are CI itself).
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ EXAMPLES = ROOT / "docs" / "examples"
 NOT_SOURCE = ("__pycache__", "*.egg-info", "build", ".*_cache")
 FLAGS = doctest.ELLIPSIS
 FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
-# (document, language) pairs shown but not run, and why
-NOT_RUN = {("README.md", "sh"): "make demo and make test are the CI commands themselves"}
+NOT_RUN_COMMENT = re.compile(r"<!-- not run: (?P<reason>\S.*?) -->\s*\Z")
 
 
 @dataclass
@@ -160,6 +160,9 @@ def parse_blocks(document: Document) -> Iterable[Region]:
         language = str(region.lexemes["language"]).strip()
         source = region.lexemes["source"]
         shown = FILE_COMMENT.search(document.text, 0, region.start)
+        skipped = NOT_RUN_COMMENT.search(document.text, 0, region.start)
+        if skipped is not None and skipped.end() == region.start:
+            continue
         if shown is not None and shown.end() == region.start:
             region.parsed = source
             region.evaluator = check_file(Path(document.path).parent / shown["path"])
@@ -176,12 +179,12 @@ def parse_blocks(document: Document) -> Iterable[Region]:
                 "console": run_console,
             }[language]
             yield region
-        elif (name, language) not in NOT_RUN:
+        else:
             line = document.text.count("\n", 0, region.start) + 1
             msg = (
                 f"{name}, line {line}: a {language or 'plain'!r} block is neither run nor "
-                "checked; use python, output or console, or show a file with "
-                "<!-- file: PATH -->"
+                "checked; use python, output or console, show a file with "
+                "<!-- file: PATH -->, or say why it cannot run with <!-- not run: REASON -->"
             )
             raise ValueError(msg)
 

@@ -3,9 +3,9 @@
 The blocks of one document run in order, in one namespace, like a reader typing
 them in:
 
-- ``python``: executed; what it prints is kept for the next ``output`` block.
-  A block that starts with ``>>>`` is a doctest instead.
-- ``output``: must match what the ``python`` blocks before it printed (``...``
+- ``python``: executed; a block that prints must be followed by an ``output``
+  block. A block that starts with ``>>>`` is a doctest instead.
+- ``output``: must match what the ``python`` block before it printed (``...``
   matches anything, as in doctest).
 - ``console``: ``$ command`` lines run in a shell in the shared installed
   environment, each followed by the output it must print. A command that fails
@@ -31,7 +31,7 @@ import re
 import shlex
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +57,7 @@ EXAMPLES = ROOT / "docs" / "examples"
 NOT_SOURCE = ("__pycache__", "*.egg-info", "build", ".*_cache")
 FLAGS = doctest.ELLIPSIS
 FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
+UNSHOWN = "the python block {} printed, but no output block shows it"
 NOT_RUN_COMMENT = re.compile(r"<!-- not run: (?P<reason>\S.*?) -->\s*\Z")
 
 
@@ -66,7 +67,7 @@ class Session:
 
     cwd: Path
     env: InstalledEnv | None = None
-    printed: list[str] = field(default_factory=list)
+    printed: str = ""  # by the last python block, for the output block after it
 
 
 def _session(example: Example) -> Session:
@@ -83,21 +84,24 @@ def _mismatch(want: str, got: str) -> str | None:
     return checker.output_difference(doctest.Example("", want), got, FLAGS)
 
 
-def run_python(example: Example) -> None:
-    """Execute a ``python`` block, keeping what it prints for the next ``output`` block."""
+def run_python(example: Example) -> str | None:
+    """Execute a ``python`` block, keeping what it prints for the ``output`` block after it."""
+    session = _session(example)
+    if session.printed:
+        return f"{UNSHOWN.format('before this one')}:\n{session.printed}"
     source = "\n" * example.line + str(example.parsed)
     code = compile(source, example.path, "exec", dont_inherit=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, example.namespace)
-    _session(example).printed.append(out.getvalue())
+    session.printed = out.getvalue()
+    return None
 
 
 def check_output(example: Example) -> str | None:
-    """Compare an ``output`` block with what the ``python`` blocks before it printed."""
+    """Compare an ``output`` block with what the ``python`` block before it printed."""
     session = _session(example)
-    got = "".join(session.printed)
-    session.printed.clear()
+    got, session.printed = session.printed, ""
     return _mismatch(str(example.parsed), got)
 
 
@@ -151,7 +155,7 @@ def check_file(path: Path) -> Evaluator:
 
 def parse_blocks(document: Document) -> Iterable[Region]:
     """One region per fenced block, with the evaluator its language calls for."""
-    name = Path(document.path).relative_to(ROOT).as_posix()
+    name = Path(document.path).name
     lexer = FencedCodeBlockLexer(
         language=r".*", mapping={"language": "language", "source": "source"}
     )
@@ -206,16 +210,15 @@ def _registry_restored() -> Iterator[None]:
             value.install(before)
 
 
-def _run(path: Path, env: InstalledEnv | None, workdir: Path) -> None:
+def _run(path: Path, env: InstalledEnv | None = None, workdir: Path = EXAMPLES) -> None:
     document = Document.parse(str(path), parse_blocks)
     document.namespace["__name__"] = "__main__"
     document.namespace["__session__"] = Session(cwd=workdir, env=env)
     with _registry_restored():
         for example in document:
             example.evaluate()
-    # a document must not print things it does not show
-    left = "".join(document.namespace["__session__"].printed)
-    assert not left.strip(), f"{path}: printed output that no output block shows:\n{left}"
+    left = document.namespace["__session__"].printed
+    assert not left, f"{path}: {UNSHOWN.format('at the end')}:\n{left}"
 
 
 def _param(path: Path) -> object:
@@ -251,3 +254,24 @@ def _packages_restored(env: InstalledEnv | None) -> Iterator[None]:
 def _distributions(env: InstalledEnv) -> list[str]:
     listing = env.run("python", "-m", "pip", "list", "--format=freeze")
     return [line.split("==")[0] for line in listing.split()]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "error"),
+    [
+        ("```python\nprint(1 + 1)\n```\n\n```output\n3\n```\n", "Expected:\n    3\nGot:\n    2"),
+        ("```python\nprint(2)\n```\n\n```python\nx = 1\n```\n", UNSHOWN.format("before this one")),
+        ("```python\nprint(2)\n```\n", UNSHOWN.format("at the end")),
+        ("```python\nraise ValueError('broken example')\n```\n", "broken example"),
+        ("```text\nshown, never checked\n```\n", "a 'text' block is neither run nor checked"),
+        ("<!-- file: example.py -->\n```python\nx = 2\n```\n", "Expected:\n    x = 1"),
+    ],
+    ids=["wrong output", "unshown output", "unshown at end", "exception", "unrun", "stale file"],
+)
+def test_a_wrong_document_fails(tmp_path: Path, markdown: str, error: str) -> None:
+    """Each way a document can drift from its code is caught, with a message that says how."""
+    (tmp_path / "example.py").write_text("x = 1\n")
+    (tmp_path / "doc.md").write_text(markdown)
+    with pytest.raises(Exception) as caught:  # noqa: PT011  (the message is what is checked)
+        _run(tmp_path / "doc.md")
+    assert error in str(caught.value)

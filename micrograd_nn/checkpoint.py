@@ -97,10 +97,10 @@ def load_parameters(module: M, path: str | os.PathLike[str]) -> M:
     from a model of another kind or other sizes; the model is then left as it was.
     """
     where = str(path)
-    text = Path(path).read_text(encoding="utf-8")
+    data = Path(path).read_bytes()
     try:
-        document: Any = json.loads(text)
-    except json.JSONDecodeError as e:
+        document: Any = json.loads(data)
+    except ValueError as e:  # not JSON, or not text at all
         msg = f"{where!r} is not a parameter file: it is not valid JSON ({e})"
         raise ModelFileError(msg, path=where) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

@@ -92,7 +92,7 @@ def demo(
     except MicrogradError as e:
         raise click.BadParameter(str(e), param_hint="'--activation'") from None
     shape = ", ".join(map(str, (*hidden, 1)))
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     console.print(
         f"MLP(2, [{shape}]) with {activation} ({len(model.parameters())} parameters) "
         f"on {len(X)} moons points (noise 0.1, seed {seed})"

@@ -69,13 +69,3 @@ def test_scores_wants_one_output_per_input() -> None:
 
 def test_accuracy() -> None:
     assert accuracy([Value(0.5), Value(-0.1), Value(2.0), Value(0.0)], [1, -1, -1, -1]) == 0.75
-
-
-@pytest.mark.slow
-def test_the_demo_reaches_full_accuracy_in_100_steps() -> None:
-    from micrograd_cli.demo import DEFAULT_SEED  # noqa: PLC0415
-
-    model, X, y = moons_classifier(seed=DEFAULT_SEED)
-    history = list(train(model, X, y, steps=100))
-    assert history[-1].loss < history[0].loss / 10
-    assert accuracy(scores(model, X), y) == 1.0

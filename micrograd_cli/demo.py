@@ -119,10 +119,17 @@ def demo(
     console.print(
         f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps in {elapsed:.1f} s"
     )
-    if save is not None:
-        save_parameters(model, save)
-        console.print(f"parameters saved to {save}")
-    if plot is not None:
-        title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
-        plot_decision_boundary(model, X, y, plot, title=title)
-        console.print(f"decision boundary drawn to {plot}")
+    try:
+        if save is not None:
+            save_parameters(model, save)
+            console.print(f"parameters saved to {save}")
+        if plot is not None:
+            title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
+            plot_decision_boundary(model, X, y, plot, title=title)
+            console.print(f"decision boundary drawn to {plot}")
+    except OSError as e:
+        msg = f"cannot write {e.filename!r}: {e.strerror or e}"
+        raise click.ClickException(msg) from None
+    except ValueError as e:  # parameters that diverged to inf or nan
+        msg = f"cannot save the parameters: {e}"
+        raise click.ClickException(msg) from None

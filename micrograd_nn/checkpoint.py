@@ -28,7 +28,11 @@ VERSION = 1
 
 
 class ModelFileError(MicrogradError, ValueError):
-    """A parameter file is not one, or does not fit the model it is loaded into."""
+    """A parameter file is not one, or does not fit the model it is loaded into.
+
+    >>> ModelFileError("'m.json' is not a parameter file", path="m.json").path
+    'm.json'
+    """
 
     def __init__(self, msg: str, *, path: str) -> None:
         super().__init__(msg)

@@ -99,6 +99,13 @@ def test_plot_without_matplotlib_fails_before_training(
     assert not (tmp_path / "b.png").exists()
 
 
+def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "model.json"
+    code, output = invoke("--steps", "1", "--hidden", "2", "--save", str(target))
+    assert code == 1
+    assert f"Error: cannot write {str(target)!r}: No such file or directory" in output
+
+
 @pytest.mark.slow
 def test_default_run_reaches_full_accuracy_in_100_steps() -> None:
     # The only full training run of the suite: micrograd's demo, default settings.

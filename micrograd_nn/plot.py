@@ -35,13 +35,14 @@ def plot_decision_boundary(
     path: str | os.PathLike[str],
     *,
     title: str = "",
-    resolution: float = 0.1,
+    resolution: float = 0.2,
 ) -> None:
     """Save a PNG of the regions ``model`` scores above and below 0, with the labelled points.
 
-    The grid spans the points with a margin of 1, as in micrograd's demo, in
-    cells of ``resolution``. Raises ``ModuleNotFoundError`` (with the command that
-    installs it) when matplotlib is missing.
+    The model is evaluated on a grid that spans the points with a margin of 1,
+    as in micrograd's demo, in cells of ``resolution``. Raises
+    ``ModuleNotFoundError`` (with the command that installs it) when matplotlib
+    is missing.
     """
     require_matplotlib()
     from matplotlib.figure import Figure  # noqa: PLC0415  (an optional extra)
@@ -50,13 +51,16 @@ def plot_decision_boundary(
     ys = [row[1] for row in inputs]
     gx = _grid(min(xs) - 1, max(xs) + 1, resolution)
     gy = _grid(min(ys) - 1, max(ys) + 1, resolution)
-    flat = scores(model, [[x, y] for y in gy for x in gx])
-    z = [[float(s.data > 0) for s in flat[i : i + len(gx)]] for i in range(0, len(flat), len(gx))]
+    flat = [s.data for s in scores(model, [[x, y] for y in gy for x in gx])]
+    z = [flat[i : i + len(gx)] for i in range(0, len(flat), len(gx))]
+    # The regions are split where the score crosses 0, found by interpolating the
+    # scores between grid points: a coarse grid still draws a smooth boundary.
+    low, high = min(*flat, -1.0), max(*flat, 1.0)
 
     figure = Figure(figsize=(5, 4), dpi=100, layout="constrained")
     ax = figure.subplots()
-    ax.contourf(gx, gy, z, levels=[-0.5, 0.5, 1.5], cmap="Spectral", alpha=0.8)
-    ax.scatter(xs, ys, c=list(labels), s=25, cmap="Spectral", edgecolors="black", linewidths=0.5)
+    ax.contourf(gx, gy, z, levels=[low, 0.0, high], colors=["#f4a582", "#92c5de"])
+    ax.scatter(xs, ys, c=list(labels), s=25, cmap="RdBu", edgecolors="black", linewidths=0.5)
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     if title:

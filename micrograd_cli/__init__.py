@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.demo import demo
+from micrograd_cli.new_plugin import new_plugin
+
 __all__ = ["cli", "main"]
 
 
@@ -13,8 +16,7 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
-from micrograd_cli.new_plugin import new_plugin  # noqa: E402  (subcommands after the group)
-
+cli.add_command(demo)
 cli.add_command(new_plugin)
 
 

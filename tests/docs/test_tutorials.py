@@ -194,7 +194,9 @@ def parse_blocks(document: Document) -> Iterable[Region]:
 
 
 def _needs_env(path: Path) -> bool:
-    return "```console" in path.read_text()
+    """Whether the document has console blocks to run (then it needs the environment)."""
+    regions = Document.parse(str(path), parse_blocks).regions
+    return any(region.evaluator is run_console for _, region in regions)
 
 
 @contextlib.contextmanager

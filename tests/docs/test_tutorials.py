@@ -54,7 +54,7 @@ DOCUMENTS = [
     if "```" in path.read_text()
 ]
 EXAMPLES = ROOT / "docs" / "examples"
-NOT_SOURCE = ("__pycache__", "*.egg-info", "build", ".*_cache")
+NOT_SOURCE = ("__pycache__", "*.egg-info", "build", ".*")
 FLAGS = doctest.ELLIPSIS
 FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
 UNSHOWN = "the python block {} printed, but no output block shows it"

@@ -25,7 +25,7 @@ from importlib.metadata import EntryPoint, entry_points
 import pluggy
 
 from micrograd_core import hookspecs
-from micrograd_core.errors import PluginLoadError, PluginWarning
+from micrograd_core.errors import InvalidOpError, PluginLoadError, PluginWarning
 from micrograd_core.op import Op, Provenance, validate
 from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure
 
@@ -53,6 +53,12 @@ class _Candidate:
 
     def load(self) -> object:
         return self.entry_point.load() if self.entry_point is not None else self.obj
+
+    @property
+    def names(self) -> set[str]:
+        """What the allow and deny lists may call it: its plugin or distribution name."""
+        provenance = self.provenance
+        return {provenance.plugin, provenance.distribution or provenance.plugin}
 
 
 def _names(value: str) -> set[str]:
@@ -86,17 +92,20 @@ def load_registry(
         selection.append(f"{LOAD_ENV}={env[LOAD_ENV]!r}")
     if denied:
         selection.append(f"{DISABLE_ENV}={env[DISABLE_ENV]!r}")
-    for name in sorted((allowed or set()) - {c.provenance.plugin for c in candidates}):
-        installed = ", ".join(c.provenance.plugin for c in candidates) or "none"
-        warnings.warn(
-            f"{LOAD_ENV} names plugin {name!r}, which is not installed (installed: {installed})",
-            PluginWarning,
-            stacklevel=2,
-        )
+    known = set().union(*(c.names for c in candidates))
+    installed = ", ".join(c.provenance.plugin for c in candidates) or "none"
+    for variable, names in ((LOAD_ENV, allowed or set()), (DISABLE_ENV, denied)):
+        for name in sorted(names - known):
+            warnings.warn(
+                f"{variable} names plugin {name!r}, which is not installed "
+                f"(installed: {installed})",
+                PluginWarning,
+                stacklevel=2,
+            )
     loader = _Loader(strict)
     for candidate in candidates:
-        name = candidate.provenance.plugin
-        if (allowed is None or name in allowed) and name not in denied:
+        names = candidate.names
+        if (allowed is None or names & allowed) and not names & denied:
             loader.load(candidate)
     registry = OpRegistry(loader.ops, failures=loader.failures, selection=", ".join(selection))
     for collision in registry.collisions:
@@ -116,6 +125,27 @@ def _discover() -> list[_Candidate]:
         )
         found.append(_Candidate(provenance, entry_point=ep))
     return found
+
+
+def _name_of(plugin: object) -> str:
+    return str(getattr(plugin, "__name__", type(plugin).__name__))
+
+
+def _check(ops: list[Op]) -> None:
+    """Validate one plugin's ops, which must not repeat an op name or a method among themselves."""
+    taken: dict[tuple[str, str], str] = {}
+    for op in ops:
+        valid = validate(op, reserved=RESERVED_METHODS)
+        for kind, name in (("op", valid.name), ("method", valid.method)):
+            if name is None:
+                continue
+            if (kind, name) in taken:
+                msg = (
+                    f"{kind} {name!r} is registered twice, by op {taken[kind, name]!r} "
+                    f"and op {valid.name!r}"
+                )
+                raise InvalidOpError(msg, op_name=valid.name)
+            taken[kind, name] = valid.name
 
 
 def _given(plugins: Mapping[str, object]) -> list[_Candidate]:
@@ -143,11 +173,16 @@ class _Loader:
             self.manager.register(plugin, name=provenance.plugin)
             try:
                 self.manager.check_pending()
+                if not self.manager.get_hookcallers(plugin):
+                    msg = (
+                        f"{type(plugin).__name__} {_name_of(plugin)!r} has no "
+                        "micrograd_register_ops function marked with @micrograd_core.hookimpl"
+                    )
+                    raise PluginLoadError(msg, plugin=provenance.plugin)
                 self.manager.hook.micrograd_register_ops(register=stage)
             finally:
                 self.manager.unregister(plugin)
-            for op in staged:
-                validate(op, reserved=RESERVED_METHODS)
+            _check(staged)
         except Exception as e:  # noqa: BLE001  (any error in a plugin is that plugin's failure)
             self.fail(provenance, candidate.entry_point, e)
             return

@@ -188,6 +188,10 @@ class OpRegistry(Mapping[str, Op]):
         except KeyError:
             raise self.missing(name) from None
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's own would raise for a withheld name (OpCollisionError is no KeyError).
+        return name in self._ops
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._ops)
 

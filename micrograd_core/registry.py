@@ -66,13 +66,14 @@ class Collision:
         """The error that using the name raises; ``hint`` says how to resolve it."""
         both = " and ".join(str(p) for p in self.providers)
         if hint is None:
-            plugins = [p.plugin for p in self.providers]
-            if len(set(plugins)) < len(plugins):  # same entry-point name: use distributions
-                plugins = [p.distribution or p.plugin for p in self.providers]
-            choices = ", ".join(repr(p) for p in plugins)
+            names = [p.plugin for p in self.providers]
+            if len(set(names)) < len(
+                names
+            ):  # one entry-point name: tell them apart by distribution
+                names = [p.distribution or p.plugin for p in self.providers]
             hint = (
-                f"choose one by disabling the others, e.g. "
-                f"MICROGRAD_DISABLE_PLUGINS=<one of {choices}>"
+                "choose one by disabling the others, e.g. "
+                f"MICROGRAD_DISABLE_PLUGINS={','.join(names[1:])}"
             )
         msg = f"{self.kind} {self.name!r} is provided by {both}; {hint}"
         return OpCollisionError(msg, name=self.name, providers=[str(p) for p in self.providers])
@@ -191,6 +192,10 @@ class OpRegistry(Mapping[str, Op]):
     def __contains__(self, name: object) -> bool:
         # Mapping's own would raise for a withheld name (OpCollisionError is no KeyError).
         return name in self._ops
+
+    def get(self, name: str, default: Op | None = None) -> Op | None:  # type: ignore[override]
+        """The op registered as ``name``, or ``default``."""
+        return self._ops.get(name, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ops)

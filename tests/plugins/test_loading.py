@@ -179,7 +179,7 @@ def test_colliding_op_names_are_withheld_and_name_both_providers() -> None:
     expected = "op 'cube' is provided by plugin 'a' and plugin 'b'; choose one by disabling the "
     with pytest.raises(OpCollisionError, match=re.escape(expected)) as caught:
         registry["cube"]
-    assert "MICROGRAD_DISABLE_PLUGINS=<one of 'a', 'b'>" in str(caught.value)
+    assert "MICROGRAD_DISABLE_PLUGINS=b" in str(caught.value)
     assert caught.value.providers == ("plugin 'a'", "plugin 'b'")
     with pytest.raises(OpCollisionError, match="provided by plugin 'a'"):
         load_registry(plugins, environ={"MICROGRAD_STRICT_PLUGINS": "1"})

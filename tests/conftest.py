@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
+import venv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,60 +37,75 @@ FIXTURE_DISTRIBUTIONS = ROOT / "tests" / "e2e" / "fixtures"
 # The entry points of the test-only distributions under tests/e2e/fixtures: one that
 # fails on import, one that registers an invalid op, and two that both provide 'cube'.
 FIXTURE_PLUGINS = ("broken_import", "invalid_op", "cube_a", "cube_b")
-_NOT_SOURCES = shutil.ignore_patterns(
-    ".*", "__pycache__", "*.egg-info", "build", "dist", "tests", "plugins", "docs", "benchmarks"
-)
+_NOT_SOURCES = (".*", "__pycache__", "*.egg-info", "build", "dist")
 
 
 @dataclass(frozen=True)
 class InstalledEnv:
     """A fresh virtual environment where the project and its plugins are pip-installed.
 
-    Holds ``micrograd-registry``, every distribution under ``plugins/`` and the
-    test-only ones under ``tests/e2e/fixtures/``. Commands run outside the source
-    tree, with no ``MICROGRAD_*`` variable set except ``MICROGRAD_DISABLE_PLUGINS``,
-    which disables the fixture plugins unless ``env`` sets it.
+    Holds ``micrograd-registry``, every distribution under ``plugins/``, the
+    test-only ones under ``tests/e2e/fixtures/`` (disabled unless a command sets
+    ``MICROGRAD_DISABLE_PLUGINS`` itself), pytest and hypothesis. Commands run
+    with no other ``MICROGRAD_*`` variable set.
     """
 
-    venv: Path
-    workdir: Path
+    root: Path
+    sources: Path  # copies of the installed distributions' sources
 
     @property
-    def python(self) -> Path:
-        """The environment's interpreter."""
-        return self.venv / "bin" / "python"
+    def bin(self) -> Path:
+        """The folder of its ``python``, ``pip`` and ``micrograd``."""
+        return self.root / "bin"
 
-    def run(
-        self, *args: str | Path, env: Mapping[str, str] | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run a command of the environment (``micrograd``, ``python``...), capturing output."""
-        environ = {
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment its commands run with: a plain, activated, uncoloured shell."""
+        env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("MICROGRAD_", "PYTHON", "VIRTUAL_ENV", "COV_"))
+            if not k.startswith(("MICROGRAD_", "PYTHONPATH", "PYTHONHOME"))
         }
-        environ["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{environ.get('PATH', '')}"
-        environ["MICROGRAD_DISABLE_PLUGINS"] = ",".join(FIXTURE_PLUGINS)
-        environ.update(env or {})
-        command = [str(self.venv / "bin" / args[0]), *map(str, args[1:])]
-        result = subprocess.run(
-            command, cwd=self.workdir, env=environ, capture_output=True, text=True, check=False
+        env.update(
+            PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
+            VIRTUAL_ENV=str(self.root),
+            COLUMNS="100",
+            NO_COLOR="1",
+            TERM="dumb",
+            PYTHONDONTWRITEBYTECODE="1",
+            MICROGRAD_DISABLE_PLUGINS=",".join(FIXTURE_PLUGINS),
         )
-        if check and result.returncode != 0:
-            msg = f"{command} exited with {result.returncode}:\n{result.stdout}\n{result.stderr}"
-            raise AssertionError(msg)
-        return result
+        env.update(extra or {})
+        return env
 
-    def python_code(
-        self, code: str, env: Mapping[str, str] | None = None, check: bool = True
+    def call(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run Python source in the environment."""
-        return self.run("python", "-c", code, env=env, check=check)
+        """Run a program of the environment with ``env`` added; stdout and stderr apart.
+
+        It runs outside the source tree unless ``cwd`` says otherwise.
+        """
+        return subprocess.run(
+            [str(self.bin / args[0]), *map(str, args[1:])],
+            cwd=cwd or self.root.parent,
+            env=self.environ(env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    def check(self, *args: str | Path, env: Mapping[str, str] | None = None) -> str:
+        """Run a program of the environment; its stdout, or a failure that shows its output."""
+        done = self.call(*args, env=env)
+        if done.returncode != 0:
+            pytest.fail(f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
 
 
-def _copy_sources(source: Path, into: Path) -> Path:
+def _copy_sources(source: Path, into: Path, *skip: str) -> Path:
     """Copy a distribution's sources, so building it writes nothing into the checkout."""
-    return Path(shutil.copytree(source, into / source.name, ignore=_NOT_SOURCES))
+    ignore = shutil.ignore_patterns(*_NOT_SOURCES, *skip)
+    return Path(shutil.copytree(source, into / source.name, ignore=ignore))
 
 
 @pytest.fixture(scope="session")
@@ -99,15 +114,17 @@ def installed_env(tmp_path_factory: pytest.TempPathFactory) -> InstalledEnv:
     base = tmp_path_factory.mktemp("installed_env")
     sources = base / "sources"
     distributions = [
-        _copy_sources(ROOT, sources),
+        _copy_sources(ROOT, sources, "tests", "plugins", "docs", "benchmarks"),
         *(_copy_sources(d, sources) for d in sorted((ROOT / "plugins").glob("micrograd-*"))),
         *(_copy_sources(d, sources) for d in sorted(FIXTURE_DISTRIBUTIONS.glob("micrograd-*"))),
     ]
-    venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    pip: list[str | Path] = [venv / "bin" / "python", "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "setuptools>=77", "wheel"], check=True)
-    subprocess.run([*pip, "--no-build-isolation", *distributions], check=True)
-    workdir = base / "work"
-    workdir.mkdir()
-    return InstalledEnv(venv, workdir)
+    env = InstalledEnv(base / "venv", sources)
+    venv.create(env.root, with_pip=True)
+    env.check("python", "-m", "pip", "install", "--quiet", "setuptools>=77", "wheel")
+    env.check(
+        *("python", "-m", "pip", "install", "--quiet", "--no-build-isolation"),
+        *distributions,
+        "pytest",
+        "hypothesis",
+    )
+    return env

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import assert_type
 
 from micrograd_activations import gelu, leaky_relu, log, sigmoid, silu, softplus
-from micrograd_core import Op, Value, register_op, registered_ops
 from micrograd_trig import atan, cos, sin, tan
+
+from micrograd_core import Op, Value, register_op, registered_ops
 
 
 def plugin_functions_return_values(x: Value) -> None:

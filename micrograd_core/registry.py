@@ -20,7 +20,14 @@ from typing import overload
 
 from micrograd_core.errors import InvalidOpError, OpCollisionError, OpNotFoundError
 from micrograd_core.op import Op, Provenance, validate
-from micrograd_core.value import Operand, Value, apply, install, installed
+from micrograd_core.value import (  # the engine's own entry points
+    Operand,
+    Value,
+    _apply,
+    _apply_to,
+    install,
+    installed,
+)
 
 __all__ = [
     "Collision",
@@ -431,7 +438,9 @@ class RegisteredOp:
         if registry is not self._registry or op is None:
             op = self._op = registry[self.name]
             self._registry = registry
-        return apply(op, *args)
+        if len(args) == 1 == op.arity and type(args[0]) is Value:  # the usual call: f(x)
+            return _apply(op, args)  # type: ignore[arg-type]  # args is a tuple of one Value
+        return _apply_to(op, *args)
 
     def __repr__(self) -> str:
         return f"RegisteredOp({self.name!r})"

@@ -1,17 +1,21 @@
 """Plugin discovery: entry points, allow and deny lists, failure isolation.
 
 Each plugin is loaded, validated and asked for its ops on its own, inside its
-own error handling: a plugin that fails to import, whose hook raises, or that
-registers an invalid op is skipped with a :class:`PluginWarning` naming the
-plugin, its distribution and the cause, and listed in ``registry.failures``.
-With ``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
+own error handling: a plugin that fails to import, has no marked hook, whose
+hook raises, or that registers an invalid op (or one name twice) is skipped
+with a :class:`PluginWarning` naming the plugin, its distribution, its entry
+point and the cause, and listed in ``registry.failures``. With
+``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
 :class:`PluginLoadError` instead.
 
-Environment (a plugin's name is its entry-point name):
+Environment (a plugin's name is its entry-point name; its distribution name
+works too, and tells apart two distributions that use one entry-point name):
 
 - ``MICROGRAD_LOAD_PLUGINS``: comma-separated allow-list; set but empty loads none.
 - ``MICROGRAD_DISABLE_PLUGINS``: comma-separated deny-list.
-- ``MICROGRAD_STRICT_PLUGINS=1``: a plugin that fails to load is an error.
+- ``MICROGRAD_STRICT_PLUGINS=1``: a plugin that fails to load, or a collision, is an error.
+
+A name in either list that matches no installed plugin is warned about.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 
 import pluggy
 
@@ -127,8 +132,10 @@ def _discover() -> list[_Candidate]:
     return found
 
 
-def _name_of(plugin: object) -> str:
-    return str(getattr(plugin, "__name__", type(plugin).__name__))
+def _describe(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return f"module {plugin.__name__!r}"
+    return f"{type(plugin).__name__!r} object"
 
 
 def _check(ops: list[Op]) -> None:
@@ -175,8 +182,8 @@ class _Loader:
                 self.manager.check_pending()
                 if not self.manager.get_hookcallers(plugin):
                     msg = (
-                        f"{type(plugin).__name__} {_name_of(plugin)!r} has no "
-                        "micrograd_register_ops function marked with @micrograd_core.hookimpl"
+                        f"{_describe(plugin)} has no micrograd_register_ops function "
+                        "marked with @micrograd_core.hookimpl"
                     )
                     raise PluginLoadError(msg, plugin=provenance.plugin)
                 self.manager.hook.micrograd_register_ops(register=stage)

@@ -180,3 +180,16 @@ def test_ops_in_strict_mode_fails_with_the_reason(monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(cli, ["ops", "--json"])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {BROKEN}\n"
+
+
+def test_a_module_whose_hook_is_not_marked_is_reported(site: Site) -> None:
+    unmarked = "def micrograd_register_ops(register):\n    pass\n"
+    site.add("micrograd-unmarked", "1.0", unmarked=unmarked)
+    with pytest.warns(PluginWarning) as caught:
+        load_registry()
+    assert str(caught[0].message) == (
+        "plugin 'unmarked' (micrograd-unmarked 1.0) (entry point unmarked = "
+        "'micrograd_unmarked_unmarked') was skipped: PluginLoadError: module "
+        "'micrograd_unmarked_unmarked' has no micrograd_register_ops function marked with "
+        "@micrograd_core.hookimpl"
+    )

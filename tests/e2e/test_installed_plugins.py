@@ -6,6 +6,7 @@ import json
 import math
 import re
 import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -223,6 +224,9 @@ def test_strict_mode_stops_at_the_first_broken_plugin(installed_env: InstalledEn
 def test_each_plugin_passes_its_own_tests_once_installed(
     installed_env: InstalledEnv, distribution: str
 ) -> None:
+    module = distribution.replace("-", "_")
+    where = installed_env.check("python", "-c", f"import {module}; print({module}.__file__)")
+    assert Path(where.strip()).is_relative_to(installed_env.root)  # the installed copy
     tests = installed_env.sources / distribution / "tests"
     out = installed_env.check("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tests)
     assert re.search(r"\b\d+ passed\b", out)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import micrograd_trig
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from micrograd_trig import ATAN, COS, SIN, TAN, atan, cos, sin, tan
 
@@ -47,6 +47,7 @@ def gradient_matches(op: Op, x: float) -> bool:
 
 
 @pytest.mark.parametrize("op", INPUTS, ids=lambda op: op.name)
+@settings(deadline=None)  # a shared CI machine may be slow now and then
 @given(data=st.data())
 def test_gradient_matches_central_differences(op: Op, data: st.DataObject) -> None:
     x = data.draw(INPUTS[op], label="x")

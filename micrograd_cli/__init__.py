@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.demo import demo
 from micrograd_cli.ops import ops
 
 __all__ = ["cli", "main"]
@@ -15,6 +16,7 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
+cli.add_command(demo)
 cli.add_command(ops)
 
 

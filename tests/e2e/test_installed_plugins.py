@@ -231,3 +231,15 @@ def test_each_plugin_passes_its_own_tests_once_installed(
     out = installed_env.check("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tests)
     assert re.search(r"\b\d+ passed\b", out)
     assert "failed" not in out
+
+
+def test_an_installed_op_serves_as_an_activation(installed_env: InstalledEnv) -> None:
+    code = """
+from micrograd_nn import MLP
+
+model = MLP(2, [3, 1], activation="softplus")
+out = model([0.5, -1.0])
+out.backward()
+print(repr(model.layers[0].neurons[0]), all(p.grad == p.grad for p in model.parameters()))
+"""
+    assert installed_env.check("python", "-c", code).split() == ["SoftplusNeuron(2)", "True"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from micrograd_cli import cli
 from micrograd_cli.new_plugin import scaffold
-from tests.docs.conftest import ROOT, InstalledEnv
+from tests.conftest import ROOT, InstalledEnv
 
 NAME = "scaffolded"  # an op name no other plugin of this repository uses
 
@@ -107,17 +108,27 @@ def test_mypy_catches_a_type_error_in_it(tmp_path: Path, mypy_cache: str) -> Non
 
 @pytest.mark.slow
 def test_installs_and_passes_its_tests(installed_env: InstalledEnv, tmp_path: Path) -> None:
-    """pip-installed into the shared environment, its tests pass, fail on a wrong
-    derivative, and ``micrograd ops --json`` lists the op."""
+    """pip-installed into the shared environment, ``micrograd ops --json`` lists its op,
+    its tests pass, and they fail on a wrong derivative."""
     root = scaffold(NAME, tmp_path)
-    installed_env.run("pip", "install", "--quiet", "-e", root)
+    installed_env.check("pip", "install", "--quiet", "-e", root)
     try:
-        out = installed_env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root)
-        assert "passed" in out
+        listing = json.loads(installed_env.check("micrograd", "ops", "--json"))
+        (op,) = [op for op in listing["ops"] if op["name"] == NAME]
+        assert (op["plugin"], op["distribution"], op["method"]) == (NAME, f"micrograd-{NAME}", NAME)
+        assert listing["failed"] == []
+        assert listing["collisions"] == []
+
+        passed = installed_env.check(
+            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root
+        )
+        assert "passed" in passed
+        assert "failed" not in passed
+
         module = root / f"micrograd_{NAME}" / "__init__.py"
         module.write_text(module.read_text().replace("return 3 * x**2", "return 2 * x**2"))
         broken = installed_env.shell("python -m pytest -q -p no:cacheprovider", cwd=root)
         assert broken.returncode == 1
         assert "test_gradient_matches_finite_differences" in broken.stdout
     finally:
-        installed_env.run("pip", "uninstall", "--quiet", "--yes", f"micrograd-{NAME}")
+        installed_env.check("pip", "uninstall", "--quiet", "--yes", f"micrograd-{NAME}")

@@ -45,7 +45,7 @@ from sybil.typing import Evaluator
 from micrograd_core import value
 
 if TYPE_CHECKING:
-    from tests.docs.conftest import InstalledEnv
+    from tests.conftest import InstalledEnv
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [
@@ -257,11 +257,11 @@ def _packages_restored(env: InstalledEnv | None) -> Iterator[None]:
     finally:
         added = sorted(set(_distributions(env)) - before)
         if added:
-            env.run("python", "-m", "pip", "uninstall", "--quiet", "--yes", *added)
+            env.check("python", "-m", "pip", "uninstall", "--quiet", "--yes", *added)
 
 
 def _distributions(env: InstalledEnv) -> list[str]:
-    listing = env.run("python", "-m", "pip", "list", "--format=freeze")
+    listing = env.check("python", "-m", "pip", "list", "--format=freeze")
     return [line.split("==")[0] for line in listing.split()]
 
 

@@ -42,7 +42,7 @@ from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 from sybil.typing import Evaluator
 
-from micrograd_core import value
+from micrograd_core import registered_ops
 
 if TYPE_CHECKING:
     from tests.conftest import InstalledEnv
@@ -206,24 +206,12 @@ def _needs_env(path: Path) -> bool:
     return any(region.evaluator is run_console for _, region in regions)
 
 
-@contextlib.contextmanager
-def _registry_restored() -> Iterator[None]:
-    """Put back whichever registry ``Value`` used, whatever the document activated."""
-    before = value.installed()
-    try:
-        yield
-    finally:
-        if before is None:
-            value._reset()
-        else:
-            value.install(before)
-
-
 def _run(path: Path, env: InstalledEnv | None = None, workdir: Path = EXAMPLES) -> None:
     document = Document.parse(str(path), parse_blocks)
     document.namespace["__name__"] = "__main__"
     document.namespace["__session__"] = Session(cwd=workdir, env=env)
-    with _registry_restored():
+    # whatever a document registers or activates is undone when it ends
+    with registered_ops():
         for example in document:
             example.evaluate()
     left = document.namespace["__session__"].printed

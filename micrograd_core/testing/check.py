@@ -1,0 +1,659 @@
+"""The op contract: named checks that together prove an op's value and gradient right.
+
+Each check is a function that raises :class:`CheckFailure` saying what is wrong.
+Point checks (``check_forward(op, xs)`` ...) judge one input; op checks
+(``check_metadata(op)`` ...) judge the op as a whole. :func:`contract_report`
+runs them all, point checks over many inputs from the op's declared domain
+(hypothesis when it is installed, else a deterministic built-in sampler), and
+:func:`check_op` raises one :class:`ContractError` listing every failure.
+
+The rules, in short:
+
+- ``metadata``: a valid spec (:func:`micrograd_core.op.validate`), kinks inside the domain.
+- ``forward``: a finite float, the same on every call.
+- ``finite_differences``: each partial matches a float64 central difference, step
+  ``1e-6 * max(1, |x|)``, within ``RTOL * |value| + ATOL`` plus the difference's rounding.
+- ``taylor``: ``|f(x + h) - f(x) - h f'(x)|`` shrinks like ``h**2`` (a wrong partial: like ``h``).
+- ``engine``: ``op(*values).backward()`` gives exactly the partials.
+- ``constants``: backward never evaluates the partial of a constant operand, and
+  works wherever the op is defined around the inputs that need a gradient.
+- ``accumulation``: ``f(x, x)`` gets the sum of the partials.
+- ``kinks``: at each declared kink the gradient is the declared one (relu'(0) = 0).
+- ``large_inputs``: at inputs of magnitude ``LARGE`` inside the domain, the op gives
+  finite values and gradients, or raises :class:`DomainError` for a genuine
+  overflow: one where the value (or gradient) climbs past ``2**1000`` on the way
+  there. An intermediate overflow with a result in range is a failure, and so is
+  any other exception, an ``inf`` value or a ``nan``.
+
+Composite ops are checked the same way: their gradient is the engine's, through
+the ops they are composed of.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from micrograd_core.errors import DomainError
+from micrograd_core.op import Op, validate
+from micrograd_core.registry import RESERVED_METHODS, OpRegistry
+from micrograd_core.testing import _sample
+from micrograd_core.testing._sample import BOUND, LARGE, Point
+from micrograd_core.testing.report import CheckFailure, CheckResult, ContractReport
+from micrograd_core.value import Value
+
+__all__ = [
+    "ATOL",
+    "CHECKS",
+    "RTOL",
+    "Check",
+    "Sampler",
+    "check_accumulation",
+    "check_constants",
+    "check_engine",
+    "check_finite_differences",
+    "check_forward",
+    "check_kinks",
+    "check_large_inputs",
+    "check_metadata",
+    "check_op",
+    "check_taylor",
+    "contract_report",
+    "run_check",
+]
+
+RTOL = 1e-4
+"""Relative tolerance of a partial against its central difference."""
+
+ATOL = 1e-6
+"""Absolute tolerance of a partial against its central difference."""
+
+OVERFLOW = 2.0**1000
+"""A value or gradient this large is leaving the float range: overflow there is genuine."""
+
+_EPS = sys.float_info.epsilon
+_TAYLOR_STEPS = 11  # h from its largest down by 10**-0.5 each, 5 decades in all
+_SLOPE_POINTS = 4  # the smallest steps whose remainder is above rounding noise
+
+Sampler = Literal["auto", "hypothesis", "builtin"]
+_T = TypeVar("_T")
+
+
+# -- evaluating an op ------------------------------------------------------------
+
+
+def _call(what: str, fn: Callable[..., _T], *args: object) -> _T:
+    """``fn(*args)``, with any exception turned into a failure naming ``what``."""
+    try:
+        return fn(*args)
+    except CheckFailure:
+        raise
+    except Exception as e:
+        msg = f"{what} raised {type(e).__name__}: {e}"
+        raise CheckFailure(msg) from e
+
+
+def evaluate(op: Op, xs: Point) -> float:
+    """The op's value at ``xs``: its forward, or the value of the graph ``compose`` builds."""
+    if op.compose is None:
+        if op.forward is None:
+            msg = "the op has neither forward nor compose"
+            raise CheckFailure(msg)
+        return op.forward(*xs)
+    out = op.compose(*(Value(x) for x in xs))
+    if not isinstance(out, Value):
+        msg = f"compose returned {type(out).__name__!r}, expected a Value"
+        raise CheckFailure(msg)
+    return out.data
+
+
+def _engine(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
+    """The value and gradient the engine computes: ``op(*values)`` then ``backward()``."""
+    leaves = [Value(x) for x in xs]
+    out = op(*leaves)
+    if not isinstance(out, Value):
+        msg = f"applying the op returned {type(out).__name__!r}, expected a Value"
+        raise CheckFailure(msg)
+    out.backward()
+    return out.data, tuple(v.grad for v in leaves)
+
+
+def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
+    """The value at ``xs`` and the op's gradient: its partials (a composite: the engine's)."""
+    if op.compose is not None:
+        return _engine(op, xs)
+    out = _call("forward", evaluate, op, xs)
+    return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
+
+
+def _analytic(op: Op) -> str:
+    return (
+        "the engine's gradient through the composed ops" if op.is_composite else "the op's partial"
+    )
+
+
+def _shifted(xs: Point, i: int, h: float) -> Point:
+    return (*xs[:i], xs[i] + h, *xs[i + 1 :])
+
+
+def _fd_step(op: Op, xs: Point, i: int) -> float:
+    """The central-difference step for input ``i``: ``1e-6 * max(1, |x|)``, kept clear of kinks."""
+    return min(1e-6 * max(1.0, abs(xs[i])), 1e-3 * _sample.room(op, xs, i))
+
+
+def _central_difference(f: Callable[[float], float], x: float, step: float) -> tuple[float, float]:
+    """The float64 central difference of ``f`` at ``x``, and its rounding error bound."""
+    plus, minus = x + step, x - step
+    fp, fm = _call("forward", f, plus), _call("forward", f, minus)
+    h = plus - minus
+    return (fp - fm) / h, 4 * _EPS * max(abs(fp), abs(fm)) / h
+
+
+def _compare(
+    what: str, analytic: float, source: str, f: Callable[[float], float], x: float, step: float
+) -> None:
+    """Fail unless ``analytic`` matches the central difference of ``f`` at ``x``."""
+    numeric, noise = _central_difference(f, x, step)
+    allowed = ATOL + noise + RTOL * max(abs(analytic), abs(numeric))
+    difference = abs(analytic - numeric)
+    if not difference <= allowed:  # also catches nan
+        msg = (
+            f"{what}: analytic {analytic!r} ({source}) but numeric {numeric:.10g} (central "
+            f"difference, step {step:.3g}); they differ by {difference:.3g}, more than the "
+            f"{allowed:.3g} allowed (rtol {RTOL:g}, atol {ATOL:g})"
+        )
+        raise CheckFailure(msg)
+
+
+# -- the checks --------------------------------------------------------------------
+
+
+def check_metadata(op: Op) -> None:
+    """The spec is valid: name, one partial per input, claims; kinks inside the domain."""
+    try:
+        validate(op, reserved=RESERVED_METHODS)
+    except ValueError as e:
+        raise CheckFailure(str(e)) from e
+    for kink in op.kinks:
+        for i, x in enumerate(kink.at):
+            if x not in op.input_domain(i):
+                domain = op.input_domain(i)
+                msg = f"kink at {kink.at!r}: input {i} is outside the declared domain {domain}"
+                raise CheckFailure(msg)
+
+
+def check_forward(op: Op, xs: Point) -> None:
+    """At ``xs`` the forward gives a finite float, the same on every call."""
+    first = _call("forward", evaluate, op, xs)
+    second = _call("forward", evaluate, op, xs)
+    if not isinstance(first, float):
+        msg = f"forward returned {type(first).__name__!r}, expected a float"
+        raise CheckFailure(msg)
+    if not math.isfinite(first):
+        msg = f"forward returned {first!r} inside the declared domain, expected a finite float"
+        raise CheckFailure(msg)
+    if first != second:
+        msg = f"forward is not deterministic: {first!r}, then {second!r} for the same input"
+        raise CheckFailure(msg)
+
+
+def check_finite_differences(op: Op, xs: Point) -> None:
+    """Each partial at ``xs`` matches a central finite difference in float64."""
+    _, grad = gradient(op, xs)
+    for i in range(op.arity):
+
+        def f(t: float, i: int = i) -> float:
+            return evaluate(op, _shifted(xs, i, t - xs[i]))
+
+        _compare(f"partial {i}", grad[i], _analytic(op), f, xs[i], _fd_step(op, xs, i))
+
+
+def _slope(hs: Sequence[float], rs: Sequence[float]) -> float:
+    """The least-squares slope of ``log r`` against ``log h``."""
+    u = [math.log(h) for h in hs]
+    v = [math.log(r) for r in rs]
+    mu, mv = sum(u) / len(u), sum(v) / len(v)
+    return sum((a - mu) * (b - mv) for a, b in zip(u, v, strict=True)) / sum(
+        (a - mu) ** 2 for a in u
+    )
+
+
+def check_taylor(op: Op, xs: Point) -> None:
+    """The first-order Taylor remainder at ``xs`` shrinks like ``h**2``, not like ``h``.
+
+    With ``d`` the claimed partial, ``|f(x + h) - f(x) - h d|`` is ``O(h**2)`` when
+    ``d`` is right and ``|d - f'(x)| h`` when it is wrong. The slope of the remainder
+    against ``h`` on a log-log scale, over the smallest steps where it stands clear
+    of rounding noise, tells the two apart without choosing a step or a tolerance.
+    """
+    out, grad = gradient(op, xs)
+    for i in range(op.arity):
+        largest = min(1e-2 * max(1.0, abs(xs[i])), _sample.room(op, xs, i) / 4)
+
+        def remainder(step: float, i: int = i) -> tuple[float, float, float]:
+            moved = _shifted(xs, i, step)
+            h = moved[i] - xs[i]
+            fh = _call("forward", evaluate, op, moved)
+            return h, abs(fh - out - h * grad[i]), abs(fh) + abs(out) + abs(h * grad[i])
+
+        # The rounding noise of the remainder, measured where no true remainder is left:
+        # some forwards (micrograd's tanh near 0) round to an absolute, not relative, error.
+        noise = max(remainder(largest * 1e-9 * k)[1] for k in (1.0, 1.7, 2.9))
+        hs: list[float] = []
+        rs: list[float] = []
+        for k in range(_TAYLOR_STEPS):
+            h, r, size = remainder(largest * 10 ** (-k / 2))
+            if r > 100 * noise + 1e3 * _EPS * size:  # clear of rounding noise
+                hs.append(h)
+                rs.append(r)
+        if len(hs) < 3:  # the linear approximation holds to rounding: nothing to fit
+            continue
+        hs, rs = hs[-_SLOPE_POINTS:], rs[-_SLOPE_POINTS:]
+        slope = _slope(hs, rs)
+        if not slope >= 1.5:
+            msg = (
+                f"partial {i}: the Taylor remainder |f(x+h) - f(x) - h*d| shrinks like "
+                f"h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial gives "
+                f"h^2 or faster, a wrong one h^1 (here d = {grad[i]!r}, {_analytic(op)}, is off "
+                f"by about {rs[-1] / hs[-1]:.3g})"
+            )
+            raise CheckFailure(msg)
+
+
+def check_engine(op: Op, xs: Point) -> None:
+    """``op(*values)`` and ``backward()`` give exactly the forward value and the partials."""
+    out, grad = _call("the engine", _engine, op, xs)
+    if op.is_composite:
+        again = _call("the engine", _engine, op, xs)
+        if again != (out, grad):
+            msg = f"the engine gave {(out, grad)!r}, then {again!r} on a fresh graph"
+            raise CheckFailure(msg)
+        return
+    expected, partials = gradient(op, xs)
+    if out != expected:
+        msg = f"the engine computed the value {out!r}, but forward gives {expected!r}"
+        raise CheckFailure(msg)
+    for i, (got, want) in enumerate(zip(grad, partials, strict=True)):
+        if got != want:
+            msg = f"backward() gave input {i} the gradient {got!r}, but partial {i} is {want!r}"
+            raise CheckFailure(msg)
+
+
+def _recording(op: Op, calls: list[int]) -> Op:
+    """A copy of ``op`` whose partials note their index in ``calls`` when evaluated."""
+
+    def record(i: int, d: Callable[..., float]) -> Callable[..., float]:
+        def partial(*args: float) -> float:
+            calls.append(i)
+            return d(*args)
+
+        return partial
+
+    if op.is_composite:
+        return op
+    return dataclasses.replace(op, partials=tuple(record(i, d) for i, d in enumerate(op.partials)))
+
+
+def _defined_around(op: Op, xs: Point, inputs: Iterable[int]) -> bool:
+    """Whether the op gives finite values at ``xs`` and a difference step away along ``inputs``."""
+    points = [xs]
+    for i in inputs:
+        step = _fd_step(op, xs, i)
+        points += [_shifted(xs, i, step), _shifted(xs, i, -step)]
+    for p in points:
+        try:
+            y = evaluate(op, p)
+        except Exception:  # noqa: BLE001  (undefined there, whatever the op raises)
+            return False
+        if not isinstance(y, float) or not math.isfinite(y):
+            return False
+    return True
+
+
+def check_constants(op: Op, xs: Point) -> None:
+    """With one operand a plain number, backward never evaluates that operand's partial.
+
+    Checked wherever the op is defined around ``xs`` along the other inputs, inside
+    the declared domain or not: ``x ** 2`` differentiates at ``x < 0`` although
+    ``d/dy x ** y`` is undefined there, so a partial must not lean on the
+    derivative of a constant.
+    """
+    for j in range(op.arity):
+        variables = [i for i in range(op.arity) if i != j]
+        if not _defined_around(op, xs, variables):
+            continue
+        calls: list[int] = []
+        recording = _recording(op, calls)
+        leaves = {i: Value(xs[i]) for i in variables}
+        try:
+            recording(*(leaves.get(i, xs[i]) for i in range(op.arity))).backward()
+        except Exception as e:
+            needs = ", ".join(map(str, variables)) or "none"
+            msg = (
+                f"with input {j} a constant, backward raised {type(e).__name__}: {e}; the op is "
+                f"defined around this input along the inputs that need a gradient ({needs}), "
+                f"so their partials must not need the derivative for constant input {j}"
+            )
+            raise CheckFailure(msg) from e
+        if j in calls:
+            msg = f"with input {j} a constant, backward evaluated partial {j}"
+            raise CheckFailure(msg)
+
+
+def check_accumulation(op: Op, xs: Point) -> None:
+    """One ``Value`` used as every input gets the sum of the partials: ``f(x, x)``."""
+    diagonal = (xs[0],) * op.arity
+    if not all(xs[0] in op.input_domain(i) for i in range(op.arity)) or not _sample.clear(
+        op, diagonal
+    ):
+        return
+    x = Value(xs[0])
+    out = _call("applying the op", op, *[x] * op.arity)
+    _call("backward", out.backward)
+    if op.is_composite:
+
+        def f(t: float) -> float:
+            return evaluate(op, (t,) * op.arity)
+
+        step = min(_fd_step(op, diagonal, i) for i in range(op.arity))
+        _compare(f"one Value as all {op.arity} inputs", x.grad, _analytic(op), f, xs[0], step)
+        return
+    _, partials = gradient(op, diagonal)
+    total = 0.0
+    for d in partials:
+        total += d
+    if x.grad != total:
+        msg = (
+            f"one Value as all {op.arity} inputs got the gradient {x.grad!r}, but the "
+            f"partials {partials!r} sum to {total!r}"
+        )
+        raise CheckFailure(msg)
+
+
+def check_kinks(op: Op) -> None:
+    """At each declared kink the engine gives the declared partials (relu'(0) = 0)."""
+    for kink in op.kinks:
+        _, grad = _call("the engine", _engine, op, kink.at)
+        for i, (got, declared) in enumerate(zip(grad, kink.partials, strict=True)):
+            if got != declared:
+                msg = (
+                    f"at the kink {kink.at!r}, backward gives input {i} the gradient {got!r}, "
+                    f"but the op declares {declared!r}"
+                )
+                raise CheckFailure(msg, inputs=kink.at)
+
+
+def _trouble(op: Op, xs: Point) -> str | None:
+    """What goes wrong applying the op at ``xs``, or None when value and gradient are finite."""
+    try:
+        out, grad = _engine(op, xs)
+    except DomainError as e:
+        return f"DomainError: {e}"
+    except Exception as e:  # noqa: BLE001  (reported as the failure)
+        return f"{type(e).__name__}: {e}"
+    if not all(math.isfinite(v) for v in (out, *grad)):
+        return f"value {out!r}, gradient {grad!r}"
+    return None
+
+
+def _lerp(a: Point, b: Point, t: float) -> Point:
+    return tuple(x + t * (y - x) for x, y in zip(a, b, strict=True))
+
+
+def _genuine_overflow(op: Op, start: Point, end: Point) -> tuple[bool, Point, float]:
+    """Whether the value or gradient climbs past ``OVERFLOW`` on the way from ``start`` to ``end``.
+
+    Bisects for the last point of the segment where the op still gives finite
+    values, and returns the verdict, that point and its largest magnitude.
+    """
+    low, high = 0.0, 1.0
+    for _ in range(64):
+        mid = (low + high) / 2
+        if _trouble(op, _lerp(start, end, mid)) is None:
+            low = mid
+        else:
+            high = mid
+    last = _lerp(start, end, low)
+    out, grad = _engine(op, last)
+    size = max(abs(v) for v in (out, *grad))
+    return size >= OVERFLOW, last, size
+
+
+def check_large_inputs(op: Op) -> None:
+    """At inputs of magnitude ``LARGE`` inside the domain: finite results or a genuine overflow."""
+    spans = [_sample.input_range(op.input_domain(i), LARGE) for i in range(op.arity)]
+    start = tuple(min(max(0.0, lo), hi) for lo, hi in _sample.ranges(op))
+    if _trouble(op, start) is not None:
+        return  # not defined at small inputs either: the forward check reports that
+    for corner in itertools.product(*(sorted({lo, hi}) for lo, hi in spans)):
+        trouble = _trouble(op, corner)
+        if trouble is None:
+            continue
+        rule = (
+            "at large inputs inside its domain an op must give finite values and gradients, or "
+            "raise DomainError when they leave the float range"
+        )
+        if not trouble.startswith(("DomainError", "value")) or "nan" in trouble:
+            msg = f"gave {trouble}; {rule}"
+            raise CheckFailure(msg, inputs=corner)
+        out = _engine(op, corner)[0] if trouble.startswith("value") else 0.0
+        if math.isinf(out):
+            msg = f"returned {out!r}; {rule} (a value beyond the float range raises DomainError)"
+            raise CheckFailure(msg, inputs=corner)
+        genuine, last, size = _genuine_overflow(op, start, corner)
+        if not genuine:
+            msg = (
+                f"gave {trouble}, but it is no genuine overflow: the last input on the way "
+                f"there with finite results, {last!r}, has a value and gradient of at most "
+                f"{size:.3g}; {rule} (an intermediate step must not overflow)"
+            )
+            raise CheckFailure(msg, inputs=corner)
+
+
+# -- running them ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One contract check: a point check run over many inputs, or an op check run once.
+
+    >>> CHECKS["taylor"].summary
+    'The first-order Taylor remainder at ``xs`` shrinks like ``h**2``, not like ``h``.'
+    """
+
+    name: str
+    at_point: Callable[[Op, Point], None] | None = None
+    on_op: Callable[[Op], None] | None = None
+    region: Literal["domain", "box"] = "domain"
+
+    @property
+    def summary(self) -> str:
+        """The check's one-line description."""
+        fn = self.at_point or self.on_op
+        return (fn.__doc__ or "").split("\n", 1)[0] if fn is not None else ""
+
+    def skip_reason(self, op: Op) -> str | None:
+        """Why the check does not apply to ``op``, or None when it does."""
+        if self.name == "accumulation" and op.arity < 2:
+            return "needs arity >= 2"
+        if self.name == "kinks" and not op.kinks:
+            return "the op declares no kinks"
+        return None
+
+
+CHECKS: dict[str, Check] = {
+    c.name: c
+    for c in (
+        Check("metadata", on_op=check_metadata),
+        Check("forward", at_point=check_forward),
+        Check("finite_differences", at_point=check_finite_differences),
+        Check("taylor", at_point=check_taylor),
+        Check("engine", at_point=check_engine),
+        Check("constants", at_point=check_constants, region="box"),
+        Check("accumulation", at_point=check_accumulation),
+        Check("kinks", on_op=check_kinks),
+        Check("large_inputs", on_op=check_large_inputs),
+    )
+}
+"""Every contract check by name, in the order they run."""
+
+
+def _resolve(sampler: Sampler) -> Literal["hypothesis", "builtin"]:
+    if sampler == "auto":
+        return "hypothesis" if importlib.util.find_spec("hypothesis") is not None else "builtin"
+    if sampler not in ("hypothesis", "builtin"):
+        msg = f"unknown sampler {sampler!r}; expected 'auto', 'hypothesis' or 'builtin'"
+        raise ValueError(msg)
+    return sampler
+
+
+def _first_failure_builtin(
+    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+) -> CheckFailure | None:
+    for xs in _sample.sample_points(op, examples, bound=bound, within_domain=domain):
+        try:
+            at_point(op, xs)
+        except CheckFailure as failure:
+            failure.inputs = xs
+            return failure
+    return None
+
+
+def _first_failure_hypothesis(
+    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+) -> CheckFailure | None:
+    from hypothesis import given  # noqa: PLC0415  (hypothesis is optional)
+    from hypothesis.errors import HypothesisException  # noqa: PLC0415
+
+    from micrograd_core.testing.strategies import contract_settings, inputs  # noqa: PLC0415
+
+    failing: list[Point] = []
+
+    @contract_settings(examples)
+    @given(inputs(op, bound=bound, within_domain=domain))
+    def run(xs: Point) -> None:
+        failing.append(xs)
+        at_point(op, xs)
+
+    try:
+        run()
+    except CheckFailure as failure:
+        failure.inputs = failing[-1]
+        return failure
+    except BaseExceptionGroup as group:  # a flaky failure: report one of its errors
+        found, _ = group.split(CheckFailure)
+        if found is None:
+            raise
+        first = found.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        return first
+    except HypothesisException as e:
+        msg = f"could not draw inputs for the op: {type(e).__name__}: {e}"
+        return CheckFailure(msg)
+    return None
+
+
+def run_check(
+    op: Op,
+    check: str | Check,
+    *,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> CheckResult:
+    """Run one contract check on ``op`` (over ``examples`` inputs for a point check).
+
+    A point check stops at its first failing input; with hypothesis that input
+    is shrunk to a minimal one. Nothing is raised: the result says what happened.
+    """
+    if isinstance(check, str):
+        try:
+            check = CHECKS[check]
+        except KeyError:
+            msg = f"no contract check named {check!r}; checks: {', '.join(CHECKS)}"
+            raise KeyError(msg) from None
+    reason = check.skip_reason(op)
+    if reason is not None:
+        return CheckResult(check.name, "skipped", reason)
+    if check.on_op is not None:
+        try:
+            check.on_op(op)
+        except CheckFailure as failure:
+            return CheckResult(check.name, "failed", str(failure), failure.inputs)
+        return CheckResult(check.name, "passed")
+    if check.at_point is None:
+        msg = f"check {check.name!r} has neither at_point nor on_op"
+        raise TypeError(msg)
+    first_failure = (
+        _first_failure_hypothesis if _resolve(sampler) == "hypothesis" else _first_failure_builtin
+    )
+    found = first_failure(op, check.at_point, examples, bound, check.region == "domain")
+    if found is None:
+        return CheckResult(check.name, "passed")
+    return CheckResult(check.name, "failed", str(found), found.inputs)
+
+
+def contract_report(
+    op: Op,
+    *,
+    checks: Iterable[str] | None = None,
+    registry: OpRegistry | None = None,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> ContractReport:
+    """Run the contract checks (all, or those named) on ``op`` and return what they found.
+
+    ``registry``, when given, is active while the checks run (a composite op
+    builds its graph from its ops). When the metadata check fails the others are
+    skipped: their verdicts on a malformed op would be noise.
+
+    >>> from micrograd_core import Op
+    >>> square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
+    >>> contract_report(square, sampler="builtin").ok
+    True
+    """
+    names = list(CHECKS) if checks is None else list(checks)
+    results: list[CheckResult] = []
+    kind = _resolve(sampler)
+    with registry.activated() if registry is not None else nullcontext():
+        for name in names:
+            if results and results[0].check == "metadata" and results[0].status == "failed":
+                results.append(CheckResult(name, "skipped", "the op's metadata is invalid"))
+            else:
+                results.append(run_check(op, name, examples=examples, sampler=kind, bound=bound))
+    return ContractReport(op, tuple(results), kind)
+
+
+def check_op(
+    op: Op,
+    *,
+    checks: Iterable[str] | None = None,
+    registry: OpRegistry | None = None,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> None:
+    """Run the contract checks on ``op``; raise one :class:`ContractError` listing every failure.
+
+    >>> import math
+    >>> from micrograd_core import Op
+    >>> wrong = Op("sin", 1, forward=math.sin, partials=(lambda x, out: -math.cos(x),))
+    >>> check_op(wrong, checks=["finite_differences"], sampler="builtin")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    micrograd_core.testing.report.ContractError: op 'sin' failed 1 of 1 contract checks:
+    - finite_differences at (0.5,): partial 0: analytic -0.8775825618903728 (the op's partial) ...
+    ...
+    """
+    contract_report(
+        op, checks=checks, registry=registry, examples=examples, sampler=sampler, bound=bound
+    ).raise_if_failed()

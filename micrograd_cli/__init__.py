@@ -13,6 +13,11 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
+from micrograd_cli.check import check  # noqa: E402  (subcommands register on the group above)
+
+cli.add_command(check)
+
+
 def main() -> None:
     """Entry point of the ``micrograd`` console script."""
     cli()

@@ -66,6 +66,7 @@ __all__ = [
     "check_op",
     "check_taylor",
     "contract_report",
+    "hypothesis_available",
     "run_check",
 ]
 
@@ -505,9 +506,17 @@ CHECKS: dict[str, Check] = {
 """Every contract check by name, in the order they run."""
 
 
+def hypothesis_available() -> bool:
+    """Whether hypothesis can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec("hypothesis") is not None
+    except (ImportError, ValueError):  # blocked, or a broken install
+        return False
+
+
 def _resolve(sampler: Sampler) -> Literal["hypothesis", "builtin"]:
     if sampler == "auto":
-        return "hypothesis" if importlib.util.find_spec("hypothesis") is not None else "builtin"
+        return "hypothesis" if hypothesis_available() else "builtin"
     if sampler not in ("hypothesis", "builtin"):
         msg = f"unknown sampler {sampler!r}; expected 'auto', 'hypothesis' or 'builtin'"
         raise ValueError(msg)

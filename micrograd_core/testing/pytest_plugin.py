@@ -15,7 +15,6 @@ the built-in sampler.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 
@@ -24,7 +23,7 @@ import pytest
 from micrograd_core.op import Op
 from micrograd_core.plugins import ENTRY_POINT_GROUP, LOAD_ENV, load_registry
 from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry, default_registry
-from micrograd_core.testing.check import CHECKS, run_check
+from micrograd_core.testing.check import CHECKS, hypothesis_available, run_check
 
 __all__ = ["contract_tests", "micrograd_registry", "pytest_report_header"]
 
@@ -34,7 +33,8 @@ def _provided(
 ) -> tuple[list[Op], str]:
     """The ops of ``registry`` from ``plugin`` or ``distribution``, and what was asked for."""
     wanted = " and ".join(
-        f"{kind} {name!r}" for kind, name in (("plugin", plugin), ("distribution", distribution))
+        f"{kind} {name!r}"
+        for kind, name in (("plugin", plugin), ("distribution", distribution))
         if name is not None
     )
     ops = [
@@ -114,6 +114,6 @@ def micrograd_registry() -> Iterator[OpRegistry]:
 
 def pytest_report_header() -> str:
     """Say which inputs the contract checks draw from."""
-    if importlib.util.find_spec("hypothesis") is not None:
+    if hypothesis_available():
         return "micrograd contract kit: inputs from hypothesis (derandomised)"
     return "micrograd contract kit: inputs from the built-in sampler (hypothesis not installed)"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from micrograd_core import Interval, Kink, Op, OpRegistry, Value
-from micrograd_core.testing import ContractError, check_op, contract_report
+from micrograd_core.testing import ContractError, Sampler, check_op, contract_report
 
 POSITIVE = Interval(0.0, math.inf, include_low=False)
 
@@ -43,7 +43,12 @@ BROKEN = {
         frozenset({"finite_differences"}),
     ),
     "random-forward": Broken(
-        Op("jitter", 1, forward=lambda x: x + random.gauss(0.0, 1e-3), partials=(lambda x, out: 1.0,)),
+        Op(
+            "jitter",
+            1,
+            forward=lambda x: x + random.gauss(0.0, 1e-3),
+            partials=(lambda x, out: 1.0,),
+        ),
         "forward",
         r"forward is not deterministic: \S+, then \S+ for the same input",
         frozenset({"finite_differences", "taylor", "engine"}),
@@ -77,11 +82,17 @@ BROKEN = {
             kinks=(Kink(at=(0.0,), partials=(0.0,)),),
         ),
         "kinks",
-        r"at the kink \(0\.0,\), backward gives input 0 the gradient 1\.0, but the op declares 0\.0",
+        r"at the kink \(0\.0,\), backward gives input 0 the gradient 1\.0, "
+        r"but the op declares 0\.0",
     ),
     "exp-overflows-to-inf": Broken(
         # exp(x/2)**2 by a float product: inf at 1000, where exp itself raises DomainError.
-        Op("exp", 1, forward=lambda x: math.exp(x / 2) * math.exp(x / 2), partials=(lambda x, out: out,)),
+        Op(
+            "exp",
+            1,
+            forward=lambda x: math.exp(x / 2) * math.exp(x / 2),
+            partials=(lambda x, out: out,),
+        ),
         "large_inputs",
         r"returned inf; at large inputs inside its domain an op must give finite values",
     ),
@@ -94,15 +105,15 @@ BROKEN = {
     ),
 }
 
-SAMPLERS = ["builtin", "hypothesis"]
+SAMPLERS: list[Sampler] = ["builtin", "hypothesis"]
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
 @pytest.mark.parametrize("case", BROKEN.values(), ids=BROKEN.keys())
 def test_each_broken_op_is_caught_by_its_check(
-    case: Broken, sampler: str, micrograd_registry: OpRegistry
+    case: Broken, sampler: Sampler, micrograd_registry: OpRegistry
 ) -> None:
-    report = contract_report(case.op, sampler=sampler)  # type: ignore[arg-type]
+    report = contract_report(case.op, sampler=sampler)
     failed = {r.check for r in report.failures}
     assert case.check in failed, str(report)
     assert failed <= {case.check} | case.also, str(report)
@@ -124,9 +135,7 @@ def test_check_op_raises_one_error_listing_every_failure() -> None:
 
 def test_hypothesis_shrinks_to_a_minimal_failing_input() -> None:
     # Right below 3.3, wrong above: the failing input reported is the simplest above it.
-    cube = Op(
-        "cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x + (x > 3.3),)
-    )
+    cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x + (x > 3.3),))
     result = contract_report(cube, checks=["finite_differences"], sampler="hypothesis")
     (failure,) = result.failures
     assert failure.inputs == (4.0,)

@@ -51,10 +51,10 @@ class Collision:
 
     def error(self) -> OpCollisionError:
         both = " and ".join(str(p) for p in self.providers)
-        plugins = ", ".join(repr(p.plugin) for p in self.providers)
+        others = ",".join(p.plugin for p in self.providers[1:])
         msg = (
             f"{self.kind} {self.name!r} is provided by {both}; choose one by disabling "
-            f"the others, e.g. MICROGRAD_DISABLE_PLUGINS=<one of {plugins}>"
+            f"the others, e.g. MICROGRAD_DISABLE_PLUGINS={others}"
         )
         return OpCollisionError(msg, name=self.name, providers=[str(p) for p in self.providers])
 
@@ -123,6 +123,13 @@ class OpRegistry(Mapping[str, Op]):
             return self._ops[name]
         except KeyError:
             raise self.missing(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._ops
+
+    def get(self, name: str, default: Op | None = None) -> Op | None:  # type: ignore[override]
+        """The op registered as ``name``, or ``default``."""
+        return self._ops.get(name, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ops)

@@ -1,0 +1,170 @@
+"""Building registries from plugins: provenance, isolation, failures, collisions."""
+
+from __future__ import annotations
+
+import math
+import types
+
+import pytest
+
+import micrograd_ops
+from micrograd_core import (
+    Op,
+    OpCollisionError,
+    OpRegistry,
+    PluginLoadError,
+    PluginWarning,
+    Register,
+    Value,
+    default_registry,
+    hookimpl,
+    load_registry,
+)
+from micrograd_core.value import installed
+
+
+def plugin_of(*ops: Op) -> types.SimpleNamespace:
+    @hookimpl
+    def micrograd_register_ops(register: Register) -> None:
+        for op in ops:
+            register(op)
+
+    return types.SimpleNamespace(micrograd_register_ops=micrograd_register_ops)
+
+
+def sine(name: str = "sin", method: str | None = "sin") -> Op:
+    return Op(name, 1, forward=math.sin, partials=(lambda x, out: math.cos(x),), method=method)
+
+
+def test_default_registry_has_the_builtin_ops_with_provenance() -> None:
+    registry = default_registry()
+    assert {"add", "mul", "pow", "relu", "tanh", "exp"} <= set(registry)
+    provenance = registry["tanh"].provenance
+    assert provenance is not None
+    assert (provenance.plugin, provenance.distribution) == ("builtin", "micrograd-registry")
+    assert registry.methods["tanh"] is registry["tanh"]
+
+
+def test_isolated_registry_leaves_the_default_untouched() -> None:
+    Value(1.0) + 1  # the default is in use
+    default = installed()
+    registry = load_registry({"builtin": micrograd_ops, "trig": plugin_of(sine())}, environ={})
+    with registry.activated():
+        assert installed() is registry
+        assert Value(0.0).sin().data == 0.0  # type: ignore[attr-defined]
+    assert installed() is default
+    with pytest.raises(AttributeError, match="'sin'"):
+        Value(0.0).sin()  # type: ignore[attr-defined]
+
+
+def test_hook_runs_once_per_build_not_per_operation() -> None:
+    calls = []
+
+    @hookimpl
+    def micrograd_register_ops(register: Register) -> None:
+        calls.append(1)
+        micrograd_ops.micrograd_register_ops(register)
+
+    plugin = types.SimpleNamespace(micrograd_register_ops=micrograd_register_ops)
+    with load_registry({"counted": plugin}, environ={}).activated():
+        y = Value(1.0)
+        for _ in range(100):
+            y = y * 2 + 1
+        y.backward()
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("environ", "loaded"),
+    [
+        ({}, {"builtin", "trig"}),
+        ({"MICROGRAD_LOAD_PLUGINS": ""}, set()),
+        ({"MICROGRAD_LOAD_PLUGINS": "trig"}, {"trig"}),
+        ({"MICROGRAD_LOAD_PLUGINS": " builtin , trig "}, {"builtin", "trig"}),
+        ({"MICROGRAD_DISABLE_PLUGINS": "trig"}, {"builtin"}),
+        ({"MICROGRAD_LOAD_PLUGINS": "trig", "MICROGRAD_DISABLE_PLUGINS": "trig"}, set()),
+    ],
+)
+def test_allow_and_deny_lists(environ: dict[str, str], loaded: set[str]) -> None:
+    registry = load_registry({"builtin": micrograd_ops, "trig": plugin_of(sine())}, environ=environ)
+    plugins = {op.provenance.plugin for op in registry.values() if op.provenance}
+    assert plugins == loaded
+
+
+def test_allow_list_naming_a_missing_plugin_warns() -> None:
+    with pytest.warns(PluginWarning, match="names plugin 'trgi', which is not installed"):
+        load_registry({"trig": plugin_of(sine())}, environ={"MICROGRAD_LOAD_PLUGINS": "trgi"})
+
+
+BROKEN = {
+    "hook raises": plugin_of(),  # replaced below
+    "wrong arity": plugin_of(Op("bad", 2, forward=math.sin, partials=(math.cos,))),
+    "bad name": plugin_of(Op("Bad-Name", 1, forward=math.sin, partials=(math.cos,))),
+    "not callable": plugin_of(Op("bad", 1, forward=1.0, partials=(math.cos,))),  # type: ignore[arg-type]
+    "reserved method": plugin_of(sine("bad", method="backward")),
+}
+
+
+@hookimpl
+def _raising_hook(register: Register) -> None:
+    msg = "boom"
+    raise RuntimeError(msg)
+
+
+BROKEN["hook raises"] = types.SimpleNamespace(micrograd_register_ops=_raising_hook)
+REASONS = {
+    "hook raises": "RuntimeError: boom",
+    "wrong arity": "has arity 2 but 1 partials",
+    "bad name": "'Bad-Name' is not a lowercase identifier",
+    "not callable": "forward must be callable, got 'float'",
+    "reserved method": "cannot claim method 'backward'",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_plugin_is_skipped_and_the_rest_works(case: str) -> None:
+    plugins = {"builtin": micrograd_ops, "broken": BROKEN[case]}
+    with pytest.warns(PluginWarning, match="plugin 'broken' was skipped") as warned:
+        registry = load_registry(plugins, environ={})
+    assert REASONS[case] in str(warned[0].message)
+    assert [(f.plugin, REASONS[case] in f.error) for f in registry.failures] == [("broken", True)]
+    assert "bad" not in registry
+    with registry.activated():
+        assert (Value(2.0) * 3).tanh().data == pytest.approx(math.tanh(6.0))
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_strict_mode_turns_a_broken_plugin_into_an_error(case: str) -> None:
+    plugins = {"builtin": micrograd_ops, "broken": BROKEN[case]}
+    with pytest.raises(PluginLoadError, match=REASONS[case]) as info:
+        load_registry(plugins, environ={"MICROGRAD_STRICT_PLUGINS": "1"})
+    assert info.value.plugin == "broken"
+
+
+def test_two_providers_of_one_name_are_named_and_never_shadow() -> None:
+    plugins = {"builtin": micrograd_ops, "one": plugin_of(sine()), "two": plugin_of(sine())}
+    with pytest.warns(PluginWarning, match="op 'sin' is provided by plugin 'one' and plugin 'two'"):
+        registry = load_registry(plugins, environ={})
+    assert "sin" not in registry
+    with pytest.raises(OpCollisionError, match="MICROGRAD_DISABLE_PLUGINS"):
+        registry.op("sin")
+    with pytest.raises(OpCollisionError):
+        load_registry(plugins, environ={}, strict=True)
+    chosen = load_registry(plugins, environ={"MICROGRAD_DISABLE_PLUGINS": "two"})
+    assert chosen["sin"].provenance is not None
+    assert chosen["sin"].provenance.plugin == "one"
+
+
+def test_two_claims_of_one_method_are_withheld() -> None:
+    plugins = {"one": plugin_of(sine("sin")), "two": plugin_of(sine("sine"))}
+    with pytest.warns(PluginWarning, match="method 'sin' is provided by"):
+        registry = load_registry(plugins, environ={})
+    assert set(registry) == {"sin", "sine"}  # both ops stay usable by name
+    assert "sin" not in registry.methods
+
+
+def test_registry_is_a_read_only_mapping() -> None:
+    registry = OpRegistry()
+    assert len(registry) == 0
+    with pytest.raises(TypeError):
+        registry["x"] = sine()  # type: ignore[index]

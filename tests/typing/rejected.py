@@ -1,0 +1,11 @@
+"""What mypy --strict must reject; each line names the error code it expects."""
+
+from __future__ import annotations
+
+from micrograd_core import Value
+
+Value("a")  # E: arg-type
+Value(None)  # E: arg-type
+Value(2.0) + "a"  # E: operator
+Value(2.0).tahn()  # E: attr-defined
+Value(2.0).data = "a"  # E: assignment

@@ -1,0 +1,20 @@
+"""What users write, type-checked by mypy --strict (never run: see test_typing.py)."""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from micrograd_core import Op, OpRegistry, Value, apply, default_registry
+
+x = Value(2.0)
+assert_type((x * 3 + 1).tanh(), Value)
+assert_type(Value(2) ** x, Value)
+assert_type(2**x, Value)
+assert_type(1 - x / 2, Value)
+assert_type(-x.relu().exp(), Value)
+assert_type(x.data, float)
+assert_type(x.grad, float)
+assert_type(apply("mul", x, 2), Value)
+assert_type(default_registry(), OpRegistry)
+assert_type(default_registry()["tanh"], Op)
+assert_type(default_registry()["tanh"](x), Value)

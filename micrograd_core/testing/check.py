@@ -391,16 +391,30 @@ def check_kinks(op: Op) -> None:
                 raise CheckFailure(msg, inputs=kink.at)
 
 
-def _trouble(op: Op, xs: Point) -> str | None:
-    """What goes wrong applying the op at ``xs``, or None when value and gradient are finite."""
+_LARGE_RULE = (
+    "at large inputs inside its domain an op must give finite values and gradients, or "
+    "raise DomainError when they leave the float range"
+)
+
+
+def _trouble(op: Op, xs: Point) -> tuple[str, str] | None:
+    """What goes wrong applying the op at ``xs`` (a kind and a description), or None.
+
+    Kinds: ``"overflow"`` (a DomainError, or an infinite gradient, which may be
+    genuine), ``"inf"`` (an infinite value), ``"nan"``, ``"error"`` (any other exception).
+    """
     try:
         out, grad = _engine(op, xs)
     except DomainError as e:
-        return f"DomainError: {e}"
-    except Exception as e:  # noqa: BLE001  (reported as the failure)
-        return f"{type(e).__name__}: {e}"
-    if not all(math.isfinite(v) for v in (out, *grad)):
-        return f"value {out!r}, gradient {grad!r}"
+        return "overflow", f"DomainError: {e}"
+    except Exception as e:  # noqa: BLE001  (whatever the op raises is reported)
+        return "error", f"{type(e).__name__}: {e}"
+    if any(math.isnan(v) for v in (out, *grad)):
+        return "nan", f"the value {out!r} with gradient {grad!r}"
+    if math.isinf(out):
+        return "inf", f"the value {out!r}"
+    if any(math.isinf(g) for g in grad):
+        return "overflow", f"the gradient {grad!r}"
     return None
 
 
@@ -408,11 +422,10 @@ def _lerp(a: Point, b: Point, t: float) -> Point:
     return tuple(x + t * (y - x) for x, y in zip(a, b, strict=True))
 
 
-def _genuine_overflow(op: Op, start: Point, end: Point) -> tuple[bool, Point, float]:
-    """Whether the value or gradient climbs past ``OVERFLOW`` on the way from ``start`` to ``end``.
+def _last_finite(op: Op, start: Point, end: Point) -> tuple[Point, float]:
+    """The last input on the segment from ``start`` to ``end`` with finite results, by bisection.
 
-    Bisects for the last point of the segment where the op still gives finite
-    values, and returns the verdict, that point and its largest magnitude.
+    Returns that input and the largest magnitude of its value and gradient.
     """
     low, high = 0.0, 1.0
     for _ in range(64):
@@ -423,37 +436,38 @@ def _genuine_overflow(op: Op, start: Point, end: Point) -> tuple[bool, Point, fl
             high = mid
     last = _lerp(start, end, low)
     out, grad = _engine(op, last)
-    size = max(abs(v) for v in (out, *grad))
-    return size >= OVERFLOW, last, size
+    return last, max(abs(v) for v in (out, *grad))
 
 
 def check_large_inputs(op: Op) -> None:
-    """At inputs of magnitude ``LARGE`` inside the domain: finite results or a genuine overflow."""
-    spans = [_sample.input_range(op.input_domain(i), LARGE) for i in range(op.arity)]
+    """At inputs of magnitude ``LARGE`` inside the domain: finite results or a genuine overflow.
+
+    An overflow is genuine when, on the straight way from a small input, the
+    value or gradient climbs past ``OVERFLOW`` before the op stops giving finite
+    results; ``exp(1000)`` raising :class:`DomainError` is one, ``1 / (1 + exp(-x))``
+    raising it at ``x = -1000`` is not.
+    """
     start = tuple(min(max(0.0, lo), hi) for lo, hi in _sample.ranges(op))
     if _trouble(op, start) is not None:
         return  # not defined at small inputs either: the forward check reports that
+    spans = [_sample.input_range(op.input_domain(i), LARGE) for i in range(op.arity)]
     for corner in itertools.product(*(sorted({lo, hi}) for lo, hi in spans)):
         trouble = _trouble(op, corner)
         if trouble is None:
             continue
-        rule = (
-            "at large inputs inside its domain an op must give finite values and gradients, or "
-            "raise DomainError when they leave the float range"
-        )
-        if not trouble.startswith(("DomainError", "value")) or "nan" in trouble:
-            msg = f"gave {trouble}; {rule}"
+        kind, what = trouble
+        if kind == "inf":
+            msg = f"returned {what}; {_LARGE_RULE} (a value beyond it raises DomainError)"
             raise CheckFailure(msg, inputs=corner)
-        out = _engine(op, corner)[0] if trouble.startswith("value") else 0.0
-        if math.isinf(out):
-            msg = f"returned {out!r}; {rule} (a value beyond the float range raises DomainError)"
+        if kind != "overflow":
+            msg = f"gave {what}; {_LARGE_RULE}"
             raise CheckFailure(msg, inputs=corner)
-        genuine, last, size = _genuine_overflow(op, start, corner)
-        if not genuine:
+        last, size = _last_finite(op, start, corner)
+        if size < OVERFLOW:
             msg = (
-                f"gave {trouble}, but it is no genuine overflow: the last input on the way "
+                f"gave {what}, but it is no genuine overflow: the last input on the way "
                 f"there with finite results, {last!r}, has a value and gradient of at most "
-                f"{size:.3g}; {rule} (an intermediate step must not overflow)"
+                f"{size:.3g}; {_LARGE_RULE} (an intermediate step must not overflow)"
             )
             raise CheckFailure(msg, inputs=corner)
 

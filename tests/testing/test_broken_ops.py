@@ -20,6 +20,13 @@ def _pow_grads(x: float, y: float, out: float) -> tuple[float, float]:
     return y * x ** (y - 1), out * math.log(x)
 
 
+def _refuse_large(x: float) -> float:
+    if abs(x) > 100:
+        msg = "too large"
+        raise RuntimeError(msg)
+    return 2 * x
+
+
 @dataclass(frozen=True)
 class Broken:
     op: Op
@@ -94,7 +101,13 @@ BROKEN = {
             partials=(lambda x, out: out,),
         ),
         "large_inputs",
-        r"returned inf; at large inputs inside its domain an op must give finite values",
+        r"returned the value inf; at large inputs inside its domain an op must give finite values",
+    ),
+    "raises-at-large-inputs": Broken(
+        Op("double", 1, forward=_refuse_large, partials=(lambda x, out: 2.0,)),
+        "large_inputs",
+        r"gave RuntimeError: too large; at large inputs inside its domain an op must give finite "
+        r"values and gradients, or raise DomainError when they leave the float range",
     ),
     "sigmoid-overflows-midway": Broken(
         # 1 / (1 + exp(-x)) overflows in exp at x = -1000 although sigmoid(-1000) is 0.

@@ -129,7 +129,7 @@ def _engine(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
 def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
     """The value at ``xs`` and the op's gradient: its partials (a composite: the engine's)."""
     if op.compose is not None:
-        return _engine(op, xs)
+        return _call("the engine", _engine, op, xs)
     out = _call("forward", evaluate, op, xs)
     return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
 

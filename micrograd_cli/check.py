@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import click
 from rich import box
 from rich.console import Console
@@ -9,6 +11,7 @@ from rich.table import Table
 
 from micrograd_core import Op, default_registry
 from micrograd_core.testing import CHECKS, ContractReport, contract_report
+from micrograd_core.testing.check import hypothesis_available
 
 __all__ = ["check"]
 
@@ -81,10 +84,15 @@ def check(ops: tuple[str, ...], plugins: tuple[str, ...], examples: int, sampler
         selected = _selected(ops, plugins)
     except LookupError as e:
         raise click.BadParameter(str(e), param_hint="OPS") from e
-    reports = [
-        contract_report(op, examples=examples, sampler=sampler)  # type: ignore[arg-type]
-        for op in selected
-    ]
+    with tempfile.TemporaryDirectory(prefix="micrograd-check-") as scratch:
+        if hypothesis_available():  # its cache goes here, not into the working directory
+            from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
+
+            set_hypothesis_home_dir(scratch)
+        reports = [
+            contract_report(op, examples=examples, sampler=sampler)  # type: ignore[arg-type]
+            for op in selected
+        ]
     console = Console()
     if not console.is_terminal:  # a pipe or a file: no terminal width to keep to
         console = Console(width=max(console.width, 140))

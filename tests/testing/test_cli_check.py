@@ -34,7 +34,8 @@ def _install_on_path(root: Path) -> None:
 
 
 def test_builtin_ops_pass() -> None:
-    result = CliRunner().invoke(cli, ["check", "--plugin", "builtin", "--examples", "10"])
+    args = ["check", "--plugin", "builtin", "--examples", "10", "--sampler", "builtin"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     header = next(line for line in lines if "first failing input" in line)
@@ -44,7 +45,7 @@ def test_builtin_ops_pass() -> None:
     assert next(line for line in lines if line.split()[:1] == ["relu"]).split() == [
         "relu", "builtin", "✓", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"
     ]  # fmt: skip
-    assert "6 of 6 ops meet the contract" in result.output
+    assert "6 of 6 ops meet the contract (builtin inputs)" in result.output
 
 
 def test_a_broken_plugin_fails_with_its_first_failing_input(
@@ -53,20 +54,21 @@ def test_a_broken_plugin_fails_with_its_first_failing_input(
     _install_on_path(tmp_path)
     code = "from micrograd_cli import main; main()"
     done = run_python(
-        f"import sys; sys.argv = ['micrograd', 'check', '--sampler', 'builtin']; {code}",
+        f"import sys; sys.argv = ['micrograd', 'check', '--examples', '20']; {code}",
         extra_path=tmp_path,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.strip()}
     assert rows["sin"][:11] == ["sin", "trig", "✓", "✓", "✗", "✗", "✓", "✓", "-", "-", "✓"]
-    assert rows["sin"][11:] == ["finite_differences", "at", "(0.5,)"]
+    assert rows["sin"][11:] == ["finite_differences", "at", "(0.0,)"]  # shrunk by hypothesis
     assert rows["tanh"][1] == "builtin"
     assert (
         "op 'sin' (plugin 'trig' (micrograd-trig 0.1)) failed 2 of 7 contract checks:"
         in done.stdout
     )
     assert rows["cos"][2:] == ["✓", "✓", "✓", "✓", "✓", "✓", "-", "-", "✓"]
-    assert "7 of 8 ops meet the contract (builtin inputs)" in done.stdout
+    assert "7 of 8 ops meet the contract (hypothesis inputs)" in done.stdout
+    assert not (tmp_path / ".hypothesis").exists()  # its cache went to a scratch directory
 
 
 def test_selecting_ops_and_plugins() -> None:

@@ -13,7 +13,8 @@ The rules, in short:
 - ``forward``: a finite float, the same on every call.
 - ``finite_differences``: each partial matches a float64 central difference, step
   ``1e-6 * max(1, |x|)``, within ``RTOL * |value| + ATOL`` plus the difference's rounding.
-- ``taylor``: ``|f(x + h) - f(x) - h f'(x)|`` shrinks like ``h**2`` (a wrong partial: like ``h``).
+- ``taylor``: the Taylor remainder's odd part ``(f(x + h) - f(x - h)) / 2 - h f'(x)``
+  shrinks like ``h**3`` (a wrong partial: like ``h``).
 - ``engine``: ``op(*values).backward()`` gives exactly the partials.
 - ``constants``: backward never evaluates the partial of a constant operand, and
   works wherever the op is defined around the inputs that need a gradient.
@@ -82,6 +83,7 @@ OVERFLOW = 2.0**1000
 _EPS = sys.float_info.epsilon
 _TAYLOR_STEPS = 11  # h from its largest down by 10**-0.5 each, 5 decades in all
 _SLOPE_POINTS = 4  # the smallest steps whose remainder is above rounding noise
+_RESOLUTION = 1e-9  # the taylor check judges gradient errors above this, relative to max(1, |d|)
 
 Sampler = Literal["auto", "hypothesis", "builtin"]
 _T = TypeVar("_T")
@@ -145,8 +147,12 @@ def _shifted(xs: Point, i: int, h: float) -> Point:
 
 
 def _fd_step(op: Op, xs: Point, i: int) -> float:
-    """The central-difference step for input ``i``: ``1e-6 * max(1, |x|)``, kept clear of kinks."""
-    return min(1e-6 * max(1.0, abs(xs[i])), 1e-3 * _sample.room(op, xs, i))
+    """The central-difference step for input ``i``: ``1e-6 * max(1, |x|)``.
+
+    Near a domain end or a kink (a pole of ``x ** -24`` at 0) the step is at most
+    ``1e-4`` of the distance to it, so the difference's truncation error stays small.
+    """
+    return min(1e-6 * max(1.0, abs(xs[i])), 1e-4 * _sample.room(op, xs, i))
 
 
 def _central_difference(f: Callable[[float], float], x: float, step: float) -> tuple[float, float]:
@@ -226,44 +232,66 @@ def _slope(hs: Sequence[float], rs: Sequence[float]) -> float:
     )
 
 
-def check_taylor(op: Op, xs: Point) -> None:
-    """The first-order Taylor remainder at ``xs`` shrinks like ``h**2``, not like ``h``.
+def _noise(f: Callable[[float], float], x: float, spacing: float) -> float:
+    """How noisy ``f``'s float values are near ``x``, from their sixth differences.
 
-    With ``d`` the claimed partial, ``|f(x + h) - f(x) - h d|`` is ``O(h**2)`` when
-    ``d`` is right and ``|d - f'(x)| h`` when it is wrong. The slope of the remainder
-    against ``h`` on a log-log scale, over the smallest steps where it stands clear
-    of rounding noise, tells the two apart without choosing a step or a tolerance.
+    Moré and Wild's estimate: for a smooth ``f`` the sixth differences of 9 values
+    ``spacing`` apart hold little but rounding, and ``gamma * mean(diff**2)`` gives
+    its variance. It sees the staircase of a forward that rounds an intermediate
+    result (``1 + tanh(u)`` near ``-1``), which a relative error bound does not.
     """
-    out, grad = gradient(op, xs)
+    diffs = [_call("forward", f, x + j * spacing) for j in range(-4, 5)]
+    for _ in range(6):
+        diffs = [b - a for a, b in itertools.pairwise(diffs)]
+    gamma = math.factorial(6) ** 2 / math.factorial(12)
+    return math.sqrt(gamma * sum(d * d for d in diffs) / len(diffs))
+
+
+def check_taylor(op: Op, xs: Point) -> None:
+    """The odd part of the Taylor remainder at ``xs`` shrinks like ``h**3``, not like ``h``.
+
+    With ``d`` the claimed partial, the remainder ``f(x + h) - f(x) - h d`` is
+    ``f''(x) h**2 / 2 + O(h**3)`` when ``d`` is right and ``(f'(x) - d) h + O(h**2)``
+    when it is wrong. Its odd part, ``(f(x + h) - f(x - h)) / 2 - h d``, drops the
+    ``h**2`` term, which near a zero of ``f''`` (sin near 0) cancels the next one and
+    bends the one-sided slope: it shrinks like ``h**3`` for a right partial and like
+    ``h`` for a wrong one. The slope on a log-log scale, over the smallest steps where
+    the remainder stands clear of the forward's measured noise, tells the two apart
+    without choosing a step or a tolerance. Gradient errors below ``1e-9 * max(1, |d|)``
+    are beyond what float64 values resolve and are not judged.
+    """
+    _, grad = gradient(op, xs)
     for i in range(op.arity):
-        largest = min(1e-2 * max(1.0, abs(xs[i])), _sample.room(op, xs, i) / 4)
 
-        def remainder(step: float, i: int = i) -> tuple[float, float, float]:
-            moved = _shifted(xs, i, step)
-            h = moved[i] - xs[i]
-            fh = _call("forward", evaluate, op, moved)
-            return h, abs(fh - out - h * grad[i]), abs(fh) + abs(out) + abs(h * grad[i])
+        def f(t: float, i: int = i) -> float:
+            return evaluate(op, _shifted(xs, i, t - xs[i]))
 
-        # The rounding noise of the remainder, measured where no true remainder is left:
-        # some forwards (micrograd's tanh near 0) round to an absolute, not relative, error.
-        noise = max(remainder(largest * 1e-9 * k)[1] for k in (1.0, 1.7, 2.9))
+        x = xs[i]
+        largest = min(1e-2 * max(1.0, abs(x)), _sample.room(op, xs, i) / 4)
+        noise = max(_noise(f, x, largest * 1e-1), _noise(f, x, largest * 1e-4))
         hs: list[float] = []
         rs: list[float] = []
         for k in range(_TAYLOR_STEPS):
-            h, r, size = remainder(largest * 10 ** (-k / 2))
-            if r > 100 * noise + 1e3 * _EPS * size:  # clear of rounding noise
+            step = largest * 10 ** (-k / 2)
+            plus, minus = _call("forward", f, x + step), _call("forward", f, x - step)
+            h = ((x + step) - (x - step)) / 2
+            odd = abs((plus - minus) / 2 - h * grad[i])
+            # Clear of the noise, of rounding (in ulps: subnormals round coarsely) and of
+            # gradient errors below what float64 resolves (a gradient rounded from tanh ~ -1).
+            floor = 50 * noise + 64 * (math.ulp(plus) + math.ulp(minus))
+            if odd > max(floor, _RESOLUTION * max(1.0, abs(grad[i])) * h):
                 hs.append(h)
-                rs.append(r)
-        if len(hs) < 3:  # the linear approximation holds to rounding: nothing to fit
+                rs.append(odd)
+        if len(hs) < 3:  # the linear approximation holds to the noise: nothing to fit
             continue
         hs, rs = hs[-_SLOPE_POINTS:], rs[-_SLOPE_POINTS:]
         slope = _slope(hs, rs)
-        if not slope >= 1.5:
+        if not slope >= 2:
             msg = (
-                f"partial {i}: the Taylor remainder |f(x+h) - f(x) - h*d| shrinks like "
-                f"h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial gives "
-                f"h^2 or faster, a wrong one h^1 (here d = {grad[i]!r}, {_analytic(op)}, is off "
-                f"by about {rs[-1] / hs[-1]:.3g})"
+                f"partial {i}: the odd Taylor remainder |(f(x+h) - f(x-h))/2 - h*d| shrinks "
+                f"like h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial "
+                f"gives h^3 or faster, a wrong one h^1 (here d = {grad[i]!r}, {_analytic(op)}, "
+                f"is off by about {rs[-1] / hs[-1]:.3g})"
             )
             raise CheckFailure(msg)
 

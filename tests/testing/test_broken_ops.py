@@ -163,12 +163,20 @@ def test_hypothesis_runs_are_derandomised() -> None:
     assert run() == run()
 
 
-def test_the_taylor_verdict_needs_no_step_or_tolerance() -> None:
-    # 1 % off: the remainder shrinks like h, whatever the steps; a right one like h**2.
-    steep = Op("steep", 1, forward=lambda x: x**10, partials=(lambda x, out: 10 * x**9 * 1.01,))
-    right = Op("steep", 1, forward=lambda x: x**10, partials=(lambda x, out: 10 * x**9,))
-    assert not contract_report(steep, checks=["taylor"], sampler="builtin").ok
-    assert contract_report(right, checks=["taylor"], sampler="builtin").ok
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_the_taylor_verdict_sees_errors_below_the_difference_tolerance(sampler: Sampler) -> None:
+    # Off by 1e-7 relative, far inside rtol = 1e-4: the remainder still shrinks like h.
+    slightly = Op("sin", 1, forward=math.sin, partials=(lambda x, out: math.cos(x) * (1 + 1e-7),))
+    report = contract_report(slightly, checks=["finite_differences", "taylor"], sampler=sampler)
+    assert [r.status for r in report.results] == ["passed", "failed"], str(report)
+    assert re.search(
+        r"shrinks like h\^1\.0\d .* is off by about \S+e-0[78]\)", report.failures[0].message
+    )
+
+
+def test_a_right_partial_passes_the_taylor_verdict_however_steep() -> None:
+    steep = Op("steep", 1, forward=lambda x: x**10, partials=(lambda x, out: 10 * x**9,))
+    assert contract_report(steep, checks=["taylor"], sampler="builtin", bound=100.0).ok
 
 
 def test_a_composite_that_cuts_the_graph_is_caught(micrograd_registry: OpRegistry) -> None:

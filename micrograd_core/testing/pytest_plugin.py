@@ -2,9 +2,10 @@
 
 An op author's whole contract test file::
 
+    import micrograd_special
     from micrograd_core.testing.pytest_plugin import contract_tests
 
-    test_contract = contract_tests(plugin="special")
+    test_contract = contract_tests(micrograd_special)
 
 That is one test per (op, check), with ids such as ``test_contract[erf-taylor]``,
 so ``pytest -k taylor`` or ``-k "erf and not large_inputs"`` picks some. The
@@ -20,7 +21,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from micrograd_core.op import Op
+from micrograd_core.op import Op, Provenance
 from micrograd_core.plugins import ENTRY_POINT_GROUP, LOAD_ENV, load_registry
 from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry, default_registry
 from micrograd_core.testing.check import CHECKS, hypothesis_available, run_check
@@ -29,7 +30,7 @@ __all__ = ["contract_tests", "micrograd_registry", "pytest_report_header"]
 
 
 def _provided(
-    plugin: str | None, distribution: str | None, registry: OpRegistry
+    plugin: object, distribution: str | None, registry: OpRegistry
 ) -> tuple[list[Op], str]:
     """The ops of ``registry`` from ``plugin`` or ``distribution``, and what was asked for."""
     wanted = " and ".join(
@@ -54,30 +55,50 @@ def _nothing_found(wanted: str, registry: OpRegistry) -> str:
     return msg + (f"; plugins that failed to load: {failed}" if failed else "")
 
 
+def _module_ops(plugin: object) -> tuple[list[Op], OpRegistry]:
+    """A plugin module's ops, registered through its own hook, and a registry holding them.
+
+    When the plugin is installed the default registry already holds them; when it
+    is only importable (a source checkout) they are added to the default's ops.
+    """
+    name = getattr(plugin, "__name__", type(plugin).__name__)
+    own = list(load_registry({name: plugin}, environ={}, strict=True).values())
+    installed = default_registry()
+    if own and all(op.name in installed for op in own):
+        return [installed[op.name] for op in own], installed
+    registry = installed.extended(own, Provenance(name))
+    return [registry[op.name] for op in own], registry
+
+
 def contract_tests(
+    plugin: object = None,
     *,
-    plugin: str | None = None,
     distribution: str | None = None,
     ops: Iterable[Op] | None = None,
     examples: int = 50,
 ) -> Callable[[Op, str], None]:
     """A test of every contract check on every op given, one parametrised case per (op, check).
 
-    Give the ops as ``ops``, or name the ``plugin`` (its entry-point name) or
-    ``distribution`` that provides them in the installed registry. Assign the
-    result to a module-level name that starts with ``test``. Checks that do not
-    apply to an op (``accumulation`` for one input) get no case; naming a plugin
-    that provides nothing gives one failing case saying what is installed.
+    ``plugin`` is the plugin module itself (its ops are registered through its
+    hook, installed or not) or the entry-point name of an installed plugin;
+    ``distribution`` selects the installed ops of one distribution; ``ops`` gives
+    the ops directly. Assign the result to a module-level name that starts with
+    ``test``. Checks that do not apply to an op (``accumulation`` for one input)
+    get no case; asking for a plugin that provides nothing gives one failing case
+    saying what is installed.
     """
     registry = default_registry()
-    if ops is None:
-        if plugin is None and distribution is None:
-            msg = "contract_tests needs ops, a plugin or a distribution"
-            raise TypeError(msg)
+    missing = None
+    if ops is not None:
+        selected = list(ops)
+    elif plugin is not None and not isinstance(plugin, str):
+        selected, registry = _module_ops(plugin)
+    elif plugin is None and distribution is None:
+        msg = "contract_tests needs a plugin, a distribution or ops"
+        raise TypeError(msg)
+    else:
         selected, wanted = _provided(plugin, distribution, registry)
         missing = _nothing_found(wanted, registry) if not selected else None
-    else:
-        selected, missing = list(ops), None
     cases = [
         pytest.param(op, name, id=f"{op.name}-{name}")
         for op in selected
@@ -91,9 +112,10 @@ def contract_tests(
     def test_contract(op: Op, check: str) -> None:
         if op is None:
             pytest.fail(check, pytrace=False)
-        if check != "metadata" and run_check(op, "metadata").status == "failed":
-            pytest.skip("the op's metadata is invalid (see its metadata case)")
-        result = run_check(op, check, examples=examples)
+        with registry.activated():
+            if check != "metadata" and run_check(op, "metadata").status == "failed":
+                pytest.skip("the op's metadata is invalid (see its metadata case)")
+            result = run_check(op, check, examples=examples)
         if result.status == "failed":
             pytest.fail(f"op {op.name!r} ({op.provenance}) failed {result}", pytrace=False)
 

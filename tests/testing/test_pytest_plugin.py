@@ -75,15 +75,35 @@ def _pytest(
     return f"exit {done.returncode}\n{done.stdout}{done.stderr}"
 
 
+WAVE_PLUGIN = """
+import math
+from micrograd_core import Op, hookimpl
+
+SIN = Op("sin", 1, forward=math.sin, partials=(lambda x, out: math.cos(x),), method="sin")
+# A composite built from its own plugin's method: needs a registry that holds sin.
+SIN2 = Op("sin2", 1, compose=lambda x: x.sin() * x.sin())
+
+@hookimpl
+def micrograd_register_ops(register):
+    register(SIN)
+    register(SIN2)
+"""
+
+
 def test_a_plugin_test_file_is_two_lines(run_python: Run, tmp_path: Path) -> None:
+    (tmp_path / "micrograd_wave.py").write_text(WAVE_PLUGIN)  # importable, not installed
     test_file = """
+        import micrograd_wave
         from micrograd_core.testing.pytest_plugin import contract_tests
-        test_contract = contract_tests(plugin="builtin", examples=10)
+
+        test_contract = contract_tests(micrograd_wave, examples=10)
+        test_builtin = contract_tests("builtin", examples=10)
     """
-    out = _pytest(run_python, tmp_path, test_file, "-k", "tanh and taylor", "-v")
+    out = _pytest(run_python, tmp_path, test_file, "-k", "sin2 or (tanh and taylor)", "-v")
     assert out.startswith("exit 0\n"), out
-    assert "test_ops.py::test_contract[tanh-taylor] PASSED" in out
-    assert "1 passed, 45 deselected" in out
+    assert "test_ops.py::test_contract[sin2-taylor] PASSED" in out
+    assert "test_ops.py::test_builtin[tanh-taylor] PASSED" in out
+    assert "8 passed, 52 deselected" in out
 
 
 def test_a_failing_case_says_what_failed(run_python: Run, tmp_path: Path) -> None:

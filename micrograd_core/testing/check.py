@@ -507,8 +507,8 @@ def check_large_inputs(op: Op) -> None:
 class Check:
     """One contract check: a point check run over many inputs, or an op check run once.
 
-    >>> CHECKS["taylor"].summary
-    'The first-order Taylor remainder at ``xs`` shrinks like ``h**2``, not like ``h``.'
+    >>> CHECKS["kinks"].summary
+    "At each declared kink the engine gives the declared partials (relu'(0) = 0)."
     """
 
     name: str

@@ -672,6 +672,9 @@ def contract_report(
     >>> contract_report(square, sampler="builtin").ok
     True
     """
+    if not isinstance(op, Op):
+        msg = f"the contract checks take an Op, got {type(op).__name__!r}"
+        raise TypeError(msg)
     names = list(CHECKS) if checks is None else list(checks)
     results: list[CheckResult] = []
     kind = _resolve(sampler)

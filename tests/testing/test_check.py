@@ -95,6 +95,8 @@ def test_an_unknown_check_or_sampler_says_what_exists() -> None:
         run_check(GOOD[0], "tailor")
     with pytest.raises(ValueError, match=r"unknown sampler 'random'; expected 'auto', "):
         contract_report(GOOD[0], sampler="random")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"the contract checks take an Op, got 'builtin_function"):
+        contract_report(math.sin)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("op", GOOD, ids=[op.name for op in GOOD])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.check import check
+from micrograd_cli.demo import demo
+
 __all__ = ["cli", "main"]
 
 
@@ -13,9 +16,8 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
-from micrograd_cli.check import check  # noqa: E402  (subcommands register on the group above)
-
 cli.add_command(check)
+cli.add_command(demo)
 
 
 def main() -> None:

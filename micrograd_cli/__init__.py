@@ -6,6 +6,7 @@ import click
 
 from micrograd_cli.check import check
 from micrograd_cli.demo import demo
+from micrograd_cli.ops import ops
 
 __all__ = ["cli", "main"]
 
@@ -18,6 +19,7 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(demo)
+cli.add_command(ops)
 
 
 def main() -> None:

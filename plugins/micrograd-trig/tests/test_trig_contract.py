@@ -1,4 +1,4 @@
-"""micrograd-trig meets the op contract: one test per (op, check), e.g. ``-k "sin and taylor"``."""
+"""micrograd-trig meets the op contract: one test per (op, check), for ``pytest -k``."""
 
 import micrograd_trig
 

@@ -1,4 +1,4 @@
-"""micrograd-activations meets the op contract: one test per (op, check), e.g. ``-k "sigmoid and taylor"``."""
+"""micrograd-activations meets the op contract: one test per (op, check), for ``pytest -k``."""
 
 import micrograd_activations
 

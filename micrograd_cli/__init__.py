@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.check import check
 from micrograd_cli.demo import demo
 from micrograd_cli.new_plugin import new_plugin
 from micrograd_cli.ops import ops
@@ -17,6 +18,7 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
+cli.add_command(check)
 cli.add_command(demo)
 cli.add_command(new_plugin)
 cli.add_command(ops)

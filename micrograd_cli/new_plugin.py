@@ -1,11 +1,11 @@
 """``micrograd new-plugin NAME``: scaffold a pip-installable op plugin package.
 
 The package is ``micrograd-NAME`` with the module ``micrograd_NAME``: a
-``micrograd`` entry point, one example op named ``NAME`` with its hook, tests
-of its gradient, a README and ``py.typed``. It passes ``mypy --strict``, ruff
-and its own tests as generated. The files come from ``templates/plugin`` in
-this package, with placeholders in their paths and text filled in by
-:func:`render`.
+``micrograd`` entry point, one example op named ``NAME`` with its hook, a test
+file running the op contract kit, a README and ``py.typed``. It passes
+``mypy --strict``, ruff and its own tests as generated. The files come from
+``templates/plugin`` in this package, with placeholders in their paths and text
+filled in by :func:`render`.
 """
 
 from __future__ import annotations

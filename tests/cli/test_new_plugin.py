@@ -129,6 +129,6 @@ def test_installs_and_passes_its_tests(installed_env: InstalledEnv, tmp_path: Pa
         module.write_text(module.read_text().replace("return 3 * x**2", "return 2 * x**2"))
         broken = installed_env.shell("python -m pytest -q -p no:cacheprovider", cwd=root)
         assert broken.returncode == 1
-        assert "test_gradient_matches_finite_differences" in broken.stdout
+        assert f"test_contract[{NAME}-finite_differences]" in broken.stdout
     finally:
         installed_env.check("pip", "uninstall", "--quiet", "--yes", f"micrograd-{NAME}")

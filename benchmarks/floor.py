@@ -38,8 +38,10 @@ class FloatMLP:
         """Every weight and bias, in micrograd's order."""
         return [p for neurons, _ in self.layers for n in neurons for p in n]
 
-    def step(self, X: list[list[float]], y: list[float], learning_rate: float) -> tuple[float, float]:  # noqa: N803
-        """One step of the demo: hinge loss plus L2, its gradient, an SGD update; (loss, accuracy)."""
+    def step(
+        self, X: list[list[float]], y: list[float], learning_rate: float
+    ) -> tuple[float, float]:
+        """One step of the demo (hinge loss, L2, gradient, SGD update); returns loss, accuracy."""
         layers = self.layers
         # forward, keeping every layer's output for the backward pass
         runs = []

@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["nn"]
 
 
-def nn(Value: Callable[[float], Any], zero: object = 0) -> Any:  # noqa: N803  (micrograd's name)
+def nn(Value: Callable[[float], Any], zero: object = 0) -> Any:
     """micrograd's ``MLP`` over ``Value``.
 
     >>> MLP = nn(float)

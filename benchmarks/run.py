@@ -142,8 +142,8 @@ def run_all(impls: list[str], tiny: bool = False, log: bool = True) -> list[dict
                 if earlier is None:
                     result = _worker(impl, job, collector)
                 else:
-                    reason = f"{earlier}, not run"
-                    result = {**record, "collector": collector, "status": "skipped", "reason": reason}
+                    result = {**record, "collector": collector, "status": "skipped"}
+                    result["reason"] = f"{earlier}, not run"
                 if result["status"] == "error":
                     failed[(job.workload, collector)] = f"{result['reason']} at {job.size:,}"
                 records.append(result)
@@ -193,7 +193,9 @@ def table(records: list[dict[str, Any]], tiny: bool = False) -> str:
     lines = []
     for row in rows:
         fill = "-" if row[0] == "---" else " "
-        lines.append("| " + " | ".join(c.ljust(w, fill) for c, w in zip(row, widths)) + " |")
+        lines.append(
+            "| " + " | ".join(c.ljust(w, fill) for c, w in zip(row, widths, strict=True)) + " |"
+        )
     return "\n".join(lines)
 
 

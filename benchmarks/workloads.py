@@ -1,6 +1,8 @@
 """The workloads, written once against :class:`~benchmarks.impl.Implementation`.
 
-Every function returns a dict of measurements (times in milliseconds). They run
+Every function returns a dict of measurements (times in milliseconds of CPU time
+of the worker process: the machine may be shared, and CPU time is far less
+disturbed by other load than wall time; PyTorch is held to one thread). They run
 inside a worker process; an error such as micrograd's ``RecursionError`` is
 reported by the worker, not caught here.
 """
@@ -26,7 +28,7 @@ ALPHA = 1e-4
 Result = dict[str, Any]
 
 
-class Unsupported(Exception):  # noqa: N818  (a verdict, not a failure)
+class Unsupported(Exception):
     """The implementation cannot run this workload (for instance, micrograd has no tanh)."""
 
 
@@ -34,7 +36,7 @@ def _ms(t0: int, t1: int) -> float:
     return (t1 - t0) / 1e6
 
 
-now = time.perf_counter_ns
+now = time.process_time_ns
 
 
 def train(impl: Implementation, size: int, repeats: int) -> Result:
@@ -45,17 +47,18 @@ def train(impl: Implementation, size: int, repeats: int) -> Result:
     """
     X, y = moons(size, noise=0.1, seed=0)
     random.seed(SEED)
+    times: list[float] = []
+    losses: list[float] = []
     if impl.name == "floor":
         model = FloatMLP(2, [16, 16, 1])
-        times, losses = [], []
         for k in range(repeats + 2):
             t0 = now()
-            loss, _ = model.step(X, y, 1.0 - 0.9 * k / 100)
+            total, _ = model.step(X, y, 1.0 - 0.9 * k / 100)
             times.append(_ms(t0, now()))
-            losses.append(loss)
+            losses.append(total)
         return {"times": times[2:], "losses": losses}
 
-    Value, mlp, to_float = impl.scalar, impl.mlp(2, [16, 16, 1]), impl.to_float  # noqa: N806
+    Value, mlp, to_float = impl.scalar, impl.mlp(2, [16, 16, 1]), impl.to_float
 
     def loss() -> tuple[Any, float]:  # micrograd's demo, unchanged
         inputs = [list(map(Value, xrow)) for xrow in X]
@@ -67,7 +70,6 @@ def train(impl: Implementation, size: int, repeats: int) -> Result:
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores, strict=True)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    times, losses = [], []
     for k in range(repeats + 2):
         t0 = now()
         total_loss, _ = loss()
@@ -91,7 +93,9 @@ def _forward_backward(
     impl: Implementation, build: Callable[[], Any], repeats: int
 ) -> tuple[list[float], list[float], Any]:
     """Time ``build()`` and the backward pass from its result, ``repeats`` times."""
-    forward, backward, out = [], [], None
+    forward: list[float] = []
+    backward: list[float] = []
+    out: Any = None
     for _ in range(repeats):
         out = None  # drop the last graph first: one graph alive at a time
         t0 = now()
@@ -153,10 +157,11 @@ def deep_tanh(impl: Implementation, size: int, repeats: int) -> Result:
         raise Unsupported(msg)
     width = 4
     rng = random.Random(0)
-    weights = [
-        [([impl.scalar(rng.uniform(-1, 1)) for _ in range(width)], impl.scalar(0.0)) for _ in range(width)]
-        for _ in range(size)
-    ]
+
+    def unit() -> tuple[list[Any], Any]:
+        return [impl.scalar(rng.uniform(-1, 1)) for _ in range(width)], impl.scalar(0.0)
+
+    weights = [[unit() for _ in range(width)] for _ in range(size)]
     inputs = [impl.scalar(rng.uniform(-1, 1)) for _ in range(width)]
 
     def build() -> Any:

@@ -39,6 +39,7 @@ class Job:
     repeats: int
     label: str
     collectors: tuple[str, ...] = ("on", "off")
+    rounds: int = 1
 
 
 def plan(tiny: bool = False) -> list[Job]:
@@ -53,7 +54,7 @@ def plan(tiny: bool = False) -> list[Job]:
             Job("free", 200, 1, "free a dropped graph", ("off",)),
         ]
     return [
-        Job("train", 100, 10, "train step (demo)"),
+        Job("train", 100, 5, "train step (demo)", rounds=3),
         Job("chain", 10_000, 5, "chain 1e4 ops"),
         Job("chain", 100_000, 3, "chain 1e5 ops"),
         Job("chain", 1_000_000, 3, "chain 1e6 ops"),
@@ -127,36 +128,60 @@ def startup(impl: str, repeats: int) -> dict[str, Any]:
 
 
 def run_all(impls: list[str], tiny: bool = False, log: bool = True) -> list[dict[str, Any]]:
-    """Every job for every implementation; larger sizes are skipped after a failure."""
+    """Every job for every implementation; larger sizes are skipped after a failure.
+
+    The implementations take turns on each job (and, for jobs run in several
+    rounds, on each round), so that a change in the machine's load between two
+    of them shows less in their ratio.
+    """
+    present = [impl for impl in impls if installed(impl)]
+    if log:
+        for impl in sorted(set(impls) - set(present)):
+            print(f"  {impl:9} not installed: skipped", flush=True)
     records: list[dict[str, Any]] = []
-    for impl in impls:
-        if not installed(impl):
-            if log:
-                print(f"  {impl:9} not installed: skipped", flush=True)
-            continue
-        failed: dict[tuple[str, str], str] = {}
-        for job in plan(tiny):
-            for collector in job.collectors:
-                record = {"impl": impl, "workload": job.workload, "size": job.size}
-                earlier = failed.get((job.workload, collector))
-                if earlier is None:
-                    result = _worker(impl, job, collector)
-                else:
-                    result = {**record, "collector": collector, "status": "skipped"}
-                    result["reason"] = f"{earlier}, not run"
-                if result["status"] == "error":
-                    failed[(job.workload, collector)] = f"{result['reason']} at {job.size:,}"
+    failed: dict[tuple[str, str, str], str] = {}
+    for job in plan(tiny):
+        for collector in job.collectors:
+            rounds: dict[str, list[dict[str, Any]]] = {impl: [] for impl in present}
+            for _ in range(job.rounds):
+                for impl in present:
+                    earlier = failed.get((impl, job.workload, collector))
+                    if earlier is None:
+                        result = _worker(impl, job, collector)
+                    else:
+                        record = {"impl": impl, "workload": job.workload, "size": job.size}
+                        result = {**record, "collector": collector, "status": "skipped"}
+                        result["reason"] = f"{earlier}, not run"
+                    if result["status"] == "error":
+                        reason = f"{result['reason']} at {job.size:,}"
+                        failed[(impl, job.workload, collector)] = reason
+                    rounds[impl].append(result)
+            for impl in present:
+                result = _merge(rounds[impl])
                 records.append(result)
                 if log:
                     print(f"  {impl:9} {job.label:24} gc {collector:3} {_cell(result)}", flush=True)
-        records.append(startup(impl, 1 if tiny else 7))
+    records += [startup(impl, 1 if tiny else 7) for impl in present]
     return records
+
+
+def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One record from several rounds: all their times, the first round's other fields."""
+    for result in results:
+        if result["status"] != "ok":
+            return result
+    merged = dict(results[0])
+    merged["times"] = [t for result in results for t in result["times"]]
+    merged["median"] = statistics.median(merged["times"])
+    return merged
 
 
 def _cell(record: dict[str, Any] | None) -> str:
     if record is None:
         return "-"
     status = record["status"]
+    if status == "unsupported":
+        return "n/a"
     if status != "ok":
         return str(record.get("reason", status))
     value = float(record["median"])

@@ -67,7 +67,18 @@ class Value:
 
     def backward(self) -> None:
         """Set this node's gradient to 1 and accumulate gradients into every node below it."""
-        backward(self)
+        # Defining __getattr__ (below) stops CPython 3.11 from specialising any
+        # attribute access on a Value, and the backward pass reads a dozen
+        # attributes per node: it runs at twice the speed with the hook detached.
+        hook = Value.__dict__.get(_GETATTR)
+        if hook is None:  # already detached: a nested or concurrent backward()
+            backward(self)
+            return
+        delattr(Value, _GETATTR)
+        try:
+            backward(self)
+        finally:
+            setattr(Value, _GETATTR, hook)
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -146,6 +157,8 @@ class Value:
                 raise AttributeError(msg)
             return functools.partial(_apply_to, op, self)
 
+
+_GETATTR: Final = "__getattr__"
 
 Operand: TypeAlias = "Value | SupportsFloat"
 """What ``Value``'s operators accept: a ``Value`` or a real number."""

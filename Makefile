@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/readme_expression.py
+	$(BIN)/micrograd demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.demo import demo
+
 __all__ = ["cli", "main"]
 
 
@@ -11,6 +13,9 @@ __all__ = ["cli", "main"]
 @click.version_option(package_name="micrograd-registry")
 def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
+
+
+cli.add_command(demo)
 
 
 def main() -> None:

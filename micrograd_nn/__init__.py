@@ -1,1 +1,36 @@
-"""Module, Neuron, Layer and MLP on top of the engine, as in micrograd's nn."""
+"""micrograd's nn (Module, Neuron, Layer, MLP) on the op-plugin engine, and what training needs.
+
+``from micrograd_nn import Neuron, Layer, MLP`` replaces ``from micrograd.nn import
+...``; losses, an SGD optimiser, a moons data set, JSON checkpoints and the
+demo's training loop come with it.
+"""
+
+from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
+from micrograd_nn.dataset import make_moons
+from micrograd_nn.loss import bce_with_logits_loss, hinge_loss, l2_penalty, mse_loss, softplus
+from micrograd_nn.module import MLP, Layer, Module, Neuron, resolve_activation
+from micrograd_nn.optimizer import SGD
+from micrograd_nn.training import Step, accuracy, moons_classifier, scores, train
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Neuron",
+    "Step",
+    "accuracy",
+    "bce_with_logits_loss",
+    "hinge_loss",
+    "l2_penalty",
+    "load_parameters",
+    "make_moons",
+    "moons_classifier",
+    "mse_loss",
+    "resolve_activation",
+    "save_parameters",
+    "scores",
+    "softplus",
+    "train",
+]

@@ -133,3 +133,12 @@ def test_real_numbers_of_other_types(number: object) -> None:
 def test_tanh_saturates_for_large_inputs() -> None:
     assert Value(1000.0).tanh().data == 1.0
     assert Value(-1000.0).tanh().data == -1.0
+
+
+def test_numpy_scalar_on_the_left() -> None:
+    x = Value(2.0)
+    for y in (np.float64(3) * x, np.float64(3) + x, np.int64(3) - x, np.float64(4) / x):
+        assert isinstance(y, Value)
+    y = np.float64(3) * x
+    y.backward()
+    assert (y.data, x.grad) == (6.0, 3.0)

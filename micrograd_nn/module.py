@@ -1,0 +1,194 @@
+"""``Module``, ``Neuron``, ``Layer`` and ``MLP``: micrograd's nn, with any unary op as activation.
+
+The classes keep micrograd's API, reprs, weight initialisation and quirks, so a
+script written for micrograd's ``nn`` runs unchanged and computes the same
+numbers: weights are drawn with ``random.uniform(-1, 1)`` in micrograd's order,
+biases start at 0, ``Layer`` returns the single ``Value`` when it has one
+neuron, and the last layer of an ``MLP`` is linear. A neuron sums
+``b + w0*x0 + w1*x1 + ...`` left to right, as micrograd's
+``sum((wi*xi for ...), self.b)`` does.
+
+Beyond micrograd, the nonlinearity is any registered unary op, by name:
+``Neuron(2, activation="tanh")``. Layers and MLPs list their parameters once,
+when they are built: the list is not rebuilt on every call.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd_core import OpNotFoundError, OpRegistry, Value, apply, default_registry
+from micrograd_core.value import installed
+
+__all__ = ["MLP", "Layer", "Module", "Neuron", "resolve_activation"]
+
+Input = Value | float
+
+
+class Module:
+    """The base of every model: its parameters, and a way to reset their gradients.
+
+    >>> Module().parameters()
+    []
+    """
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        """The values training updates (none for a bare ``Module``)."""
+        return []
+
+
+def _active_registry() -> OpRegistry:
+    """The registry ``Value``'s operators use now (the default one until another is active)."""
+    registry = installed()
+    return default_registry() if registry is None else registry
+
+
+def resolve_activation(name: str) -> str:
+    """Check that ``name`` is a registered unary op and return it, or say what exists.
+
+    >>> resolve_activation("tanh")
+    'tanh'
+    """
+    registry = _active_registry()
+    if isinstance(name, str) and registry.get(name) is not None and registry[name].arity == 1:
+        return name
+    unary = ", ".join(n for n, op in registry.items() if op.arity == 1) or "none"
+    if not isinstance(name, str):
+        msg = f"an activation is the name of a unary op (one of: {unary}), got {name!r}"
+        raise TypeError(msg)
+    if name not in registry:
+        error = registry.missing(name)
+        if not isinstance(error, OpNotFoundError):
+            raise error  # two plugins provide it: the message names both
+        msg = f"unknown activation {name!r}: no registered op has that name; unary ops: {unary}"
+        raise OpNotFoundError(msg, op_name=name, available=error.available)
+    msg = (
+        f"activation {name!r} takes {registry[name].arity} inputs; an activation must be "
+        f"a unary op, one of: {unary}"
+    )
+    raise OpNotFoundError(msg, op_name=name, available=list(registry))
+
+
+def _title(activation: str) -> str:
+    """How a neuron's repr names its activation: micrograd's ``ReLU``, else ``Tanh`` etc."""
+    return "ReLU" if activation == "relu" else activation.title().replace("_", "")
+
+
+class Neuron(Module):
+    """One neuron: ``activation(b + w0*x0 + w1*x1 + ...)``, or linear with ``nonlin=False``.
+
+    >>> random.seed(0)
+    >>> n = Neuron(2)
+    >>> n, len(n.parameters())
+    (ReLUNeuron(2), 3)
+    >>> Neuron(3, activation="tanh"), Neuron(16, nonlin=False)
+    (TanhNeuron(3), LinearNeuron(16))
+
+    Weights are drawn from ``random.uniform(-1, 1)``, the global generator as in
+    micrograd, unless ``rng`` (a ``random.Random``) is given; the bias starts at 0.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+    ) -> None:
+        uniform = (rng or random).uniform
+        self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+        self.activation = resolve_activation(activation)
+
+    def __call__(self, x: Sequence[Input]) -> Value:
+        """The neuron's output for the inputs ``x`` (one per weight)."""
+        act = self.b
+        # b + w0*x0 + w1*x1 + ..., left to right: micrograd's order of summation,
+        # without the cost of a generator.
+        for wi, xi in zip(self.w, x):  # noqa: B905  (micrograd ignores extra inputs)
+            act = act + wi * xi
+        if not self.nonlin:
+            return act
+        if self.activation == "relu":
+            return act.relu()
+        return apply(self.activation, act)
+
+    def parameters(self) -> list[Value]:
+        """The weights, then the bias."""
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"{_title(self.activation) if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; ``kwargs`` go to each :class:`Neuron`.
+
+    >>> random.seed(0)
+    >>> Layer(2, 3)
+    Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)]
+
+    As in micrograd, calling a layer of one neuron returns that neuron's ``Value``
+    rather than a list of one.
+    """
+
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        self._parameters = tuple(p for n in self.neurons for p in n.parameters())
+
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        """The outputs of the neurons, or the one output when there is one neuron."""
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        """Every neuron's parameters, neuron by neuron (listed once, when built)."""
+        return list(self._parameters)
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A multilayer perceptron: layers of sizes ``nouts``, the last one linear.
+
+    >>> random.seed(1337)
+    >>> model = MLP(2, [16, 16, 1])
+    >>> len(model.parameters())
+    337
+    >>> MLP(3, [2, 1], activation="tanh")
+    MLP of [Layer of [TanhNeuron(3), TanhNeuron(3)], Layer of [LinearNeuron(2)]]
+
+    ``activation`` (default ``"relu"``, as micrograd) is the unary op of every
+    hidden neuron; ``rng`` is passed to each neuron.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], **kwargs: Any) -> None:
+        sz = [nin, *nouts]
+        n = len(nouts)
+        self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != n - 1, **kwargs) for i in range(n)]
+        self._parameters = tuple(p for layer in self.layers for p in layer.parameters())
+
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        """The outputs of the last layer (one ``Value`` when it has one neuron)."""
+        out: Value | Sequence[Input] = x
+        for layer in self.layers:
+            # micrograd fails on a hidden layer of one neuron; a list of one works.
+            out = layer([out] if isinstance(out, Value) else out)
+        return out  # type: ignore[return-value]  # a layer's output, not the input list
+
+    def parameters(self) -> list[Value]:
+        """Every layer's parameters, layer by layer (listed once, when built)."""
+        return list(self._parameters)
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -1,0 +1,121 @@
+"""The training loop of micrograd's demo: a moons classifier, hinge loss, L2, SGD.
+
+``train`` yields one :class:`Step` per step, so a caller can show progress (the
+``micrograd demo`` command draws a progress bar from them). With the default
+settings it computes what micrograd's demo notebook computes, step by step.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from micrograd_core import Value
+from micrograd_nn.dataset import make_moons
+from micrograd_nn.loss import hinge_loss, l2_penalty
+from micrograd_nn.module import MLP, Input, Module
+from micrograd_nn.optimizer import SGD
+
+__all__ = ["Step", "accuracy", "moons_classifier", "scores", "train"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one training step measured, before its update.
+
+    >>> Step(step=1, loss=0.5, accuracy=0.9, learning_rate=1.0).accuracy
+    0.9
+    """
+
+    step: int  # counted from 1
+    loss: float
+    accuracy: float
+    learning_rate: float
+
+
+def scores(model: Module, inputs: Sequence[Sequence[Input]]) -> list[Value]:
+    """The model's one output for each input row; a clear error if it gives several.
+
+    >>> random.seed(0)
+    >>> scores(MLP(2, [4, 1]), [[1.0, 2.0], [0.5, -1.0]])  # doctest: +ELLIPSIS
+    [Value(data=..., grad=0.0), Value(data=..., grad=0.0)]
+    >>> scores(MLP(2, [4, 2]), [[1.0, 2.0]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: expected the model to give one score per input, got list (...)
+    """
+    out: list[Value] = []
+    for row in inputs:
+        score = model(row)  # type: ignore[operator]
+        if not isinstance(score, Value):
+            msg = (
+                f"expected the model to give one score per input, got {type(score).__name__} "
+                f"(is its last layer wider than one neuron?)"
+            )
+            raise TypeError(msg)
+        out.append(score)
+    return out
+
+
+def accuracy(scores: Sequence[Value], labels: Sequence[float]) -> float:
+    """The share of scores whose sign matches the label's (labels -1 or 1).
+
+    >>> accuracy([Value(0.3), Value(-2.0)], [1, 1])
+    0.5
+    """
+    hits = [(y > 0) == (s.data > 0) for s, y in zip(scores, labels, strict=True)]
+    return sum(hits) / len(hits)
+
+
+def train(
+    model: Module,
+    inputs: Sequence[Sequence[Input]],
+    labels: Sequence[float],
+    *,
+    steps: int = 100,
+    alpha: float = 1e-4,
+) -> Iterator[Step]:
+    """Train ``model`` as micrograd's demo does, yielding each step's loss and accuracy.
+
+    Each step scores every input, takes the hinge loss (labels -1 or 1) plus
+    ``alpha * sum(p*p)``, backpropagates, and moves every parameter by SGD with
+    learning rate ``1.0 - 0.9*k/steps`` at step ``k`` (counted from 0).
+
+    >>> random.seed(0)
+    >>> model = MLP(2, [4, 1])
+    >>> history = list(train(model, [[1.0, 2.0], [-1.0, 0.5]], [1, -1], steps=20))
+    >>> history[-1].loss < history[0].loss, history[-1].accuracy
+    (True, 1.0)
+    """
+    optimizer = SGD(model.parameters(), lr=1.0)
+    for k in range(steps):
+        batch = scores(model, inputs)
+        loss = hinge_loss(batch, labels) + l2_penalty(optimizer.parameters, alpha)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.lr = 1.0 - 0.9 * k / steps
+        optimizer.step()
+        yield Step(k + 1, loss.data, accuracy(batch, labels), optimizer.lr)
+
+
+def moons_classifier(
+    *,
+    seed: int,
+    hidden: Sequence[int] = (16, 16),
+    activation: str = "relu",
+    n_samples: int = 100,
+    noise: float = 0.1,
+) -> tuple[MLP, list[list[float]], list[int]]:
+    """micrograd's demo setup: moons points, labels -1 or 1, and ``MLP(2, [*hidden, 1])``.
+
+    ``seed`` fixes both the points and the initial weights (drawn from its own
+    ``random.Random``, leaving the global generator alone).
+
+    >>> model, X, y = moons_classifier(seed=0)
+    >>> len(model.parameters()), len(X), sorted(set(y))
+    (337, 100, [-1, 1])
+    """
+    X, y01 = make_moons(n_samples, noise=noise, seed=seed)
+    model = MLP(2, [*hidden, 1], activation=activation, rng=random.Random(seed))
+    return model, X, [2 * label - 1 for label in y01]

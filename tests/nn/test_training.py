@@ -1,0 +1,71 @@
+"""The demo's training loop: micrograd's numbers, reproducibility, and the 100 % run."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from micrograd_core import Value
+from micrograd_nn import MLP, Step, accuracy, moons_classifier, scores, train
+
+
+def micrograd_demo_losses(
+    model: MLP, X: list[list[float]], y: list[int], steps: int
+) -> list[float]:
+    """micrograd's demo loop, as its notebook writes it, on this project's engine."""
+    out = []
+    for k in range(steps):
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]  # type: ignore[operator, union-attr]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()  # type: ignore[union-attr]
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        out.append(total_loss.data)  # type: ignore[union-attr]
+    return out
+
+
+def test_train_computes_micrograds_demo_bit_for_bit() -> None:
+    model, X, y = moons_classifier(seed=2, n_samples=30)
+    twin, _, _ = moons_classifier(seed=2, n_samples=30)
+    # steps=100: the learning rates of micrograd's 100-step schedule; stop after 4
+    ours = [s.loss for s in itertools.islice(train(model, X, y, steps=100), 4)]
+    assert ours == micrograd_demo_losses(twin, X, y, 4)
+
+
+def test_same_seed_same_trajectory() -> None:
+    def run(seed: int) -> list[Step]:
+        model, X, y = moons_classifier(seed=seed, hidden=(8,), n_samples=20)
+        return list(train(model, X, y, steps=4))
+
+    first = run(4)
+    assert first == run(4)
+    assert [s.step for s in first] == [1, 2, 3, 4]
+    assert [s.learning_rate for s in first] == [1.0 - 0.9 * k / 4 for k in range(4)]
+    assert first != run(5)
+
+
+def test_moons_classifier_uses_its_seed_not_the_global_generator() -> None:
+    random.seed(0)
+    a = moons_classifier(seed=9, hidden=(3,))
+    random.seed(1)
+    b = moons_classifier(seed=9, hidden=(3,))
+    assert [p.data for p in a[0].parameters()] == [p.data for p in b[0].parameters()]
+    assert a[1:] == b[1:]
+    assert repr(a[0]).startswith("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)]")
+
+
+def test_scores_wants_one_output_per_input() -> None:
+    with pytest.raises(TypeError, match="one score per input, got list"):
+        scores(MLP(2, [3, 2]), [[0.0, 1.0]])
+
+
+def test_accuracy() -> None:
+    assert accuracy([Value(0.5), Value(-0.1), Value(2.0), Value(0.0)], [1, -1, -1, -1]) == 0.75

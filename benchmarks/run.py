@@ -127,7 +127,9 @@ def startup(impl: str, repeats: int) -> dict[str, Any]:
     }
 
 
-def run_all(impls: list[str], tiny: bool = False, log: bool = True) -> list[dict[str, Any]]:
+def run_all(
+    impls: list[str], tiny: bool = False, log: bool = True, workloads: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Every job for every implementation; larger sizes are skipped after a failure.
 
     The implementations take turns on each job (and, for jobs run in several
@@ -141,6 +143,8 @@ def run_all(impls: list[str], tiny: bool = False, log: bool = True) -> list[dict
     records: list[dict[str, Any]] = []
     failed: dict[tuple[str, str, str], str] = {}
     for job in plan(tiny):
+        if workloads is not None and job.workload not in workloads:
+            continue
         for collector in job.collectors:
             rounds: dict[str, list[dict[str, Any]]] = {impl: [] for impl in present}
             for _ in range(job.rounds):
@@ -161,7 +165,8 @@ def run_all(impls: list[str], tiny: bool = False, log: bool = True) -> list[dict
                 records.append(result)
                 if log:
                     print(f"  {impl:9} {job.label:24} gc {collector:3} {_cell(result)}", flush=True)
-    records += [startup(impl, 1 if tiny else 7) for impl in present]
+    if workloads is None or "startup" in workloads:
+        records += [startup(impl, 1 if tiny else 7) for impl in present]
     return records
 
 
@@ -269,14 +274,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--impls", default=",".join(IMPLEMENTATIONS), help="comma-separated implementations"
     )
+    parser.add_argument(
+        "--workloads", help="comma-separated workloads to run (default: all), e.g. train,startup"
+    )
     parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/)")
     args = parser.parse_args(argv)
     impls = [name.strip() for name in args.impls.split(",") if name.strip()]
     unknown = sorted(set(impls) - set(IMPLEMENTATIONS))
     if unknown:
         parser.error(f"unknown implementation(s) {unknown}; expected: {', '.join(IMPLEMENTATIONS)}")
+    workloads = None if args.workloads is None else set(args.workloads.split(","))
     print(f"benchmarks: {', '.join(impls)} ({'tiny' if args.tiny else 'full'} sizes)", flush=True)
-    records = run_all(impls, tiny=args.tiny)
+    records = run_all(impls, tiny=args.tiny, workloads=workloads)
     print()
     print(table(records, tiny=args.tiny))
     print()

@@ -187,6 +187,8 @@ def _cell(record: dict[str, Any] | None) -> str:
     status = record["status"]
     if status == "unsupported":
         return "n/a"
+    if status == "skipped":
+        return "not run"
     if status != "ok":
         return str(record.get("reason", status))
     value = float(record["median"])
@@ -198,7 +200,8 @@ def _cell(record: dict[str, Any] | None) -> str:
 def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     if a is None or b is None or a["status"] != "ok" or b["status"] != "ok" or not b["median"]:
         return "-"
-    return f"{a['median'] / b['median']:.1f}x"
+    ratio = a["median"] / b["median"]
+    return f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2f}x"
 
 
 def table(records: list[dict[str, Any]], tiny: bool = False) -> str:
@@ -251,10 +254,14 @@ def notes(records: list[dict[str, Any]]) -> str:
             )
             out.append(f"free, {r['impl']}: drop {statistics.median(r['drop']):.1f} ms; {how}")
         if r["workload"] == "memory" and r["status"] == "ok":
+            after = "backward failed" if r["backward"] is None else f"{r['backward']:.0f}"
             out.append(
-                f"bytes per node, {r['impl']}: {r['forward']:.0f} after forward, "
-                f"{r['median']:.0f} after backward ({r['method']})"
+                f"bytes per node, {r['impl']}: {r['median']:.0f} after forward, "
+                f"{after} after backward ({r['method']})"
             )
+        if r["status"] == "error":
+            where = f"{r['workload']} {r['size']:,}, {r['impl']} (gc {r['collector']})"
+            out.append(f"{where}: {r['reason']}; larger sizes not run")
         if r["workload"] == "startup" and r["status"] == "ok":
             extra = f"; ops: {r['ops']}" if r["ops"] else ""
             out.append(

@@ -131,15 +131,15 @@ class Value:
 
     def relu(self) -> Value:
         """``max(0, x)``, from the op that claims the method ``relu``."""
-        return _apply(_table.method("relu"), (self,))
+        return _apply1(_table.method("relu"), self)
 
     def tanh(self) -> Value:
         """The hyperbolic tangent, from the op that claims the method ``tanh``."""
-        return _apply(_table.method("tanh"), (self,))
+        return _apply1(_table.method("tanh"), self)
 
     def exp(self) -> Value:
         """``e ** x``, from the op that claims the method ``exp``."""
-        return _apply(_table.method("exp"), (self,))
+        return _apply1(_table.method("exp"), self)
 
     if not TYPE_CHECKING:
         # Methods claimed by plugin ops (``x.sin()``) resolve here at run time. Type
@@ -198,6 +198,26 @@ def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
     except _UNDEFINED as e:
         raise _domain_error(op, xs, e) from e
     return _node(data, op, inputs)
+
+
+def _apply1(op: Op, a: Value) -> Value:
+    """``_apply`` unrolled for the unary methods (``x.relu()``)."""
+    forward = op.forward
+    if forward is None:
+        return _apply(op, (a,))
+    try:
+        data = forward(a.data)
+    except DomainError:
+        raise
+    except _UNDEFINED as e:
+        raise _domain_error(op, [a.data], e) from e
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node._op = op
+    node._a = a
+    node._b = None
+    return node
 
 
 def _apply2(op: Op, a: Value, b: Value) -> Value:

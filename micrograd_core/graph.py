@@ -82,7 +82,7 @@ def topological_order(root: Value) -> list[Value]:
 
     An iterative depth-first post-order: a node is pushed back under a ``None``
     marker before its inputs, and emitted when the marker comes off the stack,
-    that is once all its inputs have been emitted.
+    that is once all its inputs have been emitted. A leaf is emitted at once.
     """
     order: list[Value] = []
     visited: set[Value] = set()
@@ -99,10 +99,11 @@ def topological_order(root: Value) -> list[Value]:
         if node in visited:
             continue
         visit(node)
+        if node._op is None:  # a leaf or a constant: no inputs to wait for
+            emit(node)
+            continue
         push(node)
         push(None)
-        if node._op is None:  # a leaf or a constant: no inputs
-            continue
         a, b = node._a, node._b
         if a not in visited:
             push(a)

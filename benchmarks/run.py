@@ -254,10 +254,14 @@ def notes(records: list[dict[str, Any]]) -> str:
             )
             out.append(f"free, {r['impl']}: drop {statistics.median(r['drop']):.1f} ms; {how}")
         if r["workload"] == "memory" and r["status"] == "ok":
-            after = "backward failed" if r["backward"] is None else f"{r['backward']:.0f}"
+            after = (
+                "backward failed"
+                if r["backward"] is None
+                else f"{r['backward']:.0f} after backward"
+            )
             out.append(
-                f"bytes per node, {r['impl']}: {r['median']:.0f} after forward, "
-                f"{after} after backward ({r['method']})"
+                f"bytes per node, {r['impl']}: {r['median']:.0f} after forward, {after} "
+                f"({r['method']})"
             )
         if r["status"] == "error":
             where = f"{r['workload']} {r['size']:,}, {r['impl']} (gc {r['collector']})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from micrograd_cli.demo import demo
+from micrograd_cli.ops import ops
 
 __all__ = ["cli", "main"]
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 
 cli.add_command(demo)
+cli.add_command(ops)
 
 
 def main() -> None:

@@ -17,7 +17,16 @@ from micrograd_core.errors import (
 from micrograd_core.hookspecs import Register, hookimpl
 from micrograd_core.op import Interval, Kink, Op, Provenance
 from micrograd_core.plugins import load_registry
-from micrograd_core.registry import OpRegistry, PluginFailure, default_registry
+from micrograd_core.registry import (
+    OpRegistry,
+    PluginFailure,
+    RegisteredOp,
+    active_registry,
+    default_registry,
+    register_op,
+    registered_ops,
+    unregister_op,
+)
 from micrograd_core.value import Operand, Value, apply
 
 __all__ = [
@@ -37,9 +46,14 @@ __all__ = [
     "PluginWarning",
     "Provenance",
     "Register",
+    "RegisteredOp",
     "Value",
+    "active_registry",
     "apply",
     "default_registry",
     "hookimpl",
     "load_registry",
+    "register_op",
+    "registered_ops",
+    "unregister_op",
 ]

@@ -1,17 +1,21 @@
 """Plugin discovery: entry points, allow and deny lists, failure isolation.
 
 Each plugin is loaded, validated and asked for its ops on its own, inside its
-own error handling: a plugin that fails to import, whose hook raises, or that
-registers an invalid op is skipped with a :class:`PluginWarning` naming the
-plugin, its distribution and the cause, and listed in ``registry.failures``.
-With ``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
+own error handling: a plugin that fails to import, has no marked hook, whose
+hook raises, or that registers an invalid op (or one name twice) is skipped
+with a :class:`PluginWarning` naming the plugin, its distribution, its entry
+point and the cause, and listed in ``registry.failures``. With
+``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
 :class:`PluginLoadError` instead.
 
-Environment (a plugin's name is its entry-point name):
+Environment (a plugin's name is its entry-point name; its distribution name
+works too, and tells apart two distributions that use one entry-point name):
 
 - ``MICROGRAD_LOAD_PLUGINS``: comma-separated allow-list; set but empty loads none.
 - ``MICROGRAD_DISABLE_PLUGINS``: comma-separated deny-list.
-- ``MICROGRAD_STRICT_PLUGINS=1``: a plugin that fails to load is an error.
+- ``MICROGRAD_STRICT_PLUGINS=1``: a plugin that fails to load, or a collision, is an error.
+
+A name in either list that matches no installed plugin is warned about.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 
 import pluggy
 
 from micrograd_core import hookspecs
-from micrograd_core.errors import PluginLoadError, PluginWarning
+from micrograd_core.errors import InvalidOpError, PluginLoadError, PluginWarning
 from micrograd_core.op import Op, Provenance, validate
 from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure
 
@@ -53,6 +58,12 @@ class _Candidate:
 
     def load(self) -> object:
         return self.entry_point.load() if self.entry_point is not None else self.obj
+
+    @property
+    def names(self) -> set[str]:
+        """What the allow and deny lists may call it: its plugin or distribution name."""
+        provenance = self.provenance
+        return {provenance.plugin, provenance.distribution or provenance.plugin}
 
 
 def _names(value: str) -> set[str]:
@@ -86,17 +97,20 @@ def load_registry(
         selection.append(f"{LOAD_ENV}={env[LOAD_ENV]!r}")
     if denied:
         selection.append(f"{DISABLE_ENV}={env[DISABLE_ENV]!r}")
-    for name in sorted((allowed or set()) - {c.provenance.plugin for c in candidates}):
-        installed = ", ".join(c.provenance.plugin for c in candidates) or "none"
-        warnings.warn(
-            f"{LOAD_ENV} names plugin {name!r}, which is not installed (installed: {installed})",
-            PluginWarning,
-            stacklevel=2,
-        )
+    known = set().union(*(c.names for c in candidates))
+    installed = ", ".join(c.provenance.plugin for c in candidates) or "none"
+    for variable, names in ((LOAD_ENV, allowed or set()), (DISABLE_ENV, denied)):
+        for name in sorted(names - known):
+            warnings.warn(
+                f"{variable} names plugin {name!r}, which is not installed "
+                f"(installed: {installed})",
+                PluginWarning,
+                stacklevel=2,
+            )
     loader = _Loader(strict)
     for candidate in candidates:
-        name = candidate.provenance.plugin
-        if (allowed is None or name in allowed) and name not in denied:
+        names = candidate.names
+        if (allowed is None or names & allowed) and not names & denied:
             loader.load(candidate)
     registry = OpRegistry(loader.ops, failures=loader.failures, selection=", ".join(selection))
     for collision in registry.collisions:
@@ -116,6 +130,29 @@ def _discover() -> list[_Candidate]:
         )
         found.append(_Candidate(provenance, entry_point=ep))
     return found
+
+
+def _describe(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return f"module {plugin.__name__!r}"
+    return f"{type(plugin).__name__!r} object"
+
+
+def _check(ops: list[Op]) -> None:
+    """Validate one plugin's ops, which must not repeat an op name or a method among themselves."""
+    taken: dict[tuple[str, str], str] = {}
+    for op in ops:
+        valid = validate(op, reserved=RESERVED_METHODS)
+        for kind, name in (("op", valid.name), ("method", valid.method)):
+            if name is None:
+                continue
+            if (kind, name) in taken:
+                msg = (
+                    f"{kind} {name!r} is registered twice, by op {taken[kind, name]!r} "
+                    f"and op {valid.name!r}"
+                )
+                raise InvalidOpError(msg, op_name=valid.name)
+            taken[kind, name] = valid.name
 
 
 def _given(plugins: Mapping[str, object]) -> list[_Candidate]:
@@ -143,11 +180,16 @@ class _Loader:
             self.manager.register(plugin, name=provenance.plugin)
             try:
                 self.manager.check_pending()
+                if not self.manager.get_hookcallers(plugin):
+                    msg = (
+                        f"{_describe(plugin)} has no micrograd_register_ops function "
+                        "marked with @micrograd_core.hookimpl"
+                    )
+                    raise PluginLoadError(msg, plugin=provenance.plugin)
                 self.manager.hook.micrograd_register_ops(register=stage)
             finally:
                 self.manager.unregister(plugin)
-            for op in staged:
-                validate(op, reserved=RESERVED_METHODS)
+            _check(staged)
         except Exception as e:  # noqa: BLE001  (any error in a plugin is that plugin's failure)
             self.fail(provenance, candidate.entry_point, e)
             return

@@ -10,16 +10,36 @@ naming both, until the user disables one of them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import overload
 
 from micrograd_core.errors import InvalidOpError, OpCollisionError, OpNotFoundError
 from micrograd_core.op import Op, Provenance, validate
-from micrograd_core.value import Value, install, installed
+from micrograd_core.value import (  # the engine's own entry points
+    Operand,
+    Value,
+    _apply,
+    _apply_to,
+    install,
+    installed,
+)
 
-__all__ = ["Collision", "OpRegistry", "PluginFailure", "default_registry"]
+__all__ = [
+    "Collision",
+    "OpRegistry",
+    "PluginFailure",
+    "RegisteredOp",
+    "active_registry",
+    "default_registry",
+    "register_op",
+    "registered_ops",
+    "unregister_op",
+]
 
 # Method names ops may claim although Value defines them: Value's own methods
 # for these only forward to the op that claims the name.
@@ -49,13 +69,20 @@ class Collision:
     name: str
     providers: tuple[Provenance, ...]
 
-    def error(self) -> OpCollisionError:
+    def error(self, hint: str | None = None) -> OpCollisionError:
+        """The error that using the name raises; ``hint`` says how to resolve it."""
         both = " and ".join(str(p) for p in self.providers)
-        others = ",".join(p.plugin for p in self.providers[1:])
-        msg = (
-            f"{self.kind} {self.name!r} is provided by {both}; choose one by disabling "
-            f"the others, e.g. MICROGRAD_DISABLE_PLUGINS={others}"
-        )
+        if hint is None:
+            names = [p.plugin for p in self.providers]
+            if len(set(names)) < len(
+                names
+            ):  # one entry-point name: tell them apart by distribution
+                names = [p.distribution or p.plugin for p in self.providers]
+            hint = (
+                "choose one by disabling the others, e.g. "
+                f"MICROGRAD_DISABLE_PLUGINS={','.join(names[1:])}"
+            )
+        msg = f"{self.kind} {self.name!r} is provided by {both}; {hint}"
         return OpCollisionError(msg, name=self.name, providers=[str(p) for p in self.providers])
 
 
@@ -110,11 +137,56 @@ class OpRegistry(Mapping[str, Op]):
         return cls(dataclasses.replace(op, provenance=provenance) for op in ops)
 
     def extended(self, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
-        """A new registry with ``ops`` added; this one is left as it was."""
+        """A new registry with ``ops`` added; this one is left as it was.
+
+        As when plugins load, a name two providers claim is withheld; use
+        :meth:`with_ops` to be told about a collision at once.
+        """
         added = [dataclasses.replace(op, provenance=provenance) for op in ops]
-        return OpRegistry(
-            [*self._entries, *added], failures=self.failures, selection=self.selection
-        )
+        return self._replaced(self._entries, added)
+
+    def with_ops(self, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
+        """A new registry with ``ops`` added, refusing any op or method name already taken.
+
+        The checks of plugin loading apply, but a collision raises
+        :class:`OpCollisionError` at once instead of withholding the name. The
+        same provider may register a name again (re-running a notebook cell):
+        its new op replaces its old one.
+
+        >>> from micrograd_core import Op, Provenance
+        >>> cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x,))
+        >>> registry = OpRegistry().with_ops([cube], Provenance("notebook"))
+        >>> registry.with_ops([cube], Provenance("other"))
+        Traceback (most recent call last):
+          ...
+        micrograd_core.errors.OpCollisionError: op 'cube' is provided by plugin 'notebook' and plugin 'other'; register it under another op name, or unregister the other first (unregister_op('cube'))
+        """  # noqa: E501
+        added = [
+            dataclasses.replace(validate(op, reserved=RESERVED_METHODS), provenance=provenance)
+            for op in ops
+        ]
+        names = {op.name for op in added}
+        kept = [e for e in self._entries if not (e.name in names and e.provenance == provenance)]
+        registry = self._replaced(kept, added)
+        for collision in registry.collisions:
+            if collision not in self.collisions:
+                hint = (
+                    f"register it under another {collision.kind} name, or unregister "
+                    f"the other first (unregister_op({collision.name!r}))"
+                )
+                raise collision.error(hint)
+        return registry
+
+    def without(self, *names: str) -> OpRegistry:
+        """A new registry without the ops ``names`` (every provider of each)."""
+        present = {op.name for op in self._entries}
+        for name in names:
+            if name not in present:
+                raise self.missing(name)
+        return self._replaced([op for op in self._entries if op.name not in names], [])
+
+    def _replaced(self, entries: Iterable[Op], added: Iterable[Op]) -> OpRegistry:
+        return OpRegistry([*entries, *added], failures=self.failures, selection=self.selection)
 
     # -- lookup ---------------------------------------------------------------
 
@@ -125,6 +197,7 @@ class OpRegistry(Mapping[str, Op]):
             raise self.missing(name) from None
 
     def __contains__(self, name: object) -> bool:
+        # Mapping's own would raise for a withheld name (OpCollisionError is no KeyError).
         return name in self._ops
 
     def get(self, name: str, default: Op | None = None) -> Op | None:  # type: ignore[override]
@@ -214,10 +287,160 @@ _default: OpRegistry | None = None
 
 
 def default_registry() -> OpRegistry:
-    """The registry of every installed plugin, built on first use (then cached)."""
+    """The registry of every installed plugin, built on first use (then cached).
+
+    Ops registered at run time (:func:`register_op`) are part of it.
+    """
     global _default  # noqa: PLW0603  (built lazily, once)
     if _default is None:
         from micrograd_core.plugins import load_registry  # noqa: PLC0415
 
         _default = load_registry()
     return _default
+
+
+def active_registry() -> OpRegistry:
+    """The registry ``Value``'s operators use now: the default unless another is activated."""
+    return installed() or default_registry()
+
+
+def _replace_default(registry: OpRegistry) -> None:
+    """Make ``registry`` the default, and the active one if the default was active."""
+    global _default  # noqa: PLW0603  (registries are immutable: the default is replaced)
+    previous = default_registry()
+    _default = registry
+    if installed() is previous:
+        install(registry)
+
+
+def _caller(depth: int) -> str:
+    """The module name of the code ``depth`` frames up, the provenance of run-time ops."""
+    return str(sys._getframe(depth + 1).f_globals.get("__name__", "__main__"))
+
+
+@overload
+def register_op(op: Op, /, *, plugin: str | None = None) -> Op: ...
+@overload
+def register_op(op: Callable[..., Value], /, *, plugin: str | None = None) -> Op: ...
+
+
+def register_op(op: Op | Callable[..., Value], /, *, plugin: str | None = None) -> Op:
+    """Register ``op`` into the default registry at run time (a script or a notebook).
+
+    Returns the registered op. The checks of plugin loading apply, and a name
+    or method another provider has is refused with :class:`OpCollisionError`.
+    The provenance is ``plugin``, by default the caller's module (``'__main__'``
+    in a script or notebook), which may register a name again to redefine it.
+    As a decorator on a function of ``Value`` s, it registers a composite op
+    named after the function:
+
+    >>> from micrograd_core import Value
+    >>> @register_op
+    ... def softsign(x: Value) -> Value:
+    ...     "x / (1 + |x|)"
+    ...     return x / (1 + x.relu() + (-x).relu())
+    >>> softsign(Value(3.0))
+    Value(data=0.75, grad=0.0)
+    >>> unregister_op("softsign").doc
+    'x / (1 + |x|)'
+
+    For a registry of your own, use :meth:`OpRegistry.with_ops`; to register
+    for one block only (a test), :func:`registered_ops`.
+    """
+    spec = op if isinstance(op, Op) else _composite(op)
+    provenance = Provenance(plugin if plugin is not None else _caller(1))
+    registry = default_registry().with_ops([spec], provenance)
+    _replace_default(registry)
+    return registry[spec.name]
+
+
+def _composite(compose: Callable[..., Value]) -> Op:
+    """A composite op from a function of ``Value`` s, named after it."""
+    if not callable(compose):
+        msg = f"register_op() takes an Op or a function of Values, got {type(compose).__name__!r}"
+        raise InvalidOpError(msg)
+    parameters = inspect.signature(compose).parameters.values()
+    arity = sum(p.default is p.empty and p.kind in _POSITIONAL for p in parameters)
+    doc = (inspect.getdoc(compose) or "").partition("\n")[0]
+    return Op(getattr(compose, "__name__", ""), arity, compose=compose, doc=doc)
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def unregister_op(name: str) -> Op:
+    """Remove the op ``name`` from the default registry and return it.
+
+    Raises :class:`OpNotFoundError` if there is none. To remove a plugin's ops
+    for good, disable the plugin (``MICROGRAD_DISABLE_PLUGINS``) instead.
+    """
+    registry = default_registry()
+    op = registry[name]
+    _replace_default(registry.without(name))
+    return op
+
+
+def registered_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager[OpRegistry]:
+    """Register ``ops`` into the default registry for the length of a ``with`` block.
+
+    On exit the default registry, and the active one, are what they were
+    before, whatever was registered inside the block.
+
+    >>> from micrograd_core import Op, Value
+    >>> cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x,),
+    ...           method="cube")
+    >>> with registered_ops(cube):
+    ...     Value(2.0).cube()
+    Value(data=8.0, grad=0.0)
+    >>> "cube" in default_registry()
+    False
+    """
+    return _scoped(ops, Provenance(plugin if plugin is not None else _caller(1)))
+
+
+@contextmanager
+def _scoped(ops: Iterable[Op], provenance: Provenance) -> Iterator[OpRegistry]:
+    global _default  # noqa: PLW0603  (restored on exit)
+    previous = default_registry()
+    registry = previous.with_ops(ops, provenance)
+    _default = registry
+    try:
+        with registry.activated():
+            yield registry
+    finally:
+        _default = previous
+
+
+class RegisteredOp:
+    """Applies the op registered under ``name`` in the active registry, typed for mypy.
+
+    The op is looked up once per active registry, not on every call. A plugin
+    wraps one in a typed function, so ``sin(x)`` is a ``Value`` to mypy:
+
+    >>> from micrograd_core import Value
+    >>> relu = RegisteredOp("relu")
+    >>> relu(Value(-2.0)), relu(3)
+    (Value(data=0.0, grad=0.0), Value(data=3.0, grad=0.0))
+    """
+
+    __slots__ = ("_op", "_registry", "name")
+
+    def __init__(self, name: str) -> None:
+        """Refer to the op ``name``; nothing is looked up until the first call."""
+        self.name = name
+        self._registry: OpRegistry | None = None
+        self._op: Op | None = None
+
+    def __call__(self, *args: Operand) -> Value:
+        """Apply the op to ``Value`` s or numbers."""
+        registry = installed() or default_registry()
+        op = self._op
+        if registry is not self._registry or op is None:
+            op = self._op = registry[self.name]
+            self._registry = registry
+        if len(args) == 1 == op.arity and type(args[0]) is Value:  # the usual call: f(x)
+            return _apply(op, args)  # type: ignore[arg-type]  # args is a tuple of one Value
+        return _apply_to(op, *args)
+
+    def __repr__(self) -> str:
+        return f"RegisteredOp({self.name!r})"

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+import venv
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -23,3 +28,103 @@ def builtin_registry() -> Iterator[OpRegistry]:
     registry = load_registry({"builtin": micrograd_ops}, environ={})
     with registry.activated():
         yield registry
+
+
+# -- a real installation, shared by the end-to-end tests -----------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_DISTRIBUTIONS = ROOT / "tests" / "e2e" / "fixtures"
+# The entry points of the test-only distributions under tests/e2e/fixtures: one that
+# fails on import, one that registers an invalid op, and two that both provide 'cube'.
+FIXTURE_PLUGINS = ("broken_import", "invalid_op", "cube_a", "cube_b")
+_NOT_SOURCES = (".*", "__pycache__", "*.egg-info", "build", "dist")
+
+
+@dataclass(frozen=True)
+class InstalledEnv:
+    """A fresh virtual environment where the project and its plugins are pip-installed.
+
+    Holds ``micrograd-registry``, every distribution under ``plugins/``, the
+    test-only ones under ``tests/e2e/fixtures/`` (disabled unless a command sets
+    ``MICROGRAD_DISABLE_PLUGINS`` itself), pytest and hypothesis. Commands run
+    with no other ``MICROGRAD_*`` variable set.
+    """
+
+    root: Path
+    sources: Path  # copies of the installed distributions' sources
+
+    @property
+    def bin(self) -> Path:
+        """The folder of its ``python``, ``pip`` and ``micrograd``."""
+        return self.root / "bin"
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment its commands run with: a plain, activated, uncoloured shell."""
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MICROGRAD_", "PYTHONPATH", "PYTHONHOME"))
+        }
+        env.update(
+            PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
+            VIRTUAL_ENV=str(self.root),
+            COLUMNS="100",
+            NO_COLOR="1",
+            TERM="dumb",
+            PYTHONDONTWRITEBYTECODE="1",
+            MICROGRAD_DISABLE_PLUGINS=",".join(FIXTURE_PLUGINS),
+        )
+        env.update(extra or {})
+        return env
+
+    def call(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a program of the environment with ``env`` added; stdout and stderr apart.
+
+        It runs outside the source tree unless ``cwd`` says otherwise.
+        """
+        return subprocess.run(
+            [str(self.bin / args[0]), *map(str, args[1:])],
+            cwd=cwd or self.root.parent,
+            env=self.environ(env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    def check(self, *args: str | Path, env: Mapping[str, str] | None = None) -> str:
+        """Run a program of the environment; its stdout, or a failure that shows its output."""
+        done = self.call(*args, env=env)
+        if done.returncode != 0:
+            pytest.fail(f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+
+def _copy_sources(source: Path, into: Path, *skip: str) -> Path:
+    """Copy a distribution's sources, so building it writes nothing into the checkout."""
+    ignore = shutil.ignore_patterns(*_NOT_SOURCES, *skip)
+    return Path(shutil.copytree(source, into / source.name, ignore=ignore))
+
+
+@pytest.fixture(scope="session")
+def installed_env(tmp_path_factory: pytest.TempPathFactory) -> InstalledEnv:
+    """One virtual environment per test session with the project and its plugins installed."""
+    base = tmp_path_factory.mktemp("installed_env")
+    sources = base / "sources"
+    distributions = [
+        _copy_sources(ROOT, sources, "tests", "plugins", "docs", "benchmarks"),
+        *(_copy_sources(d, sources) for d in sorted((ROOT / "plugins").glob("micrograd-*"))),
+        *(_copy_sources(d, sources) for d in sorted(FIXTURE_DISTRIBUTIONS.glob("micrograd-*"))),
+    ]
+    env = InstalledEnv(base / "venv", sources)
+    venv.create(env.root, with_pip=True)
+    env.check("python", "-m", "pip", "install", "--quiet", "setuptools>=77", "wheel")
+    env.check(
+        *("python", "-m", "pip", "install", "--quiet", "--no-build-isolation"),
+        *distributions,
+        "pytest",
+        "hypothesis",
+    )
+    return env

@@ -1,0 +1,157 @@
+"""Activation ops for micrograd-registry: sigmoid, softplus, leaky_relu, log, silu, gelu.
+
+Once installed, the ops are found through the ``micrograd`` entry point and
+claim the methods of the same names::
+
+    from micrograd_core import Value
+    from micrograd_activations import sigmoid, softplus
+
+    x = Value(-2.0)
+    y = sigmoid(x) + softplus(x)  # or x.sigmoid() + x.softplus()
+    y.backward()
+
+``sigmoid`` and ``softplus`` stay finite for any float (no ``exp`` overflow).
+``silu`` and ``gelu`` are composite ops: built from other ops, with no gradient
+written by hand, so ``backward()`` runs through the primitives they record.
+"""
+
+from __future__ import annotations
+
+import math
+
+from micrograd_core import Interval, Kink, Op, Operand, Register, RegisteredOp, Value, hookimpl
+
+__all__ = [
+    "LEAKY_SLOPE",
+    "OPS",
+    "gelu",
+    "leaky_relu",
+    "log",
+    "micrograd_register_ops",
+    "sigmoid",
+    "silu",
+    "softplus",
+]
+
+LEAKY_SLOPE = 0.01
+"""The slope of ``leaky_relu`` for x <= 0 (also its derivative at the kink x = 0)."""
+
+POSITIVE = Interval(0.0, math.inf, include_low=False)
+
+_GELU_SCALE = math.sqrt(2 / math.pi)
+
+
+def _sigmoid(x: float) -> float:
+    # exp of a negative number only: never overflows.
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1 + z)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e**x) = max(x, 0) + log(1 + e**-|x|): exact, and finite for any float.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+SIGMOID = Op(
+    "sigmoid",
+    1,
+    forward=_sigmoid,
+    partials=(lambda x, out: out * (1 - out),),
+    method="sigmoid",
+    doc="1 / (1 + e**-x), finite for any x; sigmoid' = out * (1 - out)",
+)
+SOFTPLUS = Op(
+    "softplus",
+    1,
+    forward=_softplus,
+    partials=(lambda x, out: _sigmoid(x),),
+    method="softplus",
+    doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
+)
+LEAKY_RELU = Op(
+    "leaky_relu",
+    1,
+    forward=lambda x: x if x > 0 else LEAKY_SLOPE * x,
+    partials=(lambda x, out: 1.0 if x > 0 else LEAKY_SLOPE,),
+    method="leaky_relu",
+    doc="x for x > 0, else 0.01 * x; its derivative at 0 is 0.01",
+    kinks=(Kink(at=(0.0,), partials=(LEAKY_SLOPE,)),),
+)
+LOG = Op(
+    "log",
+    1,
+    forward=math.log,
+    partials=(lambda x, out: 1 / x,),
+    method="log",
+    doc="natural logarithm, for x > 0; log' = 1 / x",
+    domain=(POSITIVE,),
+)
+
+
+def _silu(x: Value) -> Value:
+    return x * SIGMOID(x)
+
+
+def _gelu(x: Value) -> Value:
+    return 0.5 * x * (1 + (_GELU_SCALE * (x + 0.044715 * x**3)).tanh())
+
+
+SILU = Op(
+    "silu",
+    1,
+    compose=_silu,
+    method="silu",
+    doc="x * sigmoid(x), composed from mul and sigmoid",
+)
+GELU = Op(
+    "gelu",
+    1,
+    compose=_gelu,
+    method="gelu",
+    doc="GELU, tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x**3)))",
+)
+
+OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, LOG, SILU, GELU)
+
+_sigmoid_op, _softplus_op, _leaky_relu_op, _log_op, _silu_op, _gelu_op = (
+    RegisteredOp(op.name) for op in OPS
+)
+
+
+def sigmoid(x: Operand) -> Value:
+    """The logistic function ``1 / (1 + e**-x)``, recorded for ``backward()``."""
+    return _sigmoid_op(x)
+
+
+def softplus(x: Operand) -> Value:
+    """``log(1 + e**x)``, computed without overflow, recorded for ``backward()``."""
+    return _softplus_op(x)
+
+
+def leaky_relu(x: Operand) -> Value:
+    """``x`` for positive ``x``, else ``0.01 * x``, recorded for ``backward()``."""
+    return _leaky_relu_op(x)
+
+
+def log(x: Operand) -> Value:
+    """The natural logarithm of ``x > 0``, recorded for ``backward()``."""
+    return _log_op(x)
+
+
+def silu(x: Operand) -> Value:
+    """``x * sigmoid(x)`` (also called swish), recorded as its primitives."""
+    return _silu_op(x)
+
+
+def gelu(x: Operand) -> Value:
+    """The GELU activation (tanh approximation), recorded as its primitives."""
+    return _gelu_op(x)
+
+
+@hookimpl
+def micrograd_register_ops(register: Register) -> None:
+    """Register sigmoid, softplus, leaky_relu, log, silu and gelu."""
+    for op in OPS:
+        register(op)

@@ -1,0 +1,144 @@
+"""micrograd-activations: gradients against finite differences, stability, composites, methods."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+import micrograd_activations
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from micrograd_activations import (
+    GELU,
+    LEAKY_RELU,
+    LEAKY_SLOPE,
+    LOG,
+    SIGMOID,
+    SILU,
+    SOFTPLUS,
+    gelu,
+    leaky_relu,
+    log,
+    sigmoid,
+    silu,
+    softplus,
+)
+
+import micrograd_ops
+from micrograd_core import DomainError, Op, Operand, OpRegistry, Value, load_registry
+
+REALS = st.floats(-30, 30)
+INPUTS = {
+    SIGMOID: REALS,
+    SOFTPLUS: REALS,
+    # Away from the kink, where a difference quotient straddles two slopes.
+    LEAKY_RELU: REALS.filter(lambda x: abs(x) > 1e-5),
+    LOG: st.floats(0.01, 1e3),
+    SILU: REALS,
+    GELU: st.floats(-8, 8),
+}
+
+
+@pytest.fixture
+def registry() -> Iterator[OpRegistry]:
+    """The built-in ops and this plugin's, active for one test."""
+    plugins = {"builtin": micrograd_ops, "activations": micrograd_activations}
+    with load_registry(plugins, environ={}).activated() as registry:
+        yield registry
+
+
+def gradient(op: Op, x: float) -> float:
+    """d op / dx as backward() computes it."""
+    v = Value(x)
+    op(v).backward()
+    return v.grad
+
+
+def central_difference(op: Op, x: float, h: float = 1e-6) -> float:
+    return (op(Value(x + h)).data - op(Value(x - h)).data) / (2 * h)
+
+
+def gradient_matches(op: Op, x: float) -> bool:
+    return math.isclose(gradient(op, x), central_difference(op, x), rel_tol=1e-5, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("op", INPUTS, ids=lambda op: op.name)
+@settings(deadline=None)  # a shared CI machine may be slow now and then
+@given(data=st.data())
+def test_gradient_matches_central_differences(op: Op, data: st.DataObject) -> None:
+    x = data.draw(INPUTS[op], label="x")
+    assert x in op.input_domain(0)
+    assert gradient_matches(op, x)
+
+
+def test_a_wrong_derivative_is_caught() -> None:
+    # sigmoid' written as out instead of out * (1 - out)
+    wrong = Op("sigmoid", 1, forward=SIGMOID.forward, partials=(lambda x, out: out,))
+    assert not gradient_matches(wrong, 0.5)
+
+
+@pytest.mark.parametrize("x", [-1000.0, -50.0, 0.0, 50.0, 1000.0, 1e308, -1e308])
+def test_sigmoid_and_softplus_are_finite_for_large_inputs(x: float) -> None:
+    s, p = Value(x), Value(x)
+    SIGMOID(s).backward()
+    SOFTPLUS(p).backward()
+    assert 0.0 <= SIGMOID(x).data <= 1.0
+    assert SOFTPLUS(x).data == pytest.approx(max(x, 0.0) + math.log1p(math.exp(-abs(x))))
+    assert 0.0 <= s.grad <= 0.25
+    assert 0.0 <= p.grad <= 1.0
+
+
+def test_the_naive_softplus_formula_overflows() -> None:
+    naive = Op("softplus", 1, forward=lambda x: math.log(1 + math.exp(x)), partials=(abs,))
+    with pytest.raises(DomainError, match=r"softplus\(1000.0\) is outside the op's domain"):
+        naive(1000.0)
+    assert SOFTPLUS(1000.0).data == 1000.0
+
+
+def test_leaky_relu_slope_and_kink() -> None:
+    assert LEAKY_RELU(-2.0).data == -2.0 * LEAKY_SLOPE
+    assert LEAKY_RELU(3.0).data == 3.0
+    (kink,) = LEAKY_RELU.kinks
+    assert gradient(LEAKY_RELU, kink.at[0]) == kink.partials[0] == LEAKY_SLOPE
+
+
+def test_log_outside_its_domain_names_it() -> None:
+    with pytest.raises(DomainError, match=r"log\(-1.0\) is outside .*input 0 in \(0, inf\)"):
+        LOG(-1.0)
+    assert 0.0 not in LOG.input_domain(0)
+
+
+@pytest.mark.parametrize("op", [SILU, GELU], ids=lambda op: op.name)
+def test_composites_record_their_primitives(op: Op) -> None:
+    assert op.is_composite
+    assert op.forward is None
+    assert not op.partials
+    out = op(Value(0.5))
+    assert out._op is not None
+    assert out._op.name == "mul"
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [
+        ("sigmoid", sigmoid),
+        ("softplus", softplus),
+        ("leaky_relu", leaky_relu),
+        ("log", log),
+        ("silu", silu),
+        ("gelu", gelu),
+    ],
+)
+def test_methods_and_typed_functions_agree(name: str, fn: Callable[[Operand], Value]) -> None:
+    x = Value(0.8)
+    assert getattr(x, name)().data == fn(x).data == fn(0.8).data
+
+
+def test_registry_has_every_op_with_its_method(registry: OpRegistry) -> None:
+    for op in micrograd_activations.OPS:
+        assert registry.methods[op.name].name == op.name
+        provenance = registry[op.name].provenance
+        assert provenance is not None
+        assert provenance.plugin == "activations"

@@ -1,0 +1,93 @@
+"""Trigonometric ops for micrograd-registry: ``sin``, ``cos``, ``tan`` and ``atan``.
+
+Once installed, the ops are found through the ``micrograd`` entry point and
+claim the methods of the same names::
+
+    from micrograd_core import Value
+    from micrograd_trig import cos, sin
+
+    x = Value(0.5)
+    y = sin(x) * cos(x)  # or x.sin() * x.cos()
+    y.backward()
+    print(f"{y.data:.4f} {x.grad:.4f}")  # 0.4207 0.5403: sin(2x) / 2 and cos(2x)
+
+``sin(x)`` and the other functions here are typed (a ``Value`` to mypy) and
+apply the op the active registry holds under that name; in code that mypy
+need not check, ``x.sin()`` does the same. Angles are in radians.
+"""
+
+from __future__ import annotations
+
+import math
+
+from micrograd_core import Interval, Op, Operand, Register, RegisteredOp, Value, hookimpl
+
+__all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
+
+# tan is smooth on every interval between its poles; this is the one tests draw from.
+HALF_TURN = Interval(-math.pi / 2, math.pi / 2, include_low=False, include_high=False)
+
+SIN = Op(
+    "sin",
+    1,
+    forward=math.sin,
+    partials=(lambda x, out: math.cos(x),),
+    method="sin",
+    doc="sine of x (radians); sin' = cos",
+)
+COS = Op(
+    "cos",
+    1,
+    forward=math.cos,
+    partials=(lambda x, out: -math.sin(x),),
+    method="cos",
+    doc="cosine of x (radians); cos' = -sin",
+)
+TAN = Op(
+    "tan",
+    1,
+    forward=math.tan,
+    partials=(lambda x, out: 1 + out * out,),
+    method="tan",
+    doc="tangent of x (radians); tan' = 1 + tan**2; poles at pi/2 + k*pi",
+    domain=(HALF_TURN,),
+)
+ATAN = Op(
+    "atan",
+    1,
+    forward=math.atan,
+    partials=(lambda x, out: 1 / (1 + x * x),),
+    method="atan",
+    doc="arctangent of x, in (-pi/2, pi/2); atan' = 1 / (1 + x**2)",
+)
+
+OPS = (SIN, COS, TAN, ATAN)
+
+_sin, _cos, _tan, _atan = (RegisteredOp(op.name) for op in OPS)
+
+
+def sin(x: Operand) -> Value:
+    """The sine of ``x`` (radians), recorded for ``backward()``."""
+    return _sin(x)
+
+
+def cos(x: Operand) -> Value:
+    """The cosine of ``x`` (radians), recorded for ``backward()``."""
+    return _cos(x)
+
+
+def tan(x: Operand) -> Value:
+    """The tangent of ``x`` (radians), recorded for ``backward()``."""
+    return _tan(x)
+
+
+def atan(x: Operand) -> Value:
+    """The arctangent of ``x``, in radians, recorded for ``backward()``."""
+    return _atan(x)
+
+
+@hookimpl
+def micrograd_register_ops(register: Register) -> None:
+    """Register ``sin``, ``cos``, ``tan`` and ``atan``."""
+    for op in OPS:
+        register(op)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from micrograd_cli.check import check
 from micrograd_cli.demo import demo
 from micrograd_cli.ops import ops
 
@@ -16,6 +17,7 @@ def cli() -> None:
     """micrograd: a scalar autograd engine whose every op is a plugin."""
 
 
+cli.add_command(check)
 cli.add_command(demo)
 cli.add_command(ops)
 

@@ -1,0 +1,109 @@
+"""``micrograd check``: run the op contract kit on the ops installed now."""
+
+from __future__ import annotations
+
+import tempfile
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from micrograd_core import Op, default_registry
+from micrograd_core.testing import CHECKS, ContractReport, contract_report
+from micrograd_core.testing.check import hypothesis_available
+
+__all__ = ["check"]
+
+# Column headings: short enough for the table to fit an 80-column terminal.
+_HEADINGS = {
+    "metadata": "meta",
+    "forward": "fwd",
+    "finite_differences": "fd",
+    "taylor": "taylor",
+    "engine": "engine",
+    "constants": "const",
+    "accumulation": "accum",
+    "kinks": "kinks",
+    "large_inputs": "large",
+}
+_MARKS = {"passed": "[green]✓[/green]", "failed": "[red]✗[/red]", "skipped": "[dim]-[/dim]"}
+
+
+def _selected(names: tuple[str, ...], plugins: tuple[str, ...]) -> list[Op]:
+    """The ops to check: those named (all when none), from the plugins given (any when none)."""
+    registry = default_registry()
+    ops = [registry[name] for name in names] if names else list(registry.values())
+    if plugins:
+        known = sorted({op.provenance.plugin for op in registry.values() if op.provenance})
+        unknown = [p for p in plugins if p not in known]
+        if unknown:
+            msg = f"no plugin named {unknown[0]!r} provides ops; plugins: {', '.join(known)}"
+            raise click.BadParameter(msg, param_hint="--plugin")
+        ops = [op for op in ops if op.provenance and op.provenance.plugin in plugins]
+    if not ops:
+        msg = "no ops to check: the ops named do not come from the plugins given"
+        raise click.UsageError(msg)
+    return ops
+
+
+def _table(reports: list[ContractReport]) -> Table:
+    legend = ", ".join(f"{short} = {name}" for name, short in _HEADINGS.items() if short != name)
+    table = Table(title="op contract", caption=legend, box=box.SIMPLE_HEAD, collapse_padding=True)
+    table.add_column("op")
+    table.add_column("plugin")
+    for name in CHECKS:
+        table.add_column(_HEADINGS.get(name, name), justify="center")
+    table.add_column("first failing input")
+    for report in reports:
+        provenance = report.op.provenance
+        provider = "" if provenance is None else provenance.plugin
+        marks = [_MARKS[report.result(name).status] for name in CHECKS]
+        first = next((r for r in report.failures if r.inputs is not None), None)
+        where = "" if first is None else f"{first.check} at {first.inputs!r}"
+        table.add_row(report.op.name, provider, *marks, where)
+    return table
+
+
+@click.command()
+@click.argument("ops", nargs=-1)
+@click.option("--plugin", "plugins", multiple=True, help="Check only the ops of this plugin.")
+@click.option(
+    "--examples", default=50, show_default=True, help="Inputs per check.", type=click.IntRange(1)
+)
+@click.option(
+    "--sampler",
+    type=click.Choice(["auto", "hypothesis", "builtin"]),
+    default="auto",
+    show_default=True,
+    help="Where inputs come from (auto: hypothesis when installed).",
+)
+def check(ops: tuple[str, ...], plugins: tuple[str, ...], examples: int, sampler: str) -> None:
+    """Run the op contract checks on installed ops (all, or those named); exit 1 on a failure."""
+    try:
+        selected = _selected(ops, plugins)
+    except LookupError as e:
+        raise click.BadParameter(str(e), param_hint="OPS") from e
+    with tempfile.TemporaryDirectory(prefix="micrograd-check-") as scratch:
+        if hypothesis_available():  # its cache goes here, not into the working directory
+            from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
+
+            set_hypothesis_home_dir(scratch)
+        reports = [
+            contract_report(op, examples=examples, sampler=sampler)  # type: ignore[arg-type]
+            for op in selected
+        ]
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: no terminal width to keep to
+        console = Console(width=max(console.width, 140))
+    console.print(_table(reports))
+    failed = [r for r in reports if not r.ok]
+    for report in failed:
+        console.print(str(report), markup=False, highlight=False)
+    kind = reports[0].sampler
+    summary = (
+        f"{len(reports) - len(failed)} of {len(reports)} ops meet the contract ({kind} inputs)"
+    )
+    console.print(summary, markup=False, highlight=False)
+    if failed:
+        raise SystemExit(1)

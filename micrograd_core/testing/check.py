@@ -1,0 +1,713 @@
+"""The op contract: named checks that together prove an op's value and gradient right.
+
+Each check is a function that raises :class:`CheckFailure` saying what is wrong.
+Point checks (``check_forward(op, xs)`` ...) judge one input; op checks
+(``check_metadata(op)`` ...) judge the op as a whole. :func:`contract_report`
+runs them all, point checks over many inputs from the op's declared domain
+(hypothesis when it is installed, else a deterministic built-in sampler), and
+:func:`check_op` raises one :class:`ContractError` listing every failure.
+
+The rules, in short:
+
+- ``metadata``: a valid spec (:func:`micrograd_core.op.validate`), kinks inside the domain.
+- ``forward``: a finite float, the same on every call.
+- ``finite_differences``: each partial matches a float64 central difference, step
+  ``1e-6 * max(1, |x|)``, within ``RTOL * |value| + ATOL`` plus the difference's rounding.
+- ``taylor``: the Taylor remainder's odd part ``(f(x + h) - f(x - h)) / 2 - h f'(x)``
+  shrinks like ``h**3`` (a wrong partial: like ``h``).
+- ``engine``: ``op(*values).backward()`` gives exactly the partials.
+- ``constants``: backward never evaluates the partial of a constant operand, and
+  works wherever the op is defined around the inputs that need a gradient.
+- ``accumulation``: ``f(x, x)`` gets the sum of the partials.
+- ``kinks``: at each declared kink the gradient is the declared one (relu'(0) = 0).
+- ``large_inputs``: at inputs of magnitude ``LARGE`` inside the domain, the op gives
+  finite values and gradients, or raises :class:`DomainError` for a genuine
+  overflow: one where the value (or gradient) climbs past ``2**1000`` on the way
+  there. An intermediate overflow with a result in range is a failure, and so is
+  any other exception, an ``inf`` value or a ``nan``.
+
+Composite ops are checked the same way: their gradient is the engine's, through
+the ops they are composed of.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from micrograd_core.errors import DomainError
+from micrograd_core.op import Op, validate
+from micrograd_core.registry import RESERVED_METHODS, OpRegistry
+from micrograd_core.testing import _sample
+from micrograd_core.testing._sample import BOUND, LARGE, Point
+from micrograd_core.testing.report import CheckFailure, CheckResult, ContractReport
+from micrograd_core.value import Value
+
+__all__ = [
+    "ATOL",
+    "CHECKS",
+    "RTOL",
+    "Check",
+    "Sampler",
+    "check_accumulation",
+    "check_constants",
+    "check_engine",
+    "check_finite_differences",
+    "check_forward",
+    "check_kinks",
+    "check_large_inputs",
+    "check_metadata",
+    "check_op",
+    "check_taylor",
+    "contract_report",
+    "hypothesis_available",
+    "run_check",
+]
+
+RTOL = 1e-4
+"""Relative tolerance of a partial against its central difference."""
+
+ATOL = 1e-6
+"""Absolute tolerance of a partial against its central difference."""
+
+OVERFLOW = 2.0**1000
+"""A value or gradient this large is leaving the float range: overflow there is genuine."""
+
+_EPS = sys.float_info.epsilon
+_TAYLOR_STEPS = 11  # h from its largest down by 10**-0.5 each, 5 decades in all
+_SLOPE_POINTS = 4  # the smallest steps whose remainder is above rounding noise
+_RESOLUTION = 1e-9  # the taylor check judges gradient errors above this, relative to max(1, |d|)
+
+Sampler = Literal["auto", "hypothesis", "builtin"]
+_T = TypeVar("_T")
+
+
+# -- evaluating an op ------------------------------------------------------------
+
+
+def _call(what: str, fn: Callable[..., _T], *args: object) -> _T:
+    """``fn(*args)``, with any exception turned into a failure naming ``what``."""
+    try:
+        return fn(*args)
+    except CheckFailure:
+        raise
+    except Exception as e:
+        msg = f"{what} raised {type(e).__name__}: {e}"
+        raise CheckFailure(msg) from e
+
+
+def evaluate(op: Op, xs: Point) -> float:
+    """The op's value at ``xs``: its forward, or the value of the graph ``compose`` builds."""
+    if op.compose is None:
+        if op.forward is None:
+            msg = "the op has neither forward nor compose"
+            raise CheckFailure(msg)
+        return op.forward(*xs)
+    out = op.compose(*(Value(x) for x in xs))
+    if not isinstance(out, Value):
+        msg = f"compose returned {type(out).__name__!r}, expected a Value"
+        raise CheckFailure(msg)
+    return out.data
+
+
+def _engine(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
+    """The value and gradient the engine computes: ``op(*values)`` then ``backward()``."""
+    leaves = [Value(x) for x in xs]
+    out = op(*leaves)
+    if not isinstance(out, Value):
+        msg = f"applying the op returned {type(out).__name__!r}, expected a Value"
+        raise CheckFailure(msg)
+    out.backward()
+    return out.data, tuple(v.grad for v in leaves)
+
+
+def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
+    """The value at ``xs`` and the op's gradient: its partials (a composite: the engine's)."""
+    if op.compose is not None:
+        return _call("the engine", _engine, op, xs)
+    out = _call("forward", evaluate, op, xs)
+    return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
+
+
+def _analytic(op: Op) -> str:
+    return (
+        "the engine's gradient through the composed ops" if op.is_composite else "the op's partial"
+    )
+
+
+def _shifted(xs: Point, i: int, h: float) -> Point:
+    return (*xs[:i], xs[i] + h, *xs[i + 1 :])
+
+
+def _fd_step(op: Op, xs: Point, i: int) -> float:
+    """The central-difference step for input ``i``: ``1e-6 * max(1, |x|)``.
+
+    Near a domain end or a kink (a pole of ``x ** -24`` at 0) the step is at most
+    ``1e-4`` of the distance to it, so the difference's truncation error stays small.
+    """
+    return min(1e-6 * max(1.0, abs(xs[i])), 1e-4 * _sample.room(op, xs, i))
+
+
+def _central_difference(f: Callable[[float], float], x: float, step: float) -> tuple[float, float]:
+    """The float64 central difference of ``f`` at ``x``, and its rounding error bound."""
+    plus, minus = x + step, x - step
+    fp, fm = _call("forward", f, plus), _call("forward", f, minus)
+    h = plus - minus
+    return (fp - fm) / h, 4 * _EPS * max(abs(fp), abs(fm)) / h
+
+
+def _compare(
+    what: str, analytic: float, source: str, f: Callable[[float], float], x: float, step: float
+) -> None:
+    """Fail unless ``analytic`` matches the central difference of ``f`` at ``x``."""
+    numeric, noise = _central_difference(f, x, step)
+    allowed = ATOL + noise + RTOL * max(abs(analytic), abs(numeric))
+    difference = abs(analytic - numeric)
+    if not difference <= allowed:  # also catches nan
+        msg = (
+            f"{what}: analytic {analytic!r} ({source}) but numeric {numeric:.10g} (central "
+            f"difference, step {step:.3g}); they differ by {difference:.3g}, more than the "
+            f"{allowed:.3g} allowed (rtol {RTOL:g}, atol {ATOL:g})"
+        )
+        raise CheckFailure(msg)
+
+
+# -- the checks --------------------------------------------------------------------
+
+
+def check_metadata(op: Op) -> None:
+    """The spec is valid: name, one partial per input, claims; kinks inside the domain."""
+    try:
+        validate(op, reserved=RESERVED_METHODS)
+    except ValueError as e:
+        raise CheckFailure(str(e)) from e
+    for kink in op.kinks:
+        for i, x in enumerate(kink.at):
+            if x not in op.input_domain(i):
+                domain = op.input_domain(i)
+                msg = f"kink at {kink.at!r}: input {i} is outside the declared domain {domain}"
+                raise CheckFailure(msg)
+
+
+def check_forward(op: Op, xs: Point) -> None:
+    """At ``xs`` the forward gives a finite float, the same on every call."""
+    first = _call("forward", evaluate, op, xs)
+    second = _call("forward", evaluate, op, xs)
+    if not isinstance(first, float):
+        msg = f"forward returned {type(first).__name__!r}, expected a float"
+        raise CheckFailure(msg)
+    if not math.isfinite(first):
+        msg = f"forward returned {first!r} inside the declared domain, expected a finite float"
+        raise CheckFailure(msg)
+    if first != second:
+        msg = f"forward is not deterministic: {first!r}, then {second!r} for the same input"
+        raise CheckFailure(msg)
+
+
+def check_finite_differences(op: Op, xs: Point) -> None:
+    """Each partial at ``xs`` matches a central finite difference in float64."""
+    _, grad = gradient(op, xs)
+    for i in range(op.arity):
+
+        def f(t: float, i: int = i) -> float:
+            return evaluate(op, _shifted(xs, i, t - xs[i]))
+
+        _compare(f"partial {i}", grad[i], _analytic(op), f, xs[i], _fd_step(op, xs, i))
+
+
+def _slope(hs: Sequence[float], rs: Sequence[float]) -> float:
+    """The least-squares slope of ``log r`` against ``log h``."""
+    u = [math.log(h) for h in hs]
+    v = [math.log(r) for r in rs]
+    mu, mv = sum(u) / len(u), sum(v) / len(v)
+    return sum((a - mu) * (b - mv) for a, b in zip(u, v, strict=True)) / sum(
+        (a - mu) ** 2 for a in u
+    )
+
+
+def _noise(f: Callable[[float], float], x: float, spacing: float) -> float:
+    """How noisy ``f``'s float values are near ``x``, from their sixth differences.
+
+    Moré and Wild's estimate: for a smooth ``f`` the sixth differences of 9 values
+    ``spacing`` apart hold little but rounding, and ``gamma * mean(diff**2)`` gives
+    its variance. It sees the staircase of a forward that rounds an intermediate
+    result (``1 + tanh(u)`` near ``-1``), which a relative error bound does not.
+    """
+    diffs = [_call("forward", f, x + j * spacing) for j in range(-4, 5)]
+    for _ in range(6):
+        diffs = [b - a for a, b in itertools.pairwise(diffs)]
+    gamma = math.factorial(6) ** 2 / math.factorial(12)
+    return math.sqrt(gamma * sum(d * d for d in diffs) / len(diffs))
+
+
+def check_taylor(op: Op, xs: Point) -> None:
+    """The odd part of the Taylor remainder at ``xs`` shrinks like ``h**3``, not like ``h``.
+
+    With ``d`` the claimed partial, the remainder ``f(x + h) - f(x) - h d`` is
+    ``f''(x) h**2 / 2 + O(h**3)`` when ``d`` is right and ``(f'(x) - d) h + O(h**2)``
+    when it is wrong. Its odd part, ``(f(x + h) - f(x - h)) / 2 - h d``, drops the
+    ``h**2`` term, which near a zero of ``f''`` (sin near 0) cancels the next one and
+    bends the one-sided slope: it shrinks like ``h**3`` for a right partial and like
+    ``h`` for a wrong one. The slope on a log-log scale, over the smallest steps where
+    the remainder stands clear of the forward's measured noise, tells the two apart
+    without choosing a step or a tolerance. Gradient errors below ``1e-9 * max(1, |d|)``
+    are beyond what float64 values resolve and are not judged.
+    """
+    _, grad = gradient(op, xs)
+    for i in range(op.arity):
+
+        def f(t: float, i: int = i) -> float:
+            return evaluate(op, _shifted(xs, i, t - xs[i]))
+
+        x = xs[i]
+        largest = min(1e-2 * max(1.0, abs(x)), _sample.room(op, xs, i) / 4)
+        noise = max(_noise(f, x, largest * 1e-1), _noise(f, x, largest * 1e-4))
+        hs: list[float] = []
+        rs: list[float] = []
+        for k in range(_TAYLOR_STEPS):
+            step = largest * 10 ** (-k / 2)
+            plus, minus = _call("forward", f, x + step), _call("forward", f, x - step)
+            h = ((x + step) - (x - step)) / 2
+            odd = abs((plus - minus) / 2 - h * grad[i])
+            # Clear of the noise, of rounding (in ulps: subnormals round coarsely) and of
+            # gradient errors below what float64 resolves (a gradient rounded from tanh ~ -1).
+            floor = 50 * noise + 64 * (math.ulp(plus) + math.ulp(minus))
+            if odd > max(floor, _RESOLUTION * max(1.0, abs(grad[i])) * h):
+                hs.append(h)
+                rs.append(odd)
+        if len(hs) < 3:  # the linear approximation holds to the noise: nothing to fit
+            continue
+        hs, rs = hs[-_SLOPE_POINTS:], rs[-_SLOPE_POINTS:]
+        slope = _slope(hs, rs)
+        if not slope >= 2:
+            msg = (
+                f"partial {i}: the odd Taylor remainder |(f(x+h) - f(x-h))/2 - h*d| shrinks "
+                f"like h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial "
+                f"gives h^3 or faster, a wrong one h^1 (here d = {grad[i]!r}, {_analytic(op)}, "
+                f"is off by about {rs[-1] / hs[-1]:.3g})"
+            )
+            raise CheckFailure(msg)
+
+
+def check_engine(op: Op, xs: Point) -> None:
+    """``op(*values)`` and ``backward()`` give exactly the forward value and the partials."""
+    out, grad = _call("the engine", _engine, op, xs)
+    if op.is_composite:
+        again = _call("the engine", _engine, op, xs)
+        if again != (out, grad):
+            msg = f"the engine gave {(out, grad)!r}, then {again!r} on a fresh graph"
+            raise CheckFailure(msg)
+        return
+    expected, partials = gradient(op, xs)
+    if out != expected:
+        msg = f"the engine computed the value {out!r}, but forward gives {expected!r}"
+        raise CheckFailure(msg)
+    for i, (got, want) in enumerate(zip(grad, partials, strict=True)):
+        if got != want:
+            msg = f"backward() gave input {i} the gradient {got!r}, but partial {i} is {want!r}"
+            raise CheckFailure(msg)
+
+
+def _recording(op: Op, calls: list[int]) -> Op:
+    """A copy of ``op`` whose partials note their index in ``calls`` when evaluated."""
+
+    def record(i: int, d: Callable[..., float]) -> Callable[..., float]:
+        def partial(*args: float) -> float:
+            calls.append(i)
+            return d(*args)
+
+        return partial
+
+    if op.is_composite:
+        return op
+    return dataclasses.replace(op, partials=tuple(record(i, d) for i, d in enumerate(op.partials)))
+
+
+def _defined_around(op: Op, xs: Point, inputs: Iterable[int]) -> bool:
+    """Whether the op gives finite values at ``xs`` and a difference step away along ``inputs``."""
+    points = [xs]
+    for i in inputs:
+        step = _fd_step(op, xs, i)
+        points += [_shifted(xs, i, step), _shifted(xs, i, -step)]
+    for p in points:
+        try:
+            y = evaluate(op, p)
+        except Exception:  # noqa: BLE001  (undefined there, whatever the op raises)
+            return False
+        if not isinstance(y, float) or not math.isfinite(y):
+            return False
+    return True
+
+
+def check_constants(op: Op, xs: Point) -> None:
+    """With one operand a plain number, backward never evaluates that operand's partial.
+
+    Checked wherever the op is defined around ``xs`` along the other inputs, inside
+    the declared domain or not: ``x ** 2`` differentiates at ``x < 0`` although
+    ``d/dy x ** y`` is undefined there, so a partial must not lean on the
+    derivative of a constant.
+    """
+    for j in range(op.arity):
+        variables = [i for i in range(op.arity) if i != j]
+        if not _defined_around(op, xs, variables):
+            continue
+        calls: list[int] = []
+        recording = _recording(op, calls)
+        leaves = {i: Value(xs[i]) for i in variables}
+        try:
+            recording(*(leaves.get(i, xs[i]) for i in range(op.arity))).backward()
+        except Exception as e:
+            needs = ", ".join(map(str, variables)) or "none"
+            msg = (
+                f"with input {j} a constant, backward raised {type(e).__name__}: {e}; the op is "
+                f"defined around this input along the inputs that need a gradient ({needs}), "
+                f"so their partials must not need the derivative for constant input {j}"
+            )
+            raise CheckFailure(msg) from e
+        if j in calls:
+            msg = f"with input {j} a constant, backward evaluated partial {j}"
+            raise CheckFailure(msg)
+
+
+def check_accumulation(op: Op, xs: Point) -> None:
+    """One ``Value`` used as every input gets the sum of the partials: ``f(x, x)``."""
+    diagonal = (xs[0],) * op.arity
+    if not all(xs[0] in op.input_domain(i) for i in range(op.arity)) or not _sample.clear(
+        op, diagonal
+    ):
+        return
+    x = Value(xs[0])
+    out = _call("applying the op", op, *[x] * op.arity)
+    _call("backward", out.backward)
+    if op.is_composite:
+
+        def f(t: float) -> float:
+            return evaluate(op, (t,) * op.arity)
+
+        step = min(_fd_step(op, diagonal, i) for i in range(op.arity))
+        _compare(f"one Value as all {op.arity} inputs", x.grad, _analytic(op), f, xs[0], step)
+        return
+    _, partials = gradient(op, diagonal)
+    total = 0.0
+    for d in partials:
+        total += d
+    if x.grad != total:
+        msg = (
+            f"one Value as all {op.arity} inputs got the gradient {x.grad!r}, but the "
+            f"partials {partials!r} sum to {total!r}"
+        )
+        raise CheckFailure(msg)
+
+
+def check_kinks(op: Op) -> None:
+    """At each declared kink the engine gives the declared partials (relu'(0) = 0)."""
+    for kink in op.kinks:
+        _, grad = _call("the engine", _engine, op, kink.at)
+        for i, (got, declared) in enumerate(zip(grad, kink.partials, strict=True)):
+            if got != declared:
+                msg = (
+                    f"at the kink {kink.at!r}, backward gives input {i} the gradient {got!r}, "
+                    f"but the op declares {declared!r}"
+                )
+                raise CheckFailure(msg, inputs=kink.at)
+
+
+_LARGE_RULE = (
+    "at large inputs inside its domain an op must give finite values and gradients, or "
+    "raise DomainError when they leave the float range"
+)
+
+
+def _trouble(op: Op, xs: Point) -> tuple[str, str] | None:
+    """What goes wrong applying the op at ``xs`` (a kind and a description), or None.
+
+    Kinds: ``"overflow"`` (a DomainError, or an infinite gradient, which may be
+    genuine), ``"inf"`` (an infinite value), ``"nan"``, ``"error"`` (any other exception).
+    """
+    try:
+        out, grad = _engine(op, xs)
+    except DomainError as e:
+        return "overflow", f"DomainError: {e}"
+    except Exception as e:  # noqa: BLE001  (whatever the op raises is reported)
+        return "error", f"{type(e).__name__}: {e}"
+    if any(math.isnan(v) for v in (out, *grad)):
+        return "nan", f"the value {out!r} with gradient {grad!r}"
+    if math.isinf(out):
+        return "inf", f"the value {out!r}"
+    if any(math.isinf(g) for g in grad):
+        return "overflow", f"the gradient {grad!r}"
+    return None
+
+
+def _lerp(a: Point, b: Point, t: float) -> Point:
+    return tuple(x + t * (y - x) for x, y in zip(a, b, strict=True))
+
+
+def _last_finite(op: Op, start: Point, end: Point) -> tuple[Point, float]:
+    """The last input on the segment from ``start`` to ``end`` with finite results, by bisection.
+
+    Returns that input and the largest magnitude of its value and gradient.
+    """
+    low, high = 0.0, 1.0
+    for _ in range(64):
+        mid = (low + high) / 2
+        if _trouble(op, _lerp(start, end, mid)) is None:
+            low = mid
+        else:
+            high = mid
+    last = _lerp(start, end, low)
+    out, grad = _engine(op, last)
+    return last, max(abs(v) for v in (out, *grad))
+
+
+def check_large_inputs(op: Op) -> None:
+    """At inputs of magnitude ``LARGE`` inside the domain: finite results or a genuine overflow.
+
+    An overflow is genuine when, on the straight way from a small input, the
+    value or gradient climbs past ``OVERFLOW`` before the op stops giving finite
+    results; ``exp(1000)`` raising :class:`DomainError` is one, ``1 / (1 + exp(-x))``
+    raising it at ``x = -1000`` is not.
+    """
+    start = tuple(min(max(0.0, lo), hi) for lo, hi in _sample.ranges(op))
+    if _trouble(op, start) is not None:
+        return  # not defined at small inputs either: the forward check reports that
+    spans = [_sample.input_range(op.input_domain(i), LARGE) for i in range(op.arity)]
+    for corner in itertools.product(*(sorted({lo, hi}) for lo, hi in spans)):
+        trouble = _trouble(op, corner)
+        if trouble is None:
+            continue
+        kind, what = trouble
+        if kind == "inf":
+            msg = f"returned {what}; {_LARGE_RULE} (a value beyond it raises DomainError)"
+            raise CheckFailure(msg, inputs=corner)
+        if kind != "overflow":
+            msg = f"gave {what}; {_LARGE_RULE}"
+            raise CheckFailure(msg, inputs=corner)
+        last, size = _last_finite(op, start, corner)
+        if size < OVERFLOW:
+            msg = (
+                f"gave {what}, but it is no genuine overflow: the last input on the way "
+                f"there with finite results, {last!r}, has a value and gradient of at most "
+                f"{size:.3g}; {_LARGE_RULE} (an intermediate step must not overflow)"
+            )
+            raise CheckFailure(msg, inputs=corner)
+
+
+# -- running them ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One contract check: a point check run over many inputs, or an op check run once.
+
+    >>> CHECKS["kinks"].summary
+    "At each declared kink the engine gives the declared partials (relu'(0) = 0)."
+    """
+
+    name: str
+    at_point: Callable[[Op, Point], None] | None = None
+    on_op: Callable[[Op], None] | None = None
+    region: Literal["domain", "box"] = "domain"
+
+    @property
+    def summary(self) -> str:
+        """The check's one-line description."""
+        fn = self.at_point or self.on_op
+        return (fn.__doc__ or "").split("\n", 1)[0] if fn is not None else ""
+
+    def skip_reason(self, op: Op) -> str | None:
+        """Why the check does not apply to ``op``, or None when it does."""
+        if self.name == "accumulation" and op.arity < 2:
+            return "needs arity >= 2"
+        if self.name == "kinks" and not op.kinks:
+            return "the op declares no kinks"
+        return None
+
+
+CHECKS: dict[str, Check] = {
+    c.name: c
+    for c in (
+        Check("metadata", on_op=check_metadata),
+        Check("forward", at_point=check_forward),
+        Check("finite_differences", at_point=check_finite_differences),
+        Check("taylor", at_point=check_taylor),
+        Check("engine", at_point=check_engine),
+        Check("constants", at_point=check_constants, region="box"),
+        Check("accumulation", at_point=check_accumulation),
+        Check("kinks", on_op=check_kinks),
+        Check("large_inputs", on_op=check_large_inputs),
+    )
+}
+"""Every contract check by name, in the order they run."""
+
+
+def hypothesis_available() -> bool:
+    """Whether hypothesis can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec("hypothesis") is not None
+    except (ImportError, ValueError):  # blocked, or a broken install
+        return False
+
+
+def _resolve(sampler: Sampler) -> Literal["hypothesis", "builtin"]:
+    if sampler == "auto":
+        return "hypothesis" if hypothesis_available() else "builtin"
+    if sampler not in ("hypothesis", "builtin"):
+        msg = f"unknown sampler {sampler!r}; expected 'auto', 'hypothesis' or 'builtin'"
+        raise ValueError(msg)
+    return sampler
+
+
+def _first_failure_builtin(
+    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+) -> CheckFailure | None:
+    for xs in _sample.sample_points(op, examples, bound=bound, within_domain=domain):
+        try:
+            at_point(op, xs)
+        except CheckFailure as failure:
+            failure.inputs = xs
+            return failure
+    return None
+
+
+def _first_failure_hypothesis(
+    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+) -> CheckFailure | None:
+    from hypothesis import given  # noqa: PLC0415  (hypothesis is optional)
+    from hypothesis.errors import HypothesisException  # noqa: PLC0415
+
+    from micrograd_core.testing.strategies import contract_settings, inputs  # noqa: PLC0415
+
+    failing: list[Point] = []
+
+    @contract_settings(examples)
+    @given(inputs(op, bound=bound, within_domain=domain))
+    def run(xs: Point) -> None:
+        failing.append(xs)
+        at_point(op, xs)
+
+    try:
+        run()
+    except CheckFailure as failure:
+        failure.inputs = failing[-1]
+        return failure
+    except BaseExceptionGroup as group:  # a flaky failure: report one of its errors
+        found, _ = group.split(CheckFailure)
+        if found is None:
+            raise
+        first = found.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        return first
+    except HypothesisException as e:
+        msg = f"could not draw inputs for the op: {type(e).__name__}: {e}"
+        return CheckFailure(msg)
+    return None
+
+
+def run_check(
+    op: Op,
+    check: str | Check,
+    *,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> CheckResult:
+    """Run one contract check on ``op`` (over ``examples`` inputs for a point check).
+
+    A point check stops at its first failing input; with hypothesis that input
+    is shrunk to a minimal one. Nothing is raised: the result says what happened.
+    """
+    if isinstance(check, str):
+        try:
+            check = CHECKS[check]
+        except KeyError:
+            msg = f"no contract check named {check!r}; checks: {', '.join(CHECKS)}"
+            raise KeyError(msg) from None
+    reason = check.skip_reason(op)
+    if reason is not None:
+        return CheckResult(check.name, "skipped", reason)
+    if check.on_op is not None:
+        try:
+            check.on_op(op)
+        except CheckFailure as failure:
+            return CheckResult(check.name, "failed", str(failure), failure.inputs)
+        return CheckResult(check.name, "passed")
+    if check.at_point is None:
+        msg = f"check {check.name!r} has neither at_point nor on_op"
+        raise TypeError(msg)
+    first_failure = (
+        _first_failure_hypothesis if _resolve(sampler) == "hypothesis" else _first_failure_builtin
+    )
+    found = first_failure(op, check.at_point, examples, bound, check.region == "domain")
+    if found is None:
+        return CheckResult(check.name, "passed")
+    return CheckResult(check.name, "failed", str(found), found.inputs)
+
+
+def contract_report(
+    op: Op,
+    *,
+    checks: Iterable[str] | None = None,
+    registry: OpRegistry | None = None,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> ContractReport:
+    """Run the contract checks (all, or those named) on ``op`` and return what they found.
+
+    ``registry``, when given, is active while the checks run (a composite op
+    builds its graph from its ops). When the metadata check fails the others are
+    skipped: their verdicts on a malformed op would be noise.
+
+    >>> from micrograd_core import Op
+    >>> square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
+    >>> contract_report(square, sampler="builtin").ok
+    True
+    """
+    if not isinstance(op, Op):
+        msg = f"the contract checks take an Op, got {type(op).__name__!r}"
+        raise TypeError(msg)
+    names = list(CHECKS) if checks is None else list(checks)
+    results: list[CheckResult] = []
+    kind = _resolve(sampler)
+    with registry.activated() if registry is not None else nullcontext():
+        for name in names:
+            if results and results[0].check == "metadata" and results[0].status == "failed":
+                results.append(CheckResult(name, "skipped", "the op's metadata is invalid"))
+            else:
+                results.append(run_check(op, name, examples=examples, sampler=kind, bound=bound))
+    return ContractReport(op, tuple(results), kind)
+
+
+def check_op(
+    op: Op,
+    *,
+    checks: Iterable[str] | None = None,
+    registry: OpRegistry | None = None,
+    examples: int = 50,
+    sampler: Sampler = "auto",
+    bound: float = BOUND,
+) -> None:
+    """Run the contract checks on ``op``; raise one :class:`ContractError` listing every failure.
+
+    >>> import math
+    >>> from micrograd_core import Op
+    >>> wrong = Op("sin", 1, forward=math.sin, partials=(lambda x, out: -math.cos(x),))
+    >>> check_op(wrong, checks=["finite_differences"], sampler="builtin")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    micrograd_core.testing.report.ContractError: op 'sin' failed 1 of 1 contract checks:
+    - finite_differences at (0.5,): partial 0: analytic -0.8775825618903728 (the op's partial) ...
+    ...
+    """
+    contract_report(
+        op, checks=checks, registry=registry, examples=examples, sampler=sampler, bound=bound
+    ).raise_if_failed()

@@ -1,0 +1,186 @@
+"""The kit can fail: deliberately wrong ops, each caught by the check meant for it."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from micrograd_core import Interval, Kink, Op, OpRegistry, Value
+from micrograd_core.testing import ContractError, Sampler, check_op, contract_report
+
+POSITIVE = Interval(0.0, math.inf, include_low=False)
+
+
+def _pow_grads(x: float, y: float, out: float) -> tuple[float, float]:
+    # Both partials at once: d/dy needs log(x), so x ** 2 at x < 0 fails.
+    return y * x ** (y - 1), out * math.log(x)
+
+
+def _refuse_large(x: float) -> float:
+    if abs(x) > 100:
+        msg = "too large"
+        raise RuntimeError(msg)
+    return 2 * x
+
+
+@dataclass(frozen=True)
+class Broken:
+    op: Op
+    check: str  # the check meant to catch it
+    message: str  # a regular expression its failure message matches
+    also: frozenset[str] = frozenset()  # other checks that may fail too
+
+
+BROKEN = {
+    "log-with-1/x**2": Broken(
+        Op("log", 1, forward=math.log, partials=(lambda x, out: 1 / x**2,), domain=(POSITIVE,)),
+        "finite_differences",
+        r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+ \(central difference, "
+        r"step \S+\); they differ by \S+, more than the \S+ allowed",
+        frozenset({"taylor"}),
+    ),
+    "sin-sign-error": Broken(
+        Op("sin", 1, forward=math.sin, partials=(lambda x, out: -math.cos(x),)),
+        "taylor",
+        r"partial 0: the odd Taylor remainder \|\(f\(x\+h\) - f\(x-h\)\)/2 - h\*d\| "
+        r"shrinks like h\^1\.0\d",
+        frozenset({"finite_differences"}),
+    ),
+    "random-forward": Broken(
+        Op(
+            "jitter",
+            1,
+            forward=lambda x: x + random.gauss(0.0, 1e-3),
+            partials=(lambda x, out: 1.0,),
+        ),
+        "forward",
+        r"forward is not deterministic: \S+, then \S+ for the same input",
+        frozenset({"finite_differences", "taylor", "engine"}),
+    ),
+    "partial-needs-constant's-derivative": Broken(
+        Op(
+            "pow",
+            2,
+            forward=math.pow,
+            partials=(
+                lambda x, y, out: _pow_grads(x, y, out)[0],
+                lambda x, y, out: _pow_grads(x, y, out)[1],
+            ),
+            domain=(POSITIVE, Interval()),
+        ),
+        "constants",
+        r"with input 1 a constant, backward raised DomainError: .*math domain error.*; the op is "
+        r"defined around this input along the inputs that need a gradient \(0\)",
+    ),
+    "wrong-arity": Broken(
+        Op("hypot", 2, forward=math.hypot, partials=(lambda x, y, out: x / out,)),
+        "metadata",
+        r"op 'hypot': has arity 2 but 1 partials \(expected one per input\)",
+    ),
+    "relu-wrong-kink": Broken(
+        Op(
+            "relu",
+            1,
+            forward=lambda x: max(0.0, x),
+            partials=(lambda x, out: 1.0 if x >= 0 else 0.0,),
+            kinks=(Kink(at=(0.0,), partials=(0.0,)),),
+        ),
+        "kinks",
+        r"at the kink \(0\.0,\), backward gives input 0 the gradient 1\.0, "
+        r"but the op declares 0\.0",
+    ),
+    "exp-overflows-to-inf": Broken(
+        # exp(x/2)**2 by a float product: inf at 1000, where exp itself raises DomainError.
+        Op(
+            "exp",
+            1,
+            forward=lambda x: math.exp(x / 2) * math.exp(x / 2),
+            partials=(lambda x, out: out,),
+        ),
+        "large_inputs",
+        r"returned the value inf; at large inputs inside its domain an op must give finite values",
+    ),
+    "raises-at-large-inputs": Broken(
+        Op("double", 1, forward=_refuse_large, partials=(lambda x, out: 2.0,)),
+        "large_inputs",
+        r"gave RuntimeError: too large; at large inputs inside its domain an op must give finite "
+        r"values and gradients, or raise DomainError when they leave the float range",
+    ),
+    "sigmoid-overflows-midway": Broken(
+        # 1 / (1 + exp(-x)) overflows in exp at x = -1000 although sigmoid(-1000) is 0.
+        Op("sigmoid", 1, compose=lambda x: 1 / (1 + (-x).exp())),
+        "large_inputs",
+        r"gave DomainError: .*, but it is no genuine overflow: the last input on the way there "
+        r"with finite results, \(-709\.\d+,\), has a value and gradient of at most \S+e-3\d\d",
+    ),
+}
+
+SAMPLERS: list[Sampler] = ["builtin", "hypothesis"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize("case", BROKEN.values(), ids=BROKEN.keys())
+def test_each_broken_op_is_caught_by_its_check(
+    case: Broken, sampler: Sampler, micrograd_registry: OpRegistry
+) -> None:
+    report = contract_report(case.op, sampler=sampler)
+    failed = {r.check for r in report.failures}
+    assert case.check in failed, str(report)
+    assert failed <= {case.check} | case.also, str(report)
+    assert re.search(case.message, report.result(case.check).message), str(report)
+
+
+def test_check_op_raises_one_error_listing_every_failure() -> None:
+    log = BROKEN["log-with-1/x**2"].op
+    with pytest.raises(ContractError) as caught:
+        check_op(log, sampler="builtin")
+    error = caught.value
+    assert isinstance(error, AssertionError)
+    assert error.op_name == "log"
+    assert str(error).startswith("op 'log' failed 2 of 7 contract checks:\n")
+    assert "\n- finite_differences at (0.5,): partial 0: analytic 4.0" in str(error)
+    assert "\n- taylor at (0.5,): partial 0: the odd Taylor remainder" in str(error)
+    assert [r.check for r in error.report.failures] == ["finite_differences", "taylor"]
+
+
+def test_hypothesis_shrinks_to_a_minimal_failing_input() -> None:
+    # Right below 3.3, wrong above: the failing input reported is the simplest above it.
+    cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x + (x > 3.3),))
+    result = contract_report(cube, checks=["finite_differences"], sampler="hypothesis")
+    (failure,) = result.failures
+    assert failure.inputs == (4.0,)
+
+
+def test_hypothesis_runs_are_derandomised() -> None:
+    def run() -> object:
+        bent = Op("bent", 1, forward=math.sin, partials=(lambda x, out: math.cos(x) + x * 1e-3,))
+        return contract_report(bent, sampler="hypothesis").failures
+
+    assert run() == run()
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_the_taylor_verdict_sees_errors_below_the_difference_tolerance(sampler: Sampler) -> None:
+    # Off by 1e-7 relative, far inside rtol = 1e-4: the remainder still shrinks like h.
+    slightly = Op("sin", 1, forward=math.sin, partials=(lambda x, out: math.cos(x) * (1 + 1e-7),))
+    report = contract_report(slightly, checks=["finite_differences", "taylor"], sampler=sampler)
+    assert [r.status for r in report.results] == ["passed", "failed"], str(report)
+    assert re.search(
+        r"shrinks like h\^1\.0\d .* is off by about \S+e-0[78]\)", report.failures[0].message
+    )
+
+
+def test_a_right_partial_passes_the_taylor_verdict_however_steep() -> None:
+    steep = Op("steep", 1, forward=lambda x: x**10, partials=(lambda x, out: 10 * x**9,))
+    assert contract_report(steep, checks=["taylor"], sampler="builtin", bound=100.0).ok
+
+
+def test_a_composite_that_cuts_the_graph_is_caught(micrograd_registry: OpRegistry) -> None:
+    detached = Op("tanh2", 1, compose=lambda x: Value(math.tanh(x.data)))
+    report = contract_report(detached, sampler="builtin")
+    assert [r.check for r in report.failures] == ["finite_differences", "taylor"]
+    assert "(the engine's gradient through the composed ops)" in report.failures[0].message

@@ -1,0 +1,84 @@
+"""``micrograd check``: a table of every installed op's contract, exit 1 on a failure."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from micrograd_cli import cli
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+BROKEN_PLUGIN = """
+import math
+from micrograd_core import Op, hookimpl
+
+@hookimpl
+def micrograd_register_ops(register):
+    register(Op("sin", 1, forward=math.sin, partials=(lambda x, out: -math.cos(x),)))
+    register(Op("cos", 1, forward=math.cos, partials=(lambda x, out: -math.sin(x),)))  # right
+"""
+
+
+def _install_on_path(root: Path) -> None:
+    """A real distribution on ``sys.path``: a module and its dist-info with an entry point."""
+    (root / "micrograd_trig.py").write_text(textwrap.dedent(BROKEN_PLUGIN))
+    info = root / "micrograd_trig-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: micrograd-trig\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[micrograd]\ntrig = micrograd_trig\n")
+
+
+def test_builtin_ops_pass() -> None:
+    args = ["check", "--plugin", "builtin", "--examples", "10", "--sampler", "builtin"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if "first failing input" in line)
+    assert header.split()[:11] == [
+        "op", "plugin", "meta", "fwd", "fd", "taylor", "engine", "const", "accum", "kinks", "large"
+    ]  # fmt: skip
+    assert next(line for line in lines if line.split()[:1] == ["relu"]).split() == [
+        "relu", "builtin", "✓", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"
+    ]  # fmt: skip
+    assert "6 of 6 ops meet the contract (builtin inputs)" in result.output
+
+
+def test_a_broken_plugin_fails_with_its_first_failing_input(
+    run_python: Run, tmp_path: Path
+) -> None:
+    _install_on_path(tmp_path)
+    code = "from micrograd_cli import main; main()"
+    done = run_python(
+        f"import sys; sys.argv = ['micrograd', 'check', '--examples', '20']; {code}",
+        extra_path=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.strip()}
+    assert rows["sin"][:11] == ["sin", "trig", "✓", "✓", "✗", "✗", "✓", "✓", "-", "-", "✓"]
+    assert rows["sin"][11:] == ["finite_differences", "at", "(0.0,)"]  # shrunk by hypothesis
+    assert rows["tanh"][1] == "builtin"
+    assert (
+        "op 'sin' (plugin 'trig' (micrograd-trig 0.1)) failed 2 of 7 contract checks:"
+        in done.stdout
+    )
+    assert rows["cos"][2:] == ["✓", "✓", "✓", "✓", "✓", "✓", "-", "-", "✓"]
+    assert "7 of 8 ops meet the contract (hypothesis inputs)" in done.stdout
+    assert not (tmp_path / ".hypothesis").exists()  # its cache went to a scratch directory
+
+
+def test_selecting_ops_and_plugins() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "tanh", "exp", "--examples", "5"])
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 ops meet the contract" in result.output
+    result = runner.invoke(cli, ["check", "tahn"])
+    assert result.exit_code == 2
+    assert "no op named 'tahn'; registered: add, exp, mul, pow, relu, tanh" in result.output
+    result = runner.invoke(cli, ["check", "--plugin", "nope"])
+    assert result.exit_code == 2
+    assert "no plugin named 'nope' provides ops; plugins: builtin" in result.output

@@ -45,7 +45,7 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(foreach plugin,$(dir $(wildcard plugins/*/pyproject.toml)),\
-		$(BENCH_PIP) --no-build-isolation $(plugin) || echo "$(plugin): not installed";)
+		$(BENCH_PIP) --no-build-isolation -e $(plugin) || echo "$(plugin): not installed";)
 	$(BENCH_VENV)/bin/python -m benchmarks $(BENCH_ARGS)
 
 clean:

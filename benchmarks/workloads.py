@@ -1,0 +1,250 @@
+"""The workloads, written once against :class:`~benchmarks.impl.Implementation`.
+
+Every function returns a dict of measurements (times in milliseconds of CPU time
+of the worker process: the machine may be shared, and CPU time is far less
+disturbed by other load than wall time; PyTorch is held to one thread). They run
+inside a worker process; an error such as micrograd's ``RecursionError`` is
+reported by the worker, not caught here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.data import moons
+from benchmarks.floor import FloatMLP
+from benchmarks.impl import Implementation
+
+__all__ = ["WORKLOADS", "Unsupported"]
+
+SEED = 1337  # the weights' seed, the same for every implementation
+ALPHA = 1e-4
+Result = dict[str, Any]
+
+
+class Unsupported(Exception):
+    """The implementation cannot run this workload (for instance, micrograd has no tanh)."""
+
+
+def _ms(t0: int, t1: int) -> float:
+    return (t1 - t0) / 1e6
+
+
+now = time.process_time_ns
+
+
+def train(impl: Implementation, size: int, repeats: int) -> Result:
+    """micrograd's demo step on ``size`` moons points, as a training loop runs it.
+
+    Each step builds a new graph and drops the last one, as user code does; the
+    first two steps are warm-up. Losses are kept to check the implementations agree.
+    """
+    X, y = moons(size, noise=0.1, seed=0)
+    random.seed(SEED)
+    times: list[float] = []
+    losses: list[float] = []
+    if impl.name == "floor":
+        model = FloatMLP(2, [16, 16, 1])
+        for k in range(repeats + 2):
+            t0 = now()
+            total, _ = model.step(X, y, 1.0 - 0.9 * k / 100)
+            times.append(_ms(t0, now()))
+            losses.append(total)
+        return {"times": times[2:], "losses": losses}
+
+    Value, mlp, to_float = impl.scalar, impl.mlp(2, [16, 16, 1]), impl.to_float
+
+    def loss() -> tuple[Any, float]:  # micrograd's demo, unchanged
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(mlp, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in mlp.parameters())
+        total_loss = data_loss + reg_loss
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores, strict=True)]
+        return total_loss, sum(accuracy) / len(accuracy)
+
+    for k in range(repeats + 2):
+        t0 = now()
+        total_loss, _ = loss()
+        mlp.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in mlp.parameters():
+            p.data -= learning_rate * p.grad
+        times.append(_ms(t0, now()))
+        losses.append(to_float(total_loss.data))
+    return {"times": times[2:], "losses": losses}
+
+
+def _graph_only(impl: Implementation) -> None:
+    if impl.name == "floor":
+        msg = "plain floats build no graph"
+        raise Unsupported(msg)
+
+
+def _forward_backward(
+    impl: Implementation, build: Callable[[], Any], repeats: int
+) -> tuple[list[float], list[float], Any]:
+    """Time ``build()`` and the backward pass from its result, ``repeats`` times."""
+    forward: list[float] = []
+    backward: list[float] = []
+    out: Any = None
+    for _ in range(repeats):
+        out = None  # drop the last graph first: one graph alive at a time
+        t0 = now()
+        out = build()
+        t1 = now()
+        out.backward()
+        t2 = now()
+        forward.append(_ms(t0, t1))
+        backward.append(_ms(t1, t2))
+    return forward, backward, impl.to_float(out.data)
+
+
+def _chain(impl: Implementation, n: int) -> Callable[[], Any]:
+    """A chain of ``n`` ops alternating ``* c`` and ``+ d`` (c, d leaves)."""
+    c, d = impl.scalar(0.999), impl.scalar(0.001)
+
+    def build() -> Any:
+        x = impl.scalar(0.5)
+        for _ in range(n // 2):
+            x = x * c
+            x = x + d
+        return x
+
+    return build
+
+
+def chain(impl: Implementation, size: int, repeats: int) -> Result:
+    """Forward and backward through a chain of ``size`` alternating ops."""
+    _graph_only(impl)
+    forward, backward, value = _forward_backward(impl, _chain(impl, size), repeats)
+    total = [f + b for f, b in zip(forward, backward, strict=True)]
+    return {"times": total, "forward": forward, "backward": backward, "value": value}
+
+
+def wide_sum(impl: Implementation, size: int, repeats: int) -> Result:
+    """A sum of ``size`` leaves, added pairwise (a balanced tree, depth log2 size)."""
+    _graph_only(impl)
+    rng = random.Random(0)
+    leaves = [impl.scalar(rng.uniform(-1, 1)) for _ in range(size)]
+
+    def build() -> Any:
+        level = leaves
+        while len(level) > 1:
+            pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+            level = pairs + level[len(level) - 1 :] if len(level) % 2 else pairs
+        return level[0]
+
+    forward, backward, value = _forward_backward(impl, build, repeats)
+    total = [f + b for f, b in zip(forward, backward, strict=True)]
+    return {"times": total, "forward": forward, "backward": backward, "value": value}
+
+
+def deep_tanh(impl: Implementation, size: int, repeats: int) -> Result:
+    """A tanh network ``size`` layers deep and 4 wide: each unit tanh(w . x + b)."""
+    _graph_only(impl)
+    tanh = impl.tanh
+    if tanh is None:
+        msg = f"{impl.name} {impl.version} has no tanh"
+        raise Unsupported(msg)
+    width = 4
+    rng = random.Random(0)
+
+    def unit() -> tuple[list[Any], Any]:
+        return [impl.scalar(rng.uniform(-1, 1)) for _ in range(width)], impl.scalar(0.0)
+
+    weights = [[unit() for _ in range(width)] for _ in range(size)]
+    inputs = [impl.scalar(rng.uniform(-1, 1)) for _ in range(width)]
+
+    def build() -> Any:
+        x = inputs
+        for layer in weights:
+            x = [tanh(sum((wi * xi for wi, xi in zip(w, x, strict=True)), b)) for w, b in layer]
+        return sum(x)
+
+    forward, backward, value = _forward_backward(impl, build, repeats)
+    total = [f + b for f, b in zip(forward, backward, strict=True)]
+    return {"times": total, "forward": forward, "backward": backward, "value": value}
+
+
+def _rss() -> int:
+    """Resident memory of this process in bytes (Linux), for allocations tracemalloc misses."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory(impl: Implementation, size: int, repeats: int) -> Result:
+    """Bytes per node of a ``size``-op chain after forward (and after backward, with gradients).
+
+    Counted with tracemalloc, which sees every Python allocation; PyTorch keeps
+    its graph in C++ memory tracemalloc cannot see, so it is counted by resident
+    memory instead (``method`` says which).
+    """
+    _graph_only(impl)
+    build = _chain(impl, size)
+    gc.collect()
+    if impl.name == "torch":
+        method, current = "rss", _rss
+    else:
+        method, current = "tracemalloc", lambda: tracemalloc.get_traced_memory()[0]
+        tracemalloc.start()
+    base = current()
+    out = build()
+    after_forward = current() - base
+    try:  # micrograd's recursive backward fails on a deep chain: count what it built
+        out.backward()
+        after_backward: float | None = (current() - base) / size
+    except RecursionError:
+        after_backward = None
+    if method == "tracemalloc":
+        tracemalloc.stop()
+    return {"times": [after_forward / size], "backward": after_backward, "method": method}
+
+
+def free(impl: Implementation, size: int, repeats: int) -> Result:
+    """Time to free a dropped ``size``-op graph with the cyclic collector disabled.
+
+    Dropping the last reference frees an acyclic graph at once; what it leaves
+    (``cyclic``: objects only the collector can reclaim) is then collected and
+    timed as ``collect``.
+    """
+    _graph_only(impl)
+    build = _chain(impl, size)
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        drops, collects, cyclic = [], [], []
+        for _ in range(repeats):
+            out = build()
+            t0 = now()
+            del out
+            t1 = now()
+            found = gc.collect()
+            t2 = now()
+            drops.append(_ms(t0, t1))
+            collects.append(_ms(t1, t2))
+            cyclic.append(found)
+    finally:
+        if enabled:
+            gc.enable()
+    total = [d + c if n else d for d, c, n in zip(drops, collects, cyclic, strict=True)]
+    return {"times": total, "drop": drops, "collect": collects, "cyclic": max(cyclic)}
+
+
+WORKLOADS: dict[str, Callable[[Implementation, int, int], Result]] = {
+    "train": train,
+    "chain": chain,
+    "wide_sum": wide_sum,
+    "deep_tanh": deep_tanh,
+    "memory": memory,
+    "free": free,
+}

@@ -1,0 +1,113 @@
+"""The benchmarks, run at tiny sizes so they cannot rot; nothing here asserts a time."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import micrograd_ops
+from benchmarks import run
+from benchmarks.impl import load
+from benchmarks.worker import run as run_worker
+from benchmarks.workloads import train
+from micrograd_core import OpRegistry, Provenance
+
+ROOT = Path(__file__).resolve().parents[2]
+# micrograd and torch take part when installed (as in `make bench`), not otherwise.
+OPTIONAL = [name for name in ("micrograd", "torch") if importlib.util.find_spec(name)]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object]]:
+    out = tmp_path_factory.mktemp("bench") / "result.json"
+    impls = ",".join(["ours", "floor", *OPTIONAL])
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--tiny", "--impls", impls, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(out.read_text())
+
+
+def _records(result: dict[str, object], impl: str) -> list[dict[str, object]]:
+    records = result["records"]
+    assert isinstance(records, list)
+    return [r for r in records if r["impl"] == impl]
+
+
+def test_tiny_run_prints_the_table(tiny_run: tuple[str, dict[str, object]]) -> None:
+    stdout, _ = tiny_run
+    assert "| workload" in stdout
+    assert "micrograd/ours" in stdout
+    for label in ("train step", "chain of 100 ops", "wide sum", "deep tanh", "start-up"):
+        assert label in stdout
+
+
+def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object]]) -> None:
+    _, result = tiny_run
+    ours = _records(result, "ours")
+    workloads = {r["workload"] for r in ours}
+    assert workloads == {"train", "chain", "wide_sum", "deep_tanh", "memory", "free", "startup"}
+    failed = [(r["workload"], r.get("reason")) for r in ours if r["status"] != "ok"]
+    assert failed == []
+
+
+def test_engine_frees_graphs_without_the_cyclic_collector(
+    tiny_run: tuple[str, dict[str, object]],
+) -> None:
+    _, result = tiny_run
+    (free,) = [r for r in _records(result, "ours") if r["workload"] == "free"]
+    assert free["cyclic"] == 0
+
+
+def test_engine_and_floor_agree(tiny_run: tuple[str, dict[str, object]]) -> None:
+    _, result = tiny_run
+    losses = {
+        impl: next(r["losses"] for r in _records(result, impl) if r["workload"] == "train")
+        for impl in ("ours", "floor")
+    }
+    assert losses["ours"] == losses["floor"]
+
+
+def test_floor_gradients_match_the_engine() -> None:
+    """The hand-derived gradients give the engine's numbers, bit for bit, step after step."""
+    floor = train(load("floor"), 12, 2)  # type: ignore[arg-type]
+    engine = train(load("ours"), 12, 2)  # type: ignore[arg-type]
+    assert floor["losses"] == engine["losses"]
+    assert len(set(engine["losses"])) == len(engine["losses"])  # training moves
+
+
+def test_a_wrong_derivative_shows() -> None:
+    """With relu' wrong, the engine's losses part from the floor's after the first step."""
+    floor = train(load("floor"), 12, 2)  # type: ignore[arg-type]
+    wrong = dataclasses.replace(micrograd_ops.relu, partials=(lambda x, out: 1.0,))
+    ops = [op for op in micrograd_ops.OPS if op.name != "relu"] + [wrong]
+    with OpRegistry.from_ops(ops, Provenance("wrong-relu")).activated():
+        engine = train(load("ours"), 12, 2)  # type: ignore[arg-type]
+    assert engine["losses"][0] == floor["losses"][0]  # the forward pass is right
+    assert engine["losses"][1] != floor["losses"][1]
+
+
+def test_failures_are_reported_not_raised() -> None:
+    record = run_worker("ours", "deep_tanh", 2, 1, collector=True)
+    assert record["status"] == "ok"
+    record = run_worker("floor", "chain", 100, 1, collector=False)
+    assert record["status"] == "unsupported"
+    assert "n/a" in run.table([record], tiny=True)
+
+
+def test_errors_show_in_the_table() -> None:
+    error = {"impl": "micrograd", "workload": "chain", "size": 100, "collector": "on"}
+    error |= {"status": "error", "reason": "RecursionError"}
+    rendered = run.table([error], tiny=True)
+    assert "RecursionError" in rendered

@@ -66,18 +66,18 @@ NOT_RUN_COMMENT = re.compile(r"<!-- not run: (?P<reason>\S.*?) -->\s*\Z")
 
 
 @dataclass
-class Session:
-    """What the blocks of one document share besides the Python namespace."""
+class Reader:
+    """What a reader of one document has besides the Python prompt: a shell in a folder."""
 
     cwd: Path
     env: InstalledEnv | None = None
     printed: str = ""  # by the last python block, for the output block after it
 
 
-def _session(example: Example) -> Session:
-    session = example.namespace["__session__"]
-    assert isinstance(session, Session)
-    return session
+def _reader(example: Example) -> Reader:
+    reader = example.namespace["__reader__"]
+    assert isinstance(reader, Reader)
+    return reader
 
 
 def _mismatch(want: str, got: str) -> str | None:
@@ -94,36 +94,36 @@ def _mismatch(want: str, got: str) -> str | None:
 
 def run_python(example: Example) -> str | None:
     """Execute a ``python`` block, keeping what it prints for the ``output`` block after it."""
-    session = _session(example)
-    if session.printed:
-        return f"{UNSHOWN.format('before this one')}:\n{session.printed}"
+    reader = _reader(example)
+    if reader.printed:
+        return f"{UNSHOWN.format('before this one')}:\n{reader.printed}"
     source = "\n" * example.line + str(example.parsed)
     code = compile(source, example.path, "exec", dont_inherit=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, example.namespace)
-    session.printed = out.getvalue()
+    reader.printed = out.getvalue()
     return None
 
 
 def check_output(example: Example) -> str | None:
     """Compare an ``output`` block with what the ``python`` block before it printed."""
-    session = _session(example)
-    got, session.printed = session.printed, ""
+    reader = _reader(example)
+    got, reader.printed = reader.printed, ""
     return _mismatch(str(example.parsed), got)
 
 
 def run_console(example: Example) -> str | None:
     """Run the ``$ command`` lines of a ``console`` block and compare their output."""
-    session = _session(example)
-    if session.env is None:
+    reader = _reader(example)
+    if reader.env is None:
         return "a console block needs the installed environment (mark the document as such)"
     for command, want in _commands(str(example.parsed)):
         words = shlex.split(command)
         if words[0] == "cd":
-            session.cwd = (session.cwd / words[1]).resolve()
+            reader.cwd = (reader.cwd / words[1]).resolve()
             continue
-        done = session.env.shell(command, cwd=session.cwd)
+        done = reader.env.shell(command, cwd=reader.cwd)
         problem = _mismatch(want, done.stdout) if want else None
         if problem is None and done.returncode != 0 and not want:
             problem = f"exit status {done.returncode}:\n{done.stdout}"
@@ -213,12 +213,12 @@ def _needs_env(path: Path) -> bool:
 def _run(path: Path, env: InstalledEnv | None = None, workdir: Path = EXAMPLES) -> None:
     document = Document.parse(str(path), parse_blocks)
     document.namespace["__name__"] = "__main__"
-    document.namespace["__session__"] = Session(cwd=workdir, env=env)
+    document.namespace["__reader__"] = Reader(cwd=workdir, env=env)
     # whatever a document registers or activates is undone when it ends
     with registered_ops():
         for example in document:
             example.evaluate()
-    left = document.namespace["__session__"].printed
+    left = document.namespace["__reader__"].printed
     assert not left, f"{path}: {UNSHOWN.format('at the end')}:\n{left}"
 
 

@@ -10,7 +10,6 @@ results match micrograd to the last bit.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, SupportsFloat, TypeAlias
 
@@ -67,18 +66,7 @@ class Value:
 
     def backward(self) -> None:
         """Set this node's gradient to 1 and accumulate gradients into every node below it."""
-        # Defining __getattr__ (below) stops CPython 3.11 from specialising any
-        # attribute access on a Value, and the backward pass reads a dozen
-        # attributes per node: it runs at twice the speed with the hook detached.
-        hook = Value.__dict__.get(_GETATTR)
-        if hook is None:  # already detached: a nested or concurrent backward()
-            backward(self)
-            return
-        delattr(Value, _GETATTR)
-        try:
-            backward(self)
-        finally:
-            setattr(Value, _GETATTR, hook)
+        backward(self)
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -141,24 +129,62 @@ class Value:
         """``e ** x``, from the op that claims the method ``exp``."""
         return _apply1(_table.method("exp"), self)
 
-    if not TYPE_CHECKING:
-        # Methods claimed by plugin ops (``x.sin()``) resolve here at run time. Type
-        # checkers do not see them: typed code calls the plugin's function, sin(x).
-        def __getattr__(self, name: str) -> Callable[..., Value]:
-            if name.startswith("_"):
-                raise AttributeError(name)
-            op = _table.methods.get(name)
-            if op is None:
-                claimed = ", ".join(sorted(_table.methods)) or "none"
-                msg = (
-                    f"'Value' object has no attribute {name!r}, and no registered op "
-                    f"claims it as a method (methods from ops: {claimed})"
-                )
-                raise AttributeError(msg)
-            return functools.partial(_apply_to, op, self)
+
+# Methods claimed by plugin ops (``x.sin()``) are set on the class when a
+# registry is installed (see ``install``), not found through a ``__getattr__``
+# hook: a class with one loses CPython 3.11's fast attribute access on every
+# instance, which costs a third of a training step. Type checkers do not see
+# these methods; typed code calls the plugin's function, ``sin(x)``.
+_FIXED_METHODS: Final = frozenset(name for name in vars(Value) if not name.startswith("_"))
+_attached: set[str] = set()
 
 
-_GETATTR: Final = "__getattr__"
+def _method(op: Op) -> Callable[..., Value]:
+    def method(self: Value, *args: Operand) -> Value:
+        if not args and op.arity == 1:
+            return _apply1(op, self)
+        return _apply_to(op, self, *args)
+
+    method.__name__ = method.__qualname__ = str(op.method)
+    method.__doc__ = op.doc
+    return method
+
+
+def _withheld(error: Exception) -> Callable[..., Value]:
+    def method(self: Value, *args: Operand) -> Value:
+        raise error
+
+    return method
+
+
+def _attach_methods(registry: OpRegistry | None) -> None:
+    """Make ``Value``'s plugin methods those ``registry`` provides, and only those.
+
+    A method two ops claim is attached as one that raises the collision error.
+    """
+    for name in _attached:
+        delattr(Value, name)
+    _attached.clear()
+    if registry is None:
+        return
+    methods: dict[str, Callable[..., Value]] = {
+        c.name: _withheld(c.error()) for c in registry.collisions if c.kind == "method"
+    }
+    methods.update((name, _method(op)) for name, op in registry.methods.items())
+    for name, method in methods.items():
+        if name not in _FIXED_METHODS:
+            setattr(Value, name, method)
+            _attached.add(name)
+
+
+def _install_default_on_first_lookup(self: Value, name: str) -> object:
+    # Before any op has been used, ``x.sin()`` must find plugin methods too. This
+    # hook installs the default registry (which removes the hook) and looks again.
+    if name.startswith("_"):
+        raise AttributeError(name)
+    _table.add  # noqa: B018  (first use builds and installs the default registry)
+    return getattr(self, name)
+
 
 Operand: TypeAlias = "Value | SupportsFloat"
 """What ``Value``'s operators accept: a ``Value`` or a real number."""
@@ -318,13 +344,16 @@ class _DefaultOnFirstUse:
         return getattr(install(default_registry()), name)
 
 
-_table: OpTable = _DefaultOnFirstUse()  # type: ignore[assignment]
+_table: OpTable  # set by install() and _reset()
 
 
 def install(registry: OpRegistry) -> OpTable:
-    """Make ``registry`` the one ``Value``'s operators use; return its table."""
+    """Make ``registry`` the one ``Value``'s operators and methods use; return its table."""
     global _table  # noqa: PLW0603  (the one switch every operator reads)
     _table = OpTable(registry)
+    if "__getattr__" in vars(Value):
+        del Value.__getattr__  # type: ignore[attr-defined]
+    _attach_methods(registry)
     return _table
 
 
@@ -337,3 +366,8 @@ def _reset() -> None:
     """Forget the installed registry; the next use builds the default again."""
     global _table  # noqa: PLW0603
     _table = _DefaultOnFirstUse()  # type: ignore[assignment]
+    _attach_methods(None)
+    Value.__getattr__ = _install_default_on_first_lookup  # type: ignore[attr-defined]
+
+
+_reset()

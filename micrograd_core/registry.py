@@ -222,7 +222,8 @@ class OpRegistry(Mapping[str, Op]):
     def missing(self, name: str, *, kind: str = "op") -> LookupError | OpCollisionError:
         """The error for a name that cannot be used: not provided, or claimed twice."""
         for collision in self.collisions:
-            if collision.kind == kind and collision.name == name:
+            # A withheld op also withholds the method it claims, usually its own name.
+            if collision.name == name:
                 return collision.error()
         if kind == "method":
             known = ", ".join(sorted(self._methods)) or "none"

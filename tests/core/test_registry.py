@@ -168,3 +168,12 @@ def test_registry_is_a_read_only_mapping() -> None:
     assert len(registry) == 0
     with pytest.raises(TypeError):
         registry["x"] = sine()  # type: ignore[index]
+
+
+def test_builtin_method_of_a_withheld_op_names_both_providers() -> None:
+    rival = Op("relu", 1, forward=lambda x: max(x, 0.0), partials=(lambda x, out: 1.0,))
+    plugins = {"builtin": micrograd_ops, "fast": plugin_of(rival)}
+    with pytest.warns(PluginWarning, match="op 'relu' is provided by"):
+        registry = load_registry(plugins, environ={})
+    with registry.activated(), pytest.raises(OpCollisionError, match="plugin 'fast'"):
+        Value(1.0).relu()

@@ -74,9 +74,7 @@ class Collision:
         both = " and ".join(str(p) for p in self.providers)
         if hint is None:
             names = [p.plugin for p in self.providers]
-            if len(set(names)) < len(
-                names
-            ):  # one entry-point name: tell them apart by distribution
+            if len(set(names)) < len(names):  # one entry-point name: use distributions
                 names = [p.distribution or p.plugin for p in self.providers]
             hint = (
                 "choose one by disabling the others, e.g. "

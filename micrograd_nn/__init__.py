@@ -10,7 +10,14 @@ from micrograd_nn.dataset import make_moons
 from micrograd_nn.loss import bce_with_logits_loss, hinge_loss, l2_penalty, mse_loss, softplus
 from micrograd_nn.module import MLP, Layer, Module, Neuron, resolve_activation
 from micrograd_nn.optimizer import SGD
-from micrograd_nn.training import Step, accuracy, moons_classifier, scores, train
+from micrograd_nn.training import (
+    Step,
+    accuracy,
+    cyclic_collector_paused,
+    moons_classifier,
+    scores,
+    train,
+)
 
 __all__ = [
     "MLP",
@@ -22,6 +29,7 @@ __all__ = [
     "Step",
     "accuracy",
     "bce_with_logits_loss",
+    "cyclic_collector_paused",
     "hinge_loss",
     "l2_penalty",
     "load_parameters",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
 
 import pytest
 
 from micrograd_core import Value
-from micrograd_nn import MLP, Step, accuracy, moons_classifier, scores, train
+from micrograd_nn import (
+    MLP,
+    Step,
+    accuracy,
+    cyclic_collector_paused,
+    moons_classifier,
+    scores,
+    train,
+)
 
 
 def micrograd_demo_losses(
@@ -69,3 +78,28 @@ def test_scores_wants_one_output_per_input() -> None:
 
 def test_accuracy() -> None:
     assert accuracy([Value(0.5), Value(-0.1), Value(2.0), Value(0.0)], [1, -1, -1, -1]) == 0.75
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_is_paused_for_each_step_and_restored(enabled: bool) -> None:
+    model, X, y = moons_classifier(seed=0, hidden=(4,), n_samples=10)
+    states = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        for _ in train(model, X, y, steps=2):
+            states.append(gc.isenabled())  # between steps: the caller's setting
+        assert states == [enabled, enabled]
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def test_collector_is_restored_when_the_block_raises() -> None:
+    def fail_while_paused() -> None:
+        with cyclic_collector_paused():
+            assert not gc.isenabled()
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fail_while_paused()
+    assert gc.isenabled()

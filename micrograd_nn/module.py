@@ -19,8 +19,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd_core import OpNotFoundError, OpRegistry, Value, apply, default_registry
-from micrograd_core.value import installed
+from micrograd_core import OpNotFoundError, Value, active_registry, apply
 
 __all__ = ["MLP", "Layer", "Module", "Neuron", "resolve_activation"]
 
@@ -44,19 +43,13 @@ class Module:
         return []
 
 
-def _active_registry() -> OpRegistry:
-    """The registry ``Value``'s operators use now (the default one until another is active)."""
-    registry = installed()
-    return default_registry() if registry is None else registry
-
-
 def resolve_activation(name: str) -> str:
     """Check that ``name`` is a registered unary op and return it, or say what exists.
 
     >>> resolve_activation("tanh")
     'tanh'
     """
-    registry = _active_registry()
+    registry = active_registry()
     if isinstance(name, str) and registry.get(name) is not None and registry[name].arity == 1:
         return name
     unary = ", ".join(n for n, op in registry.items() if op.arity == 1) or "none"

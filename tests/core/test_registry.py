@@ -21,15 +21,7 @@ from micrograd_core import (
     load_registry,
 )
 from micrograd_core.value import installed
-
-
-def plugin_of(*ops: Op) -> types.SimpleNamespace:
-    @hookimpl
-    def micrograd_register_ops(register: Register) -> None:
-        for op in ops:
-            register(op)
-
-    return types.SimpleNamespace(micrograd_register_ops=micrograd_register_ops)
+from tests.helpers import make_plugin
 
 
 def sine(name: str = "sin", method: str | None = "sin") -> Op:
@@ -48,7 +40,7 @@ def test_default_registry_has_the_builtin_ops_with_provenance() -> None:
 def test_isolated_registry_leaves_the_default_untouched() -> None:
     Value(1.0) + 1  # the default is in use
     default = installed()
-    registry = load_registry({"builtin": micrograd_ops, "trig": plugin_of(sine())}, environ={})
+    registry = load_registry({"builtin": micrograd_ops, "trig": make_plugin(sine())}, environ={})
     with registry.activated():
         assert installed() is registry
         assert Value(0.0).sin().data == 0.0  # type: ignore[attr-defined]
@@ -86,32 +78,27 @@ def test_hook_runs_once_per_build_not_per_operation() -> None:
     ],
 )
 def test_allow_and_deny_lists(environ: dict[str, str], loaded: set[str]) -> None:
-    registry = load_registry({"builtin": micrograd_ops, "trig": plugin_of(sine())}, environ=environ)
+    registry = load_registry(
+        {"builtin": micrograd_ops, "trig": make_plugin(sine())}, environ=environ
+    )
     plugins = {op.provenance.plugin for op in registry.values() if op.provenance}
     assert plugins == loaded
 
 
 def test_allow_list_naming_a_missing_plugin_warns() -> None:
     with pytest.warns(PluginWarning, match="names plugin 'trgi', which is not installed"):
-        load_registry({"trig": plugin_of(sine())}, environ={"MICROGRAD_LOAD_PLUGINS": "trgi"})
+        load_registry({"trig": make_plugin(sine())}, environ={"MICROGRAD_LOAD_PLUGINS": "trgi"})
 
 
 BROKEN = {
-    "hook raises": plugin_of(),  # replaced below
-    "wrong arity": plugin_of(Op("bad", 2, forward=math.sin, partials=(math.cos,))),
-    "bad name": plugin_of(Op("Bad-Name", 1, forward=math.sin, partials=(math.cos,))),
-    "not callable": plugin_of(Op("bad", 1, forward=1.0, partials=(math.cos,))),  # type: ignore[arg-type]
-    "reserved method": plugin_of(sine("bad", method="backward")),
+    "hook raises": make_plugin(raises=RuntimeError("boom")),
+    "wrong arity": make_plugin(Op("bad", 2, forward=math.sin, partials=(math.cos,))),
+    "bad name": make_plugin(Op("Bad-Name", 1, forward=math.sin, partials=(math.cos,))),
+    "not callable": make_plugin(Op("bad", 1, forward=1.0, partials=(math.cos,))),  # type: ignore[arg-type]
+    "reserved method": make_plugin(sine("bad", method="backward")),
 }
 
 
-@hookimpl
-def _raising_hook(register: Register) -> None:
-    msg = "boom"
-    raise RuntimeError(msg)
-
-
-BROKEN["hook raises"] = types.SimpleNamespace(micrograd_register_ops=_raising_hook)
 REASONS = {
     "hook raises": "RuntimeError: boom",
     "wrong arity": "has arity 2 but 1 partials",
@@ -142,7 +129,7 @@ def test_strict_mode_turns_a_broken_plugin_into_an_error(case: str) -> None:
 
 
 def test_two_providers_of_one_name_are_named_and_never_shadow() -> None:
-    plugins = {"builtin": micrograd_ops, "one": plugin_of(sine()), "two": plugin_of(sine())}
+    plugins = {"builtin": micrograd_ops, "one": make_plugin(sine()), "two": make_plugin(sine())}
     with pytest.warns(PluginWarning, match="op 'sin' is provided by plugin 'one' and plugin 'two'"):
         registry = load_registry(plugins, environ={})
     assert "sin" not in registry
@@ -156,7 +143,7 @@ def test_two_providers_of_one_name_are_named_and_never_shadow() -> None:
 
 
 def test_two_claims_of_one_method_are_withheld() -> None:
-    plugins = {"one": plugin_of(sine("sin")), "two": plugin_of(sine("sine"))}
+    plugins = {"one": make_plugin(sine("sin")), "two": make_plugin(sine("sine"))}
     with pytest.warns(PluginWarning, match="method 'sin' is provided by"):
         registry = load_registry(plugins, environ={})
     assert set(registry) == {"sin", "sine"}  # both ops stay usable by name
@@ -172,7 +159,7 @@ def test_registry_is_a_read_only_mapping() -> None:
 
 def test_builtin_method_of_a_withheld_op_names_both_providers() -> None:
     rival = Op("relu", 1, forward=lambda x: max(x, 0.0), partials=(lambda x, out: 1.0,))
-    plugins = {"builtin": micrograd_ops, "fast": plugin_of(rival)}
+    plugins = {"builtin": micrograd_ops, "fast": make_plugin(rival)}
     with pytest.warns(PluginWarning, match="op 'relu' is provided by"):
         registry = load_registry(plugins, environ={})
     with registry.activated(), pytest.raises(OpCollisionError, match="plugin 'fast'"):

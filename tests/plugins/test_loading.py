@@ -20,6 +20,7 @@ from micrograd_core import (
     hookimpl,
     load_registry,
 )
+from tests.helpers import make_plugin
 
 CUBE = Op(
     "cube",
@@ -29,20 +30,6 @@ CUBE = Op(
     method="cube",
     doc="x ** 3",
 )
-
-
-def make_plugin(*ops: object, raises: Exception | None = None) -> object:
-    """A plugin object whose hook registers ``ops`` (or raises ``raises``)."""
-
-    class Plugin:
-        @hookimpl
-        def micrograd_register_ops(self, register: Register) -> None:
-            if raises is not None:
-                raise raises
-            for op in ops:
-                register(op)  # type: ignore[arg-type]  # invalid ops on purpose
-
-    return Plugin()
 
 
 def cube_like(**changes: object) -> Op:

@@ -47,6 +47,7 @@ def plan(tiny: bool = False) -> list[Job]:
     if tiny:
         return [
             Job("train", 8, 1, "train step (8 moons points)"),
+            Job("train_op_by_op", 8, 1, "train step, nn.py copy"),
             Job("chain", 100, 1, "chain of 100 ops"),
             Job("wide_sum", 64, 1, "wide sum of 64"),
             Job("deep_tanh", 3, 1, "deep tanh 3x4"),
@@ -55,6 +56,7 @@ def plan(tiny: bool = False) -> list[Job]:
         ]
     return [
         Job("train", 100, 5, "train step (demo)", rounds=3),
+        Job("train_op_by_op", 100, 5, "train step, nn.py op by op", rounds=3),
         Job("chain", 10_000, 5, "chain 1e4 ops"),
         Job("chain", 100_000, 3, "chain 1e5 ops"),
         Job("chain", 1_000_000, 3, "chain 1e6 ops"),

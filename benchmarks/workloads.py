@@ -9,6 +9,7 @@ reported by the worker, not caught here.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import random
@@ -20,6 +21,7 @@ from typing import Any
 from benchmarks.data import moons
 from benchmarks.floor import FloatMLP
 from benchmarks.impl import Implementation
+from benchmarks.model import nn
 
 __all__ = ["WORKLOADS", "Unsupported"]
 
@@ -81,6 +83,18 @@ def train(impl: Implementation, size: int, repeats: int) -> Result:
         times.append(_ms(t0, now()))
         losses.append(to_float(total_loss.data))
     return {"times": times[2:], "losses": losses}
+
+
+def train_op_by_op(impl: Implementation, size: int, repeats: int) -> Result:
+    """The demo step with micrograd's ``nn.py`` copied line for line for every implementation.
+
+    ``micrograd_nn`` makes each neuron's weighted sum one ``affine`` node; this
+    runs ours on the copy instead, one ``mul`` and one ``add`` node per weight, as
+    micrograd builds it: the engine alone against the others.
+    """
+    if impl.name == "ours":
+        impl = dataclasses.replace(impl, mlp=nn(impl.scalar))
+    return train(impl, size, repeats)
 
 
 def _graph_only(impl: Implementation) -> None:
@@ -242,6 +256,7 @@ def free(impl: Implementation, size: int, repeats: int) -> Result:
 
 WORKLOADS: dict[str, Callable[[Implementation, int, int], Result]] = {
     "train": train,
+    "train_op_by_op": train_op_by_op,
     "chain": chain,
     "wide_sum": wide_sum,
     "deep_tanh": deep_tanh,

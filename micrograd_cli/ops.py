@@ -31,6 +31,7 @@ def report(registry: OpRegistry) -> dict[str, list[dict[str, Any]]]:
             {
                 "name": op.name,
                 "arity": op.arity,
+                "variadic": op.variadic,  # takes arity + k * variadic inputs
                 "method": op.method,
                 "plugin": provenance.plugin if provenance else None,
                 "distribution": provenance.distribution if provenance else None,
@@ -83,6 +84,8 @@ def ops(as_json: bool) -> None:
     table.add_column("doc")
     for op in data["ops"]:
         cells = [op[k] for k in ("name", "arity", "method", "plugin", "distribution", "version")]
+        if op["variadic"]:  # 1, 3, 5, ... inputs
+            cells[1] = f"{op['arity']}+{op['variadic']}k"
         table.add_row(*("" if c is None else str(c) for c in cells), op["doc"])
     console.print(table)
     if data["failed"]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from micrograd_core.errors import DomainError
+from micrograd_core.errors import DomainError, InvalidOpError, MicrogradError
 
 if TYPE_CHECKING:
     from micrograd_core.value import Value
@@ -33,13 +33,39 @@ class _ConstantInputs(tuple):  # type: ignore[type-arg]
 CONSTANT: tuple[Value, ...] = _ConstantInputs()
 
 
-def backward_rule(partials: Sequence[Callable[..., float]]) -> Callable[[Value], None]:
+def backward_rule(
+    partials: Sequence[Callable[..., float]],
+    gradient: Callable[..., Sequence[float]] | None = None,
+) -> Callable[[Value], None]:
     """Make the function that pushes a node's gradient into its inputs.
 
     It computes ``input.grad += partial(*inputs, out) * node.grad`` for every
     input that is not a constant. Arity 1 and 2 are unrolled: they are nearly
-    every node, and the backward pass is mostly these calls.
+    every node, and the backward pass is mostly these calls. An op that gives
+    its ``gradient`` all at once (any number of inputs) has it called once.
     """
+    if gradient is not None:
+
+        def all_at_once(node: Value) -> None:
+            b = node._b
+            if b is None:
+                prev: tuple[Value, ...] = (node._a,)
+            else:
+                prev = (node._a, *b) if type(b) is tuple else (node._a, b)
+            args = [a.data for a in prev]
+            args.append(node.data)
+            ds = gradient(*args)
+            if len(ds) != len(prev):
+                name = node._op.name if node._op is not None else "?"
+                msg = f"op {name!r}: gradient gave {len(ds)} partials for {len(prev)} inputs"
+                raise InvalidOpError(msg, op_name=name)
+            g = node.grad
+            for a, d in zip(prev, ds, strict=True):
+                if a._a is not CONSTANT:
+                    a.grad += d * g
+
+        return all_at_once
+
     if len(partials) == 1:
         (d0,) = partials
 
@@ -129,7 +155,7 @@ def backward(root: Value) -> None:
             op = node._op
             if op is not None:
                 op.backward(node)
-    except DomainError:
+    except MicrogradError:  # already says what went wrong
         raise
     except (ValueError, ArithmeticError) as e:
         name = op.name if op is not None else "?"

@@ -6,6 +6,10 @@ output, so ``tanh' = 1 - out**2`` and ``exp' = out`` are one short line each.
 The engine calls a partial only for an input that needs a gradient (never for a
 constant such as the ``2`` in ``x ** 2``).
 
+An op may instead give its whole gradient at once: ``gradient(*inputs, out)``
+returns one partial per input. A variadic op, which takes any number of inputs
+(``affine(c, a1, b1, a2, b2, ...)``), must: its partials cannot be listed ahead.
+
 A composite op has no forward or partials of its own: ``compose`` builds it
 from other ops on ``Value`` s, so the graph records the primitives and there is
 no gradient to write.
@@ -16,8 +20,8 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from micrograd_core.errors import InvalidOpError
@@ -30,6 +34,7 @@ __all__ = ["Interval", "Kink", "Op", "Provenance", "validate"]
 
 Forward = Callable[..., float]
 Partial = Callable[..., float]
+Gradient = Callable[..., Sequence[float]]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -99,6 +104,20 @@ class Op:
     op is not differentiable and the partials it uses there. ``method`` is the
     name it claims on ``Value`` (``x.tanh()``). The registry fills in
     ``provenance``.
+
+    A variadic op sets ``variadic`` to the size of a group of inputs that may
+    repeat after the first ``arity``: it takes ``arity + k * variadic`` inputs
+    for any ``k >= 0``, its ``domain`` holds ``arity + variadic`` intervals (the
+    last ``variadic`` apply to every repetition), and it gives ``gradient``:
+
+    >>> def fwd(c, *ab):
+    ...     return c + sum(a * b for a, b in zip(ab[::2], ab[1::2]))
+    >>> def grad(c, *ab_out):
+    ...     ab = ab_out[:-1]
+    ...     return [1.0, *(ab[i ^ 1] for i in range(len(ab)))]
+    >>> dot = Op("dot", 1, variadic=2, forward=fwd, gradient=grad)
+    >>> dot.accepts(3), dot.accepts(4), dot.arity_text
+    (True, False, '1, 3, 5, ...')
     """
 
     name: str
@@ -106,6 +125,8 @@ class Op:
     forward: Forward | None = None
     partials: tuple[Partial, ...] = ()
     compose: Callable[..., Value] | None = None
+    gradient: Gradient | None = None
+    variadic: int = 0
     method: str | None = None
     doc: str = ""
     domain: tuple[Interval, ...] = ()
@@ -115,7 +136,7 @@ class Op:
     backward: Callable[[Value], None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "backward", backward_rule(self.partials))
+        object.__setattr__(self, "backward", backward_rule(self.partials, self.gradient))
 
     @property
     def is_composite(self) -> bool:
@@ -124,7 +145,34 @@ class Op:
 
     def input_domain(self, i: int) -> Interval:
         """The interval input ``i`` is drawn from (all reals when none is declared)."""
-        return self.domain[i] if self.domain else REALS
+        if not self.domain:
+            return REALS
+        if i >= self.arity and self.variadic:  # a repetition of the variadic group
+            i = self.arity + (i - self.arity) % self.variadic
+        return self.domain[i]
+
+    def accepts(self, n: int) -> bool:
+        """Whether the op takes ``n`` inputs."""
+        if self.variadic <= 0:
+            return n == self.arity
+        return n >= self.arity and (n - self.arity) % self.variadic == 0
+
+    @property
+    def arity_text(self) -> str:
+        """How many inputs the op takes, for messages: ``'2'`` or ``'1, 3, 5, ...'``."""
+        if self.variadic <= 0:
+            return str(self.arity)
+        counts = (self.arity + k * self.variadic for k in range(3))
+        return ", ".join(map(str, counts)) + ", ..."
+
+    def fixed(self, n: int) -> Op:
+        """This variadic op as an op of exactly ``n`` inputs (what tools check it as)."""
+        if not self.accepts(n):
+            msg = f"op {self.name!r} takes {self.arity_text} inputs, not {n}"
+            raise ValueError(msg)
+        domain = tuple(self.input_domain(i) for i in range(n)) if self.domain else ()
+        kinks = tuple(k for k in self.kinks if len(k.at) == n)
+        return replace(self, arity=n, variadic=0, domain=domain, kinks=kinks)
 
     def __call__(self, *args: Value | float) -> Value:
         """Apply the op to ``Value`` s or numbers and record it in the graph."""
@@ -152,30 +200,50 @@ def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:
     return op
 
 
+def _gradient_problem(op: Op) -> str | None:
+    """What is wrong with how ``op`` defines its value and gradient, or None."""
+    if op.compose is not None:
+        if op.forward is not None or op.partials or op.gradient is not None:
+            return "a composite op defines compose only, not forward, partials or gradient"
+        if not callable(op.compose):
+            return f"compose must be callable, got {type(op.compose).__name__!r}"
+        return None
+    if not callable(op.forward):
+        return f"forward must be callable, got {type(op.forward).__name__!r}"
+    if op.gradient is not None:
+        if op.partials:
+            return "give partials (one per input) or gradient (all at once), not both"
+        if not callable(op.gradient):
+            return f"gradient must be callable, got {type(op.gradient).__name__!r}"
+        return None
+    if op.variadic:
+        return "a variadic op gives gradient (all partials at once), not partials"
+    if len(op.partials) != op.arity:
+        return f"has arity {op.arity} but {len(op.partials)} partials (expected one per input)"
+    for i, partial in enumerate(op.partials):
+        if not callable(partial):
+            return f"partial {i} must be callable, got {type(partial).__name__!r}"
+    return None
+
+
 def _problem(op: Op, reserved: frozenset[str]) -> str | None:
     """What is wrong with ``op`` besides its name, or None."""
     if type(op.arity) is not int or op.arity < 1:
         return f"arity must be a positive int, got {op.arity!r}"
-    if op.compose is not None:
-        if op.forward is not None or op.partials:
-            return "a composite op defines compose only, not forward or partials"
-        if not callable(op.compose):
-            return f"compose must be callable, got {type(op.compose).__name__!r}"
-    else:
-        if not callable(op.forward):
-            return f"forward must be callable, got {type(op.forward).__name__!r}"
-        if len(op.partials) != op.arity:
-            return f"has arity {op.arity} but {len(op.partials)} partials (expected one per input)"
-        for i, partial in enumerate(op.partials):
-            if not callable(partial):
-                return f"partial {i} must be callable, got {type(partial).__name__!r}"
+    if type(op.variadic) is not int or op.variadic < 0:
+        return f"variadic must be an int >= 0 (0: a fixed arity), got {op.variadic!r}"
+    problem = _gradient_problem(op)
+    if problem is not None:
+        return problem
+    intervals = op.arity + op.variadic
     if op.domain and (
-        len(op.domain) != op.arity or not all(isinstance(d, Interval) for d in op.domain)
+        len(op.domain) != intervals or not all(isinstance(d, Interval) for d in op.domain)
     ):
-        return f"domain must hold {op.arity} Interval(s), one per input"
+        each = "one per input" if not op.variadic else "one per input and per variadic input"
+        return f"domain must hold {intervals} Interval(s), {each}"
     for kink in op.kinks:
-        if len(kink.at) != op.arity or len(kink.partials) != op.arity:
-            return f"kink {kink} must give {op.arity} input(s) and {op.arity} partial(s)"
+        if not op.accepts(len(kink.at)) or len(kink.partials) != len(kink.at):
+            return f"kink {kink} must give {op.arity_text} input(s) and as many partial(s)"
     method = op.method
     if method is not None:
         if not isinstance(method, str) or not method.isidentifier() or method.startswith("_"):

@@ -141,7 +141,7 @@ _attached: set[str] = set()
 
 def _method(op: Op) -> Callable[..., Value]:
     def method(self: Value, *args: Operand) -> Value:
-        if not args and op.arity == 1:
+        if not args and op.arity == 1 and not op.variadic:
             return _apply1(op, self)
         return _apply_to(op, self, *args)
 
@@ -202,10 +202,13 @@ def apply(op: Op | str, *args: Operand) -> Value:
 
 
 def _apply_to(op: Op, *args: Operand) -> Value:
-    if len(args) != op.arity:
-        msg = f"op {op.name!r} takes {op.arity} input(s), got {len(args)}"
+    if len(args) != op.arity and not op.accepts(len(args)):
+        msg = f"op {op.name!r} takes {op.arity_text} input(s), got {len(args)}"
         raise TypeError(msg)
-    return _apply(op, tuple(a if type(a) is Value else _constant(a) for a in args))
+    for a in args:  # a plain loop: much cheaper than building a new tuple when all are Values
+        if type(a) is not Value:
+            return _apply(op, tuple(a if type(a) is Value else _constant(a) for a in args))
+    return _apply(op, args)  # type: ignore[arg-type]  # every one is a Value
 
 
 def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:

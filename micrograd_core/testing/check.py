@@ -80,6 +80,9 @@ ATOL = 1e-6
 OVERFLOW = 2.0**1000
 """A value or gradient this large is leaving the float range: overflow there is genuine."""
 
+VARIADIC_REPEATS = (0, 1, 3)
+"""A variadic op is checked with its repeated inputs present this many times."""
+
 _EPS = sys.float_info.epsilon
 _TAYLOR_STEPS = 11  # h from its largest down by 10**-0.5 each, 5 decades in all
 _SLOPE_POINTS = 4  # the smallest steps whose remainder is above rounding noise
@@ -133,7 +136,13 @@ def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
     if op.compose is not None:
         return _call("the engine", _engine, op, xs)
     out = _call("forward", evaluate, op, xs)
-    return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
+    if op.gradient is None:
+        return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
+    partials = tuple(_call("gradient", op.gradient, *xs, out))
+    if len(partials) != len(xs):
+        msg = f"gradient gave {len(partials)} partials for {len(xs)} inputs, expected one per input"
+        raise CheckFailure(msg)
+    return out, partials
 
 
 def _analytic(op: Op) -> str:
@@ -325,7 +334,7 @@ def _recording(op: Op, calls: list[int]) -> Op:
 
         return partial
 
-    if op.is_composite:
+    if op.is_composite or op.gradient is not None:  # no partial of its own to watch
         return op
     return dataclasses.replace(op, partials=tuple(record(i, d) for i, d in enumerate(op.partials)))
 
@@ -631,6 +640,8 @@ def run_check(
         except KeyError:
             msg = f"no contract check named {check!r}; checks: {', '.join(CHECKS)}"
             raise KeyError(msg) from None
+    if op.variadic and check.name != "metadata":
+        return _run_variadic(op, check, examples=examples, sampler=sampler, bound=bound)
     reason = check.skip_reason(op)
     if reason is not None:
         return CheckResult(check.name, "skipped", reason)
@@ -650,6 +661,26 @@ def run_check(
     if found is None:
         return CheckResult(check.name, "passed")
     return CheckResult(check.name, "failed", str(found), found.inputs)
+
+
+def _run_variadic(
+    op: Op, check: Check, *, examples: int, sampler: Sampler, bound: float
+) -> CheckResult:
+    """Run ``check`` on a variadic op with its repeated inputs 0, 1 and 3 times.
+
+    A failure says with how many inputs the op failed.
+    """
+    skipped: list[str] = []
+    for n in (op.arity + k * op.variadic for k in VARIADIC_REPEATS):
+        result = run_check(op.fixed(n), check, examples=examples, sampler=sampler, bound=bound)
+        if result.status == "failed":
+            message = f"with {n} inputs: {result.message}"
+            return CheckResult(check.name, "failed", message, result.inputs)
+        if result.status == "skipped":
+            skipped.append(f"with {n} inputs: {result.message}")
+    if len(skipped) == len(VARIADIC_REPEATS):
+        return CheckResult(check.name, "skipped", "; ".join(skipped))
+    return CheckResult(check.name, "passed")
 
 
 def contract_report(

@@ -57,7 +57,16 @@ def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object
     _, result = tiny_run
     ours = _records(result, "ours")
     workloads = {r["workload"] for r in ours}
-    assert workloads == {"train", "chain", "wide_sum", "deep_tanh", "memory", "free", "startup"}
+    assert workloads == {
+        "train",
+        "train_op_by_op",
+        "chain",
+        "wide_sum",
+        "deep_tanh",
+        "memory",
+        "free",
+        "startup",
+    }
     failed = [(r["workload"], r.get("reason")) for r in ours if r["status"] != "ok"]
     assert failed == []
 
@@ -73,10 +82,13 @@ def test_engine_frees_graphs_without_the_cyclic_collector(
 def test_engine_and_floor_agree(tiny_run: tuple[str, dict[str, object]]) -> None:
     _, result = tiny_run
     losses = {
-        impl: next(r["losses"] for r in _records(result, impl) if r["workload"] == "train")
+        (impl, workload): str(
+            next(r["losses"] for r in _records(result, impl) if r["workload"] == workload)
+        )
         for impl in ("ours", "floor")
+        for workload in ("train", "train_op_by_op")
     }
-    assert losses["ours"] == losses["floor"]
+    assert len(set(losses.values())) == 1, losses
 
 
 def test_floor_gradients_match_the_engine() -> None:

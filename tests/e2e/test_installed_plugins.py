@@ -23,7 +23,7 @@ BROKEN = "broken_import,invalid_op"
 
 TRIG = ["atan", "cos", "sin", "tan"]
 ACTIVATIONS = ["gelu", "leaky_relu", "log", "sigmoid", "silu", "softplus"]
-BUILTIN = ["add", "exp", "mul", "pow", "relu", "tanh"]
+BUILTIN = ["add", "affine", "exp", "mul", "pow", "relu", "tanh"]
 
 BROKEN_IMPORT = (
     "plugin 'broken_import' (micrograd-fixture-broken-import 0.1.0) (entry point "
@@ -80,6 +80,7 @@ def test_installed_plugins_are_discovered_and_listed(installed_env: InstalledEnv
     assert sin == {
         "name": "sin",
         "arity": 1,
+        "variadic": 0,
         "method": "sin",
         "plugin": "trig",
         "distribution": "micrograd-trig",

@@ -9,6 +9,7 @@ import types
 import pytest
 
 from micrograd_core import Op, OpNotFoundError, OpRegistry, Provenance, Register, Value, hookimpl
+from micrograd_core.graph import topological_order
 from micrograd_nn import MLP, Layer, Module, Neuron
 
 
@@ -76,6 +77,35 @@ def test_neuron_is_relu_of_the_affine_sum_and_linear_without_nonlin() -> None:
     assert n([1.0, 1.0]).data == 1.5
     n.nonlin = False
     assert n([1.0, 3.0]).data == -0.5
+
+
+def test_a_neuron_is_one_affine_node_under_its_activation(builtin_registry: OpRegistry) -> None:
+    n = Neuron(16)
+    out = n([Value(float(i)) for i in range(16)])
+    ops = [v._op.name for v in topological_order(out) if v._op is not None]
+    assert ops == ["affine", "relu"]
+
+
+def test_without_affine_a_neuron_is_micrograds_chain_with_the_same_numbers(
+    builtin_registry: OpRegistry,
+) -> None:
+    random.seed(3)
+    model = MLP(3, [4, 4, 1])
+
+    def run() -> tuple[float, list[float], set[str]]:
+        model.zero_grad()
+        loss = model([0.5, -1.0, 2.0])
+        assert isinstance(loss, Value)
+        loss.backward()
+        ops = {v._op.name for v in topological_order(loss) if v._op is not None}
+        return loss.data, [p.grad for p in model.parameters()], ops
+
+    fused = run()
+    with builtin_registry.without("affine").activated():
+        chained = run()
+    assert fused[2] == {"affine", "relu"}
+    assert chained[2] == {"add", "mul", "relu"}
+    assert fused[:2] == chained[:2]
 
 
 def test_layer_of_one_neuron_returns_its_value() -> None:

@@ -126,10 +126,19 @@ def test_ops_json_lists_ops_failures_and_collisions(site: Site) -> None:
     assert result.exit_code == 0, result.output
     listing = json.loads(result.stdout)
     assert set(listing) == {"ops", "failed", "collisions"}
-    assert [op["name"] for op in listing["ops"]] == ["add", "exp", "mul", "pow", "relu", "tanh"]
+    assert [op["name"] for op in listing["ops"]] == [
+        "add",
+        "affine",
+        "exp",
+        "mul",
+        "pow",
+        "relu",
+        "tanh",
+    ]
     assert listing["ops"][0] == {
         "name": "add",
         "arity": 2,
+        "variadic": 0,
         "method": None,
         "plugin": "builtin",
         "distribution": "micrograd-registry",

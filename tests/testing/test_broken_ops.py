@@ -27,6 +27,21 @@ def _refuse_large(x: float) -> float:
     return 2 * x
 
 
+def _dot(*xs: float) -> float:
+    pairs = iter(xs)
+    return sum(a * b for a, b in zip(pairs, pairs, strict=True))
+
+
+def _dot_swapped_partials(*xs_out: float) -> list[float]:
+    # Each input's partial is its own value instead of its partner's.
+    return list(xs_out[:-1])
+
+
+def _dot_one_partial_short(*xs_out: float) -> list[float]:
+    xs = xs_out[:-1]
+    return [xs[i ^ 1] for i in range(len(xs) - 1)]
+
+
 @dataclass(frozen=True)
 class Broken:
     op: Op
@@ -116,6 +131,18 @@ BROKEN = {
         "large_inputs",
         r"gave DomainError: .*, but it is no genuine overflow: the last input on the way there "
         r"with finite results, \(-709\.\d+,\), has a value and gradient of at most \S+e-3\d\d",
+    ),
+    "variadic-dot-swapped-partials": Broken(
+        Op("dot", 2, variadic=2, forward=_dot, gradient=_dot_swapped_partials),
+        "finite_differences",
+        r"with 2 inputs: partial 0: analytic \S+ \(the op's partial\) but numeric \S+",
+        frozenset({"taylor", "accumulation"}),
+    ),
+    "variadic-dot-one-partial-short": Broken(
+        Op("dot", 2, variadic=2, forward=_dot, gradient=_dot_one_partial_short),
+        "finite_differences",
+        r"with 2 inputs: gradient gave 1 partials for 2 inputs, expected one per input",
+        frozenset({"taylor", "engine", "constants", "accumulation", "large_inputs"}),
     ),
 }
 

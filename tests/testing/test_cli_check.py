@@ -45,7 +45,7 @@ def test_builtin_ops_pass() -> None:
     assert next(line for line in lines if line.split()[:1] == ["relu"]).split() == [
         "relu", "builtin", "✓", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"
     ]  # fmt: skip
-    assert "6 of 6 ops meet the contract (builtin inputs)" in result.output
+    assert "7 of 7 ops meet the contract (builtin inputs)" in result.output
 
 
 def test_a_broken_plugin_fails_with_its_first_failing_input(
@@ -67,7 +67,7 @@ def test_a_broken_plugin_fails_with_its_first_failing_input(
         in done.stdout
     )
     assert rows["cos"][2:] == ["✓", "✓", "✓", "✓", "✓", "✓", "-", "-", "✓"]
-    assert "7 of 8 ops meet the contract (hypothesis inputs)" in done.stdout
+    assert "8 of 9 ops meet the contract (hypothesis inputs)" in done.stdout
     assert not (tmp_path / ".hypothesis").exists()  # its cache went to a scratch directory
 
 
@@ -78,7 +78,7 @@ def test_selecting_ops_and_plugins() -> None:
     assert "2 of 2 ops meet the contract" in result.output
     result = runner.invoke(cli, ["check", "tahn"])
     assert result.exit_code == 2
-    assert "no op named 'tahn'; registered: add, exp, mul, pow, relu, tanh" in result.output
+    assert "no op named 'tahn'; registered: add, affine, exp, mul, pow, relu, tanh" in result.output
     result = runner.invoke(cli, ["check", "--plugin", "nope"])
     assert result.exit_code == 2
     assert "no plugin named 'nope' provides ops; plugins: builtin" in result.output

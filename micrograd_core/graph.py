@@ -136,8 +136,11 @@ def topological_order(root: Value) -> list[Value]:
         if b is None:
             continue
         if type(b) is tuple:  # inputs 2..n of an n-ary op
-            stack += b
-        elif b not in visited:
+            for x in b:  # shared inputs (a neuron's weights) are mostly visited
+                if x not in visited:
+                    push(x)
+            continue
+        if b not in visited:
             push(b)
     return order
 

@@ -39,8 +39,10 @@ needs_graphviz = pytest.mark.skipif(
 
 
 def values(dot: str) -> dict[str, str]:
-    """Value node id to its record label, as drawn."""
-    return dict(re.findall(r'^  (v\d+) \[shape=record[^\]]*label="\{ (.*) \}"\]$', dot, re.M))
+    """Value node id to its record label, as drawn; each drawn once."""
+    drawn = re.findall(r'^  (v\d+) \[shape=record[^\]]*label="\{ (.*) \}"\]$', dot, re.M)
+    assert dot.count("shape=record") == len(drawn) == len(dict(drawn))
+    return dict(drawn)
 
 
 def ops(dot: str) -> dict[str, str]:

@@ -71,6 +71,9 @@ _WHAT: Final[Mapping[type[ast.AST], str]] = {
 }
 
 
+_TOO_DEEP: Final = "the expression is nested too deeply; split it, or build it in Python"
+
+
 class ExpressionError(ValueError):
     """An expression that cannot be drawn: not allowed, unknown names, or undefined."""
 
@@ -96,7 +99,9 @@ def evaluate(source: str, values: Mapping[str, float]) -> Value:
     except SyntaxError as e:
         msg = f"not an expression ({e.msg}); {ALLOWED}"
         raise ExpressionError(msg) from None
-    except (ValueError, RecursionError, MemoryError) as e:  # a NUL byte, absurd nesting
+    except (RecursionError, MemoryError):
+        raise ExpressionError(_TOO_DEEP) from None
+    except ValueError as e:  # a NUL byte
         msg = f"cannot parse the expression: {e}"
         raise ExpressionError(msg) from None
     ops = _check(tree, source, values, active_registry())
@@ -104,8 +109,7 @@ def evaluate(source: str, values: Mapping[str, float]) -> Value:
     try:
         result = _evaluate(tree.body, leaves, ops)
     except RecursionError:
-        msg = "the expression is nested too deeply to evaluate"
-        raise ExpressionError(msg) from None
+        raise ExpressionError(_TOO_DEEP) from None
     except OverflowError:
         msg = f"cannot evaluate {source!r}: a result is too large for a float"
         raise ExpressionError(msg) from None

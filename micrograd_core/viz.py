@@ -195,10 +195,10 @@ def draw_dot(
 ) -> graphviz.Source:
     """The drawing of ``root``'s graph as a ``graphviz.Source``, as micrograd's ``draw_dot``.
 
-    In Jupyter it displays inline when it ends a cell; ``.render("graph")``
-    writes ``graph.svg`` (in ``format``), and ``.source`` is the DOT text of
-    :func:`to_dot`. Needs the ``graph`` extra and Graphviz (see
-    :func:`require_graphviz`).
+    In Jupyter it displays inline when it ends a cell. ``.render("graph")``
+    writes ``graph.svg`` (the extension is ``format``) next to the DOT text in
+    ``graph``; ``.source`` is the DOT text of :func:`to_dot`. Needs the
+    ``graph`` extra and Graphviz (see :func:`require_graphviz`).
     """
     graphviz = _graphviz()
     text = to_dot(root, rankdir=rankdir, max_nodes=max_nodes)

@@ -12,19 +12,17 @@ system's Graphviz.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 from micrograd_core.errors import GraphTooLargeError
 from micrograd_core.graph import CONSTANT
 from micrograd_core.registry import BUILTIN_PLUGIN
 from micrograd_core.value import Value
-
-if TYPE_CHECKING:
-    import graphviz
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -176,14 +174,16 @@ def require_graphviz() -> None:
 
 
 def _graphviz() -> ModuleType:
+    # Imported by name, not with an import statement: the graphviz package has no
+    # type information, and mypy would report that in every project that type-checks
+    # code importing micrograd_core, wherever the package is installed.
     try:
-        import graphviz  # noqa: PLC0415  (an optional extra)
+        graphviz = importlib.import_module("graphviz")
     except ImportError as e:
         raise ModuleNotFoundError(MISSING_PACKAGE, name="graphviz") from e
     if shutil.which("dot") is None:
         raise FileNotFoundError(MISSING_DOT)
-    module: ModuleType = graphviz
-    return module
+    return graphviz
 
 
 def draw_dot(
@@ -192,7 +192,7 @@ def draw_dot(
     rankdir: str = "LR",
     *,
     max_nodes: int = DEFAULT_MAX_NODES,
-) -> graphviz.Source:
+) -> Any:
     """The drawing of ``root``'s graph as a ``graphviz.Source``, as micrograd's ``draw_dot``.
 
     In Jupyter it displays inline when it ends a cell. ``.render("graph")``

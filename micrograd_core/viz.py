@@ -93,7 +93,7 @@ def to_dot(root: Value, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NOD
     for node in order:
         name = ids[node]
         constant = node._a is CONSTANT
-        fields = [_record_text(node.label)] if node.label else ["const"] if constant else []
+        fields = [_record_text(str(node.label))] if node.label else ["const"] if constant else []
         fields.append(f"data {node.data:.4f}")
         if not constant:
             fields.append(f"grad {node.grad:.4f}")

@@ -197,6 +197,10 @@ def test_labels_are_escaped_for_records() -> None:
     assert 'label="{ a\\{b\\}\\|c\\<d\\>\\"e\\\\f | data 1.0000 | grad 0.0000 }"' in dot
 
 
+def test_a_label_that_is_not_a_string_is_drawn_as_one() -> None:
+    assert values(to_dot(Value(1.0, label=7)))["v0"].startswith("7 |")  # type: ignore[arg-type]
+
+
 def test_a_line_break_in_a_label_stays_inside_its_string() -> None:
     dot = to_dot(Value(1.0, label="two\nlines"))
     assert "{ two\\nlines | data" in dot

@@ -64,8 +64,8 @@ def to_dot(root: Value, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NOD
     A value shows its label (when it has one), data and grad to 4 decimals; a
     constant (the 2 in ``x * 2``) is dashed and shows no gradient, since none
     is computed for it. A value used twice is drawn once, with an edge to each
-    use. ``rankdir`` is ``"LR"`` (left to right, as micrograd) or ``"TB"`` (top
-    to bottom). A graph of more than ``max_nodes`` values raises
+    use. ``rankdir`` is ``"LR"`` (left to right, as micrograd), ``"TB"`` (top
+    to bottom), ``"RL"`` or ``"BT"``. A graph of more than ``max_nodes`` values raises
     :class:`GraphTooLargeError` as soon as the walk finds one too many.
 
     >>> x = Value(3.0, label="x")

@@ -183,9 +183,9 @@ def _checked_op(
         if name in values:
             msg += f" ({name!r} is a name set with --set, not an op: it cannot be called)"
         raise ExpressionError(msg) from None
-    if len(node.args) != op.arity:
+    if not op.accepts(len(node.args)):
         msg = (
-            f"op {name!r} takes {op.arity} argument(s), got {len(node.args)} "
+            f"op {name!r} takes {op.arity_text} argument(s), got {len(node.args)} "
             f"in {_segment(source, node)!r}"
         )
         raise ExpressionError(msg)

@@ -6,6 +6,7 @@ import click
 
 from micrograd_cli.check import check
 from micrograd_cli.demo import demo
+from micrograd_cli.graph import graph
 from micrograd_cli.new_plugin import new_plugin
 from micrograd_cli.ops import ops
 
@@ -20,6 +21,7 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(demo)
+cli.add_command(graph)
 cli.add_command(new_plugin)
 cli.add_command(ops)
 

@@ -6,6 +6,7 @@ from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 
 from micrograd_core.errors import (
     DomainError,
+    GraphTooLargeError,
     InvalidOpError,
     MicrogradError,
     OpCollisionError,
@@ -28,9 +29,11 @@ from micrograd_core.registry import (
     unregister_op,
 )
 from micrograd_core.value import Operand, Value, apply
+from micrograd_core.viz import draw_dot, render_graph, to_dot
 
 __all__ = [
     "DomainError",
+    "GraphTooLargeError",
     "Interval",
     "InvalidOpError",
     "Kink",
@@ -51,9 +54,12 @@ __all__ = [
     "active_registry",
     "apply",
     "default_registry",
+    "draw_dot",
     "hookimpl",
     "load_registry",
     "register_op",
     "registered_ops",
+    "render_graph",
+    "to_dot",
     "unregister_op",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "DomainError",
+    "GraphTooLargeError",
     "InvalidOpError",
     "MicrogradError",
     "OpCollisionError",
@@ -73,6 +74,14 @@ class DomainError(MicrogradError, ValueError):
         super().__init__(msg)
         self.op_name = op_name
         self.inputs = tuple(inputs)
+
+
+class GraphTooLargeError(MicrogradError, ValueError):
+    """A graph has more values than a drawing of it may show (``max_nodes``)."""
+
+    def __init__(self, msg: str, *, max_nodes: int) -> None:
+        super().__init__(msg)
+        self.max_nodes = max_nodes
 
 
 class OperandTypeError(MicrogradError, TypeError):

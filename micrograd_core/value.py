@@ -45,21 +45,25 @@ class Value:
     # collector, whose passes over a large live graph cost more than building it.
     # ``_a`` is the first input (None for a leaf, CONSTANT for a constant); ``_b``
     # the second (None for a unary op, or the tuple of inputs 2..n when n > 2).
-    # ``_prev`` gives them as a tuple, as micrograd does.
-    __slots__ = ("_a", "_b", "_op", "data", "grad")
+    # ``_prev`` gives them as a tuple, as micrograd does. ``_label`` is set only
+    # on a node given a name (see ``label``); the engine never touches it.
+    __slots__ = ("_a", "_b", "_label", "_op", "data", "grad")
 
     data: float
     grad: float
     _op: Op | None
     _a: Any
     _b: Any
+    _label: str
 
-    def __init__(self, data: SupportsFloat) -> None:
+    def __init__(self, data: SupportsFloat, *, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data, "Value()")
         self.grad = 0.0
         self._op = None
         self._a = None
         self._b = None
+        if label:
+            self._label = label
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -67,6 +71,22 @@ class Value:
     def backward(self) -> None:
         """Set this node's gradient to 1 and accumulate gradients into every node below it."""
         backward(self)
+
+    @property
+    def label(self) -> str:
+        """A name for this node in drawings of its graph (``""`` when it has none).
+
+        Give one to a leaf with ``Value(2.0, label="w1")``, or to any node by
+        assignment: ``y.label = "y"``.
+        """
+        try:
+            return self._label
+        except AttributeError:  # never named: the slot is left empty
+            return ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self._label = label
 
     @property
     def _prev(self) -> tuple[Value, ...]:

@@ -9,3 +9,6 @@ Value(None)  # E: arg-type
 Value(2.0) + "a"  # E: operator
 Value(2.0).tahn()  # E: attr-defined
 Value(2.0).data = "a"  # E: assignment
+Value(2.0, "w1")  # E: call-arg
+Value(2.0, label=1)  # E: arg-type
+Value(2.0).label = None  # E: assignment

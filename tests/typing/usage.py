@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from micrograd_core import Op, OpRegistry, Value, apply, default_registry
+from micrograd_core import Op, OpRegistry, Value, apply, default_registry, to_dot
 
 x = Value(2.0)
 assert_type((x * 3 + 1).tanh(), Value)
@@ -18,3 +18,7 @@ assert_type(apply("mul", x, 2), Value)
 assert_type(default_registry(), OpRegistry)
 assert_type(default_registry()["tanh"], Op)
 assert_type(default_registry()["tanh"](x), Value)
+w = Value(-3.0, label="w1")
+w.label = "w"
+assert_type(w.label, str)
+assert_type(to_dot(w * x, rankdir="TB", max_nodes=100), str)

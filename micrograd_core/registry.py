@@ -360,8 +360,13 @@ def _composite(compose: Callable[..., Value]) -> Op:
         raise InvalidOpError(msg)
     parameters = inspect.signature(compose).parameters.values()
     arity = sum(p.default is p.empty and p.kind in _POSITIONAL for p in parameters)
+    # ``def total(x, *rest)`` takes one input or more: a variadic op.
+    variadic = int(any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters))
+    if variadic and arity == 0:
+        arity = 1  # ``def total(*xs)``: an op takes at least one input
     doc = (inspect.getdoc(compose) or "").partition("\n")[0]
-    return Op(getattr(compose, "__name__", ""), arity, compose=compose, doc=doc)
+    name = getattr(compose, "__name__", "")
+    return Op(name, arity, compose=compose, variadic=variadic, doc=doc)
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

@@ -670,17 +670,22 @@ def _run_variadic(
 
     A failure says with how many inputs the op failed.
     """
-    skipped: list[str] = []
+    skipped: dict[int, str] = {}
     for n in (op.arity + k * op.variadic for k in VARIADIC_REPEATS):
         result = run_check(op.fixed(n), check, examples=examples, sampler=sampler, bound=bound)
         if result.status == "failed":
             message = f"with {n} inputs: {result.message}"
             return CheckResult(check.name, "failed", message, result.inputs)
         if result.status == "skipped":
-            skipped.append(f"with {n} inputs: {result.message}")
-    if len(skipped) == len(VARIADIC_REPEATS):
-        return CheckResult(check.name, "skipped", "; ".join(skipped))
-    return CheckResult(check.name, "passed")
+            skipped[n] = result.message
+    if len(skipped) < len(VARIADIC_REPEATS):
+        return CheckResult(check.name, "passed")
+    reasons = set(skipped.values())
+    if len(reasons) == 1:  # the same reason whatever the number of inputs
+        return CheckResult(check.name, "skipped", reasons.pop())
+    return CheckResult(
+        check.name, "skipped", "; ".join(f"with {n} inputs: {r}" for n, r in skipped.items())
+    )
 
 
 def contract_report(

@@ -20,6 +20,7 @@ from micrograd_core import (
 )
 from micrograd_core.graph import topological_order
 from micrograd_core.op import validate
+from micrograd_core.testing import contract_report
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 
@@ -156,3 +157,11 @@ def test_a_variadic_op_as_fixed_arity_repeats_its_group_domain() -> None:
     assert fixed.domain == (Interval(), positive, Interval(), positive, Interval())
     with pytest.raises(ValueError, match=r"op 'mix' takes 1, 3, 5, \.\.\. inputs, not 4"):
         op.fixed(4)
+
+
+def test_the_kit_checks_a_variadic_op_at_several_input_counts() -> None:
+    report = contract_report(micrograd_ops.affine, sampler="builtin")
+    assert report.ok, str(report)
+    # accumulation needs two inputs: skipped with one, run with three and seven
+    assert report.result("accumulation").status == "passed"
+    assert report.result("kinks").message == "the op declares no kinks"

@@ -113,6 +113,22 @@ def test_register_op_as_a_decorator_makes_a_composite() -> None:
     assert (y.data, x.grad) == (-0.75, 1 / 16)
 
 
+def test_a_decorated_function_of_any_number_of_values_is_a_variadic_op() -> None:
+    @register_op
+    def mean(x: Value, *rest: Value) -> Value:
+        """The mean of its inputs."""
+        return sum(rest, x) / (1 + len(rest))
+
+    op = default_registry()["mean"]
+    assert (op.arity, op.variadic) == (1, 1)
+    xs = [Value(1.0), Value(2.0), Value(6.0)]
+    y = mean(*xs)
+    y.backward()
+    assert y.data == 3.0
+    assert [x.grad for x in xs] == [1 / 3] * 3
+    assert mean(Value(5.0)).data == 5.0
+
+
 def test_register_op_refuses_what_is_not_an_op() -> None:
     with pytest.raises(InvalidOpError, match="takes an Op or a function of Values, got 'int'"):
         register_op(3)  # type: ignore[call-overload]

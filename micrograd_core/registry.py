@@ -442,9 +442,7 @@ class RegisteredOp:
         if registry is not self._registry or op is None:
             op = self._op = registry[self.name]
             self._registry = registry
-        if (
-            len(args) == 1 == op.arity and not op.variadic and type(args[0]) is Value
-        ):  # the usual call: f(x)
+        if len(args) == 1 == op.arity and type(args[0]) is Value:  # the usual call: f(x)
             return _apply(op, args)  # type: ignore[arg-type]  # args is a tuple of one Value
         return _apply_to(op, *args)
 

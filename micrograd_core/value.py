@@ -161,7 +161,7 @@ _attached: set[str] = set()
 
 def _method(op: Op) -> Callable[..., Value]:
     def method(self: Value, *args: Operand) -> Value:
-        if not args and op.arity == 1 and not op.variadic:
+        if not args and op.arity == 1:
             return _apply1(op, self)
         return _apply_to(op, self, *args)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -14,6 +15,7 @@ from micrograd_core import (
     InvalidOpError,
     Op,
     OpRegistry,
+    RegisteredOp,
     Value,
     apply,
     registered_ops,
@@ -165,3 +167,14 @@ def test_the_kit_checks_a_variadic_op_at_several_input_counts() -> None:
     # accumulation needs two inputs: skipped with one, run with three and seven
     assert report.result("accumulation").status == "passed"
     assert report.result("kinks").message == "the op declares no kinks"
+
+
+def test_a_variadic_method_and_typed_function_take_one_input_or_more() -> None:
+    method_total = dataclasses.replace(total, method="total")
+    with registered_ops(method_total):
+        x = Value(2.0)
+        alone = x.total()  # type: ignore[attr-defined]  # a plugin method
+        typed = RegisteredOp("total")(x)
+        more = x.total(Value(3.0), 4)  # type: ignore[attr-defined]
+        (alone + typed + more).backward()
+    assert (alone.data, typed.data, more.data, x.grad) == (2.0, 2.0, 9.0, 3.0)

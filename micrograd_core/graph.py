@@ -60,7 +60,7 @@ def backward_rule(
                 msg = f"op {name!r}: gradient gave {len(ds)} partials for {len(prev)} inputs"
                 raise InvalidOpError(msg, op_name=name)
             g = node.grad
-            for a, d in zip(prev, ds, strict=True):
+            for a, d in zip(prev, ds, strict=False):  # lengths checked above
                 if a._a is not CONSTANT:
                     a.grad += d * g
 

@@ -8,24 +8,28 @@ from micrograd_core.errors import (
     DomainError,
     GraphTooLargeError,
     InvalidOpError,
+    MethodNotFoundError,
     MicrogradError,
     OpCollisionError,
     OperandTypeError,
     OpNotFoundError,
     PluginLoadError,
     PluginWarning,
+    RegistryBuildError,
 )
+from micrograd_core.graph import Node, node_of
 from micrograd_core.hookspecs import Register, hookimpl
 from micrograd_core.op import Interval, Kink, Op, Provenance
 from micrograd_core.plugins import load_registry
-from micrograd_core.registry import (
-    OpRegistry,
-    PluginFailure,
+from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin
+from micrograd_core.state import (
+    OpByName,
     RegisteredOp,
     active_registry,
     default_registry,
     register_op,
     registered_ops,
+    temporary_ops,
     unregister_op,
 )
 from micrograd_core.value import Operand, Value, apply
@@ -37,8 +41,11 @@ __all__ = [
     "Interval",
     "InvalidOpError",
     "Kink",
+    "MethodNotFoundError",
     "MicrogradError",
+    "Node",
     "Op",
+    "OpByName",
     "OpCollisionError",
     "OpNotFoundError",
     "OpRegistry",
@@ -50,6 +57,8 @@ __all__ = [
     "Provenance",
     "Register",
     "RegisteredOp",
+    "RegistryBuildError",
+    "UnloadedPlugin",
     "Value",
     "active_registry",
     "apply",
@@ -57,9 +66,11 @@ __all__ = [
     "draw_dot",
     "hookimpl",
     "load_registry",
+    "node_of",
     "register_op",
     "registered_ops",
     "render_graph",
+    "temporary_ops",
     "to_dot",
     "unregister_op",
 ]

@@ -12,12 +12,14 @@ __all__ = [
     "DomainError",
     "GraphTooLargeError",
     "InvalidOpError",
+    "MethodNotFoundError",
     "MicrogradError",
     "OpCollisionError",
     "OpNotFoundError",
     "OperandTypeError",
     "PluginLoadError",
     "PluginWarning",
+    "RegistryBuildError",
 ]
 
 
@@ -40,8 +42,20 @@ class OpNotFoundError(MicrogradError, KeyError):
         return str(self.args[0])
 
 
+class MethodNotFoundError(MicrogradError, AttributeError):
+    """No loaded op claims the method (``x.sin()``); says what exists and where it might be.
+
+    An ``AttributeError``, because that is what a missing method is to Python.
+    """
+
+    def __init__(self, msg: str, *, name: str, available: Sequence[str] = ()) -> None:
+        super().__init__(msg)
+        self.name = name
+        self.available = tuple(available)
+
+
 class InvalidOpError(MicrogradError, ValueError):
-    """An op spec is malformed: bad name, arity, callables or method claim."""
+    """An op is malformed: a bad spec, or a forward, partial or gradient returning a non-number."""
 
     def __init__(self, msg: str, *, op_name: str | None = None, plugin: str | None = None) -> None:
         super().__init__(msg)
@@ -65,6 +79,14 @@ class PluginLoadError(MicrogradError, RuntimeError):
         super().__init__(msg)
         self.plugin = plugin
         self.distribution = distribution
+
+
+class RegistryBuildError(MicrogradError, RuntimeError):
+    """An op was used while the registry it needs was still being built.
+
+    A plugin's import or hook that computes with ``Value`` s raises this: the
+    registry those ops would come from does not exist yet.
+    """
 
 
 class DomainError(MicrogradError, ValueError):

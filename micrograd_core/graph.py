@@ -1,23 +1,26 @@
 """Reverse-mode differentiation: topological order and gradient accumulation.
 
-The graph is a DAG of ``Value`` nodes; each op node holds its op and its inputs
-(``_a``, ``_b``: see ``Value``). Nothing points back from an input to its users,
-so a dropped graph has no reference cycles and is freed by reference counting alone.
-Both walks below are loops over an explicit stack: depth is not limited by
-Python's recursion limit.
+The graph is a DAG of ``Value`` nodes; each op node holds its op and its inputs.
+Nothing points back from an input to its users, so a dropped graph has no
+reference cycles and is freed by reference counting alone. Both walks below are
+loops over an explicit stack: depth is not limited by Python's recursion limit.
+
+How a node stores its inputs is the engine's own business (see ``Value``);
+every tool outside the engine reads a node through :func:`node_of`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+import numbers
+from typing import TYPE_CHECKING, NamedTuple
 
 from micrograd_core.errors import DomainError, InvalidOpError, MicrogradError
 
 if TYPE_CHECKING:
+    from micrograd_core.op import Op
     from micrograd_core.value import Value
 
-__all__ = ["CONSTANT", "backward", "backward_rule", "topological_order"]
+__all__ = ["CONSTANT", "Node", "backward", "node_of", "real_result", "topological_order"]
 
 
 class _ConstantInputs(tuple):  # type: ignore[type-arg]
@@ -33,74 +36,62 @@ class _ConstantInputs(tuple):  # type: ignore[type-arg]
 CONSTANT: tuple[Value, ...] = _ConstantInputs()
 
 
-def backward_rule(
-    partials: Sequence[Callable[..., float]],
-    gradient: Callable[..., Sequence[float]] | None = None,
-) -> Callable[[Value], None]:
-    """Make the function that pushes a node's gradient into its inputs.
+class Node(NamedTuple):
+    """What a ``Value`` is in its graph: the op that made it and that op's inputs.
 
-    It computes ``input.grad += partial(*inputs, out) * node.grad`` for every
-    input that is not a constant. Arity 1 and 2 are unrolled: they are nearly
-    every node, and the backward pass is mostly these calls. An op that gives
-    its ``gradient`` all at once (any number of inputs) has it called once.
+    A leaf has no op and no inputs; a constant (the ``2`` in ``x ** 2``) is a
+    leaf the engine never differentiates.
     """
-    if gradient is not None:
 
-        def all_at_once(node: Value) -> None:
-            b = node._b
-            if b is None:
-                prev: tuple[Value, ...] = (node._a,)
-            else:
-                prev = (node._a, *b) if type(b) is tuple else (node._a, b)
-            args = [a.data for a in prev]
-            args.append(node.data)
-            ds = gradient(*args)
-            if len(ds) != len(prev):
-                name = node._op.name if node._op is not None else "?"
-                msg = f"op {name!r}: gradient gave {len(ds)} partials for {len(prev)} inputs"
-                raise InvalidOpError(msg, op_name=name)
-            g = node.grad
-            for a, d in zip(prev, ds, strict=False):  # lengths checked above
-                if a._a is not CONSTANT:
-                    a.grad += d * g
+    op: Op | None
+    inputs: tuple[Value, ...]
+    constant: bool
 
-        return all_at_once
 
-    if len(partials) == 1:
-        (d0,) = partials
+def node_of(value: Value) -> Node:
+    """The read-only view of ``value`` as a node of its graph.
 
-        def unary(node: Value) -> None:
-            a = node._a
-            if a._a is not CONSTANT:
-                a.grad += d0(a.data, node.data) * node.grad
+    >>> from micrograd_core import Value
+    >>> x = Value(3.0)
+    >>> y = x * 2
+    >>> node = node_of(y)
+    >>> node.op.name, node.inputs[0] is x, node_of(node.inputs[1]).constant
+    ('mul', True, True)
+    """
+    a, b = value._a, value._b
+    if value._op is None:
+        return Node(None, (), a is CONSTANT)
+    if b is None:
+        inputs: tuple[Value, ...] = (a,)
+    else:
+        inputs = (a, *b) if type(b) is tuple else (a, b)
+    return Node(value._op, inputs, False)
 
-        return unary
 
-    if len(partials) == 2:
-        d0, d1 = partials
+def real_result(result: object, op: Op, what: str) -> float:
+    """``result`` of ``op``'s ``what`` (forward, a partial) as a float, or InvalidOpError.
 
-        def binary(node: Value) -> None:
-            a, b = node._a, node._b
-            x, y, out, g = a.data, b.data, node.data, node.grad
-            if a._a is not CONSTANT:
-                a.grad += d0(x, y, out) * g
-            if b._a is not CONSTANT:
-                b.grad += d1(x, y, out) * g
+    Ints and bools become floats (NaN and inf are floats already); anything else
+    (a complex, a string, None, a list) is a bug in the op.
+    """
+    if isinstance(result, numbers.Real):  # int, bool, Fraction, numpy's reals; not complex
+        try:
+            return float(result)
+        except (TypeError, ValueError, OverflowError) as e:
+            cause = f"returned {_short(result)}, which is no float ({e})"
+    else:
+        cause = f"returned {type(result).__name__!r} {_short(result)}, expected a real number"
+    msg = f"{op.origin()}: its {what} {cause}"
+    raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
 
-        return binary
 
-    rules = tuple(partials)
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
 
-    def nary(node: Value) -> None:
-        prev = (node._a, *node._b)
-        args = [a.data for a in prev]
-        args.append(node.data)
-        g = node.grad
-        for a, d in zip(prev, rules, strict=True):
-            if a._a is not CONSTANT:
-                a.grad += d(*args) * g
 
-    return nary
+def _plugin(op: Op | None) -> str | None:
+    return op.provenance.plugin if op is not None and op.provenance is not None else None
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -149,19 +140,82 @@ def backward(root: Value) -> None:
     """Accumulate d(root)/d(node) into ``node.grad`` for every node under ``root``.
 
     ``root.grad`` is set to 1; every other gradient is added to, as in
-    micrograd: call ``zero_grad()`` (or reset ``.grad``) between passes.
+    micrograd: call ``zero_grad()`` (or reset ``.grad``) between passes. For
+    each node, ``input.grad += partial(*inputs, out) * node.grad`` for every
+    input that is not a constant; unary and binary nodes (nearly all of them)
+    are unrolled here, the rest go through :func:`_accumulate`.
     """
     order = topological_order(root)
     root.grad = 1.0
+    node = root
+    op: Op | None = None
     try:
         for node in reversed(order):
             op = node._op
-            if op is not None:
-                op.backward(node)
+            if op is None:
+                continue
+            b = node._b
+            if op.gradient is None and type(b) is not tuple:
+                a = node._a
+                g = node.grad
+                if b is None:
+                    if a._a is not CONSTANT:
+                        d = op.partials[0](a.data, node.data)
+                        if type(d) is not float:
+                            d = real_result(d, op, "partial 0")
+                        a.grad += d * g
+                    continue
+                x, y, out = a.data, b.data, node.data
+                if a._a is not CONSTANT:
+                    d = op.partials[0](x, y, out)
+                    if type(d) is not float:
+                        d = real_result(d, op, "partial 0")
+                    a.grad += d * g
+                if b._a is not CONSTANT:
+                    d = op.partials[1](x, y, out)
+                    if type(d) is not float:
+                        d = real_result(d, op, "partial 1")
+                    b.grad += d * g
+                continue
+            _accumulate(node, op)
     except MicrogradError:  # already says what went wrong
         raise
     except (ValueError, ArithmeticError) as e:
-        name = op.name if op is not None else "?"
-        xs = [a.data for a in node._prev]
-        msg = f"{name}: a partial derivative at {tuple(xs)} is undefined ({e})"
-        raise DomainError(msg, op_name=name, inputs=xs) from e
+        raise _undefined_partial(node, op, e) from e
+    except TypeError as e:
+        name = op.origin() if op is not None else "an op"
+        msg = f"{name}: its partial derivatives raised TypeError: {e}"
+        raise InvalidOpError(msg, op_name=getattr(op, "name", None), plugin=_plugin(op)) from e
+
+
+def _accumulate(node: Value, op: Op) -> None:
+    """Push the gradient of an n-ary node, or of an op giving its gradient at once."""
+    inputs = node_of(node).inputs
+    args = [a.data for a in inputs]
+    args.append(node.data)
+    g = node.grad
+    if op.gradient is not None:
+        ds = op.gradient(*args)
+        try:
+            count = len(ds)
+        except TypeError:
+            count = -1
+        if count != len(inputs):
+            got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
+            msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
+            raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+        for i, (a, d) in enumerate(zip(inputs, ds, strict=True)):
+            if a._a is not CONSTANT:
+                a.grad += (d if type(d) is float else real_result(d, op, f"gradient[{i}]")) * g
+        return
+    for i, (a, partial) in enumerate(zip(inputs, op.partials, strict=True)):
+        if a._a is not CONSTANT:
+            d = partial(*args)
+            a.grad += (d if type(d) is float else real_result(d, op, f"partial {i}")) * g
+
+
+def _undefined_partial(node: Value, op: Op | None, cause: Exception) -> DomainError:
+    name = op.name if op is not None else "?"
+    xs = [a.data for a in node_of(node).inputs]
+    msg = f"{name}: a partial derivative at {tuple(xs)} is undefined ({cause})"
+    return DomainError(msg, op_name=name, inputs=xs)

@@ -21,11 +21,10 @@ import keyword
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from micrograd_core.errors import InvalidOpError
-from micrograd_core.graph import backward_rule
 
 if TYPE_CHECKING:
     from micrograd_core.value import Value
@@ -132,11 +131,6 @@ class Op:
     domain: tuple[Interval, ...] = ()
     kinks: tuple[Kink, ...] = ()
     provenance: Provenance | None = None
-    # How the engine pushes a node's gradient to its inputs; derived from the partials.
-    backward: Callable[[Value], None] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "backward", backward_rule(self.partials, self.gradient))
 
     @property
     def is_composite(self) -> bool:
@@ -176,9 +170,24 @@ class Op:
 
     def __call__(self, *args: Value | float) -> Value:
         """Apply the op to ``Value`` s or numbers and record it in the graph."""
-        from micrograd_core.value import apply  # noqa: PLC0415  (value imports op)
+        return _engine.apply(self, *args)
 
-        return apply(self, *args)
+    def origin(self) -> str:
+        """The op and its provider, for messages: ``op 'sin' of plugin 'trig'``."""
+        if self.provenance is None:
+            return f"op {self.name!r}"
+        return f"op {self.name!r} of {self.provenance}"
+
+
+class _Engine:
+    """The engine, as the op spec reaches it: the spec sits below the engine in
+    the layers of micrograd_core and may not import it, so the engine
+    (``micrograd_core.value``) fills this in when it is imported."""
+
+    apply: Callable[..., Value]
+
+
+_engine = _Engine()
 
 
 def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:

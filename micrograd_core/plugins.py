@@ -2,7 +2,8 @@
 
 Each plugin is loaded, validated and asked for its ops on its own, inside its
 own error handling: a plugin that fails to import, has no marked hook, whose
-hook raises, or that registers an invalid op (or one name twice) is skipped
+hook raises (anything, ``SystemExit`` included; only ``KeyboardInterrupt``
+goes through), or that registers an invalid op (or one name twice) is skipped
 with a :class:`PluginWarning` naming the plugin, its distribution, its entry
 point and the cause, and listed in ``registry.failures``. With
 ``MICROGRAD_STRICT_PLUGINS=1`` the first failure raises
@@ -20,11 +21,14 @@ A name in either list that matches no installed plugin is warned about.
 
 from __future__ import annotations
 
+import ast
 import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from importlib.machinery import PathFinder
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from types import ModuleType
 
 import pluggy
@@ -32,7 +36,7 @@ import pluggy
 from micrograd_core import hookspecs
 from micrograd_core.errors import InvalidOpError, PluginLoadError, PluginWarning
 from micrograd_core.op import Op, Provenance, validate
-from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure
+from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure, UnloadedPlugin
 
 __all__ = [
     "DISABLE_ENV",
@@ -59,11 +63,50 @@ class _Candidate:
     def load(self) -> object:
         return self.entry_point.load() if self.entry_point is not None else self.obj
 
+    def methods(self) -> tuple[str, ...]:
+        """The method names its ops claim, read from its source without running it."""
+        if self.entry_point is None:
+            return ()
+        return _claimed_methods(self.entry_point.module)
+
     @property
     def names(self) -> set[str]:
         """What the allow and deny lists may call it: its plugin or distribution name."""
         provenance = self.provenance
         return {provenance.plugin, provenance.distribution or provenance.plugin}
+
+
+def _claimed_methods(module: str) -> tuple[str, ...]:
+    """The ``method="..."`` strings in a module's source, found without importing it.
+
+    Only for messages about a plugin left out by the settings: a best guess
+    (it sees the module's own file, not ops built elsewhere).
+    """
+    path = None
+    for part in module.split("."):
+        spec = PathFinder.find_spec(part, path)
+        if spec is None:
+            return ()
+        path = spec.submodule_search_locations
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return ()
+    try:
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    return tuple(
+        sorted(
+            {
+                keyword.value.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call)
+                for keyword in node.keywords
+                if keyword.arg == "method"
+                and isinstance(keyword.value, ast.Constant)
+                and isinstance(keyword.value.value, str)
+            }
+        )
+    )
 
 
 def _names(value: str) -> set[str]:
@@ -108,11 +151,20 @@ def load_registry(
                 stacklevel=2,
             )
     loader = _Loader(strict)
+    unloaded = []
     for candidate in candidates:
         names = candidate.names
-        if (allowed is None or names & allowed) and not names & denied:
+        if names & denied:
+            reason = f"it is disabled by {DISABLE_ENV}={env[DISABLE_ENV]!r}"
+        elif allowed is not None and not names & allowed:
+            reason = f"it is not in {LOAD_ENV}={env[LOAD_ENV]!r}"
+        else:
             loader.load(candidate)
-    registry = OpRegistry(loader.ops, failures=loader.failures, selection=", ".join(selection))
+            continue
+        unloaded.append(UnloadedPlugin(candidate.provenance, reason, candidate.methods()))
+    registry = OpRegistry(
+        loader.ops, failures=loader.failures, unloaded=unloaded, selection=", ".join(selection)
+    )
     for collision in registry.collisions:
         error = collision.error()
         if strict:
@@ -190,12 +242,20 @@ class _Loader:
             finally:
                 self.manager.unregister(plugin)
             _check(staged)
-        except Exception as e:  # noqa: BLE001  (any error in a plugin is that plugin's failure)
-            self.fail(provenance, candidate.entry_point, e)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # noqa: BLE001  (anything a plugin raises, SystemExit too, is its failure)
+            self.fail(provenance, candidate.entry_point, e, staged)
             return
         self.ops += (replace(op, provenance=provenance) for op in staged)
 
-    def fail(self, provenance: Provenance, ep: EntryPoint | None, cause: Exception) -> None:
+    def fail(
+        self,
+        provenance: Provenance,
+        ep: EntryPoint | None,
+        cause: BaseException,
+        staged: list[Op],
+    ) -> None:
         where = f" (entry point {ep.name} = {ep.value!r})" if ep is not None else ""
         msg = f"{provenance}{where} was skipped: {type(cause).__name__}: {cause}"
         if self.strict:
@@ -203,11 +263,13 @@ class _Loader:
                 msg, plugin=provenance.plugin, distribution=provenance.distribution
             ) from cause
         warnings.warn(msg, PluginWarning, stacklevel=4)
+        claimed = (getattr(op, "method", None) for op in staged)  # ops may be invalid
         self.failures.append(
             PluginFailure(
                 provenance.plugin,
                 provenance.distribution,
                 provenance.version,
                 f"{type(cause).__name__}: {cause}",
+                tuple(method for method in claimed if isinstance(method, str)),
             )
         )

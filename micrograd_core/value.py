@@ -10,17 +10,22 @@ results match micrograd to the last bit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, SupportsFloat, TypeAlias
+from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
-from micrograd_core.errors import DomainError, InvalidOpError, OperandTypeError
-from micrograd_core.graph import CONSTANT, backward
+from micrograd_core import op as _op_spec
+from micrograd_core.errors import (
+    DomainError,
+    InvalidOpError,
+    MethodNotFoundError,
+    MicrogradError,
+    OperandTypeError,
+)
+from micrograd_core.graph import CONSTANT, backward, node_of, real_result
+from micrograd_core.op import Op
 
-if TYPE_CHECKING:
-    from micrograd_core.op import Op
-    from micrograd_core.registry import OpRegistry
-
-__all__ = ["Operand", "Value", "apply"]
+__all__ = ["ActiveOps", "OpSource", "Operand", "Value", "apply", "install", "installed"]
 
 # What an op's forward or partial raises outside its domain (math domain
 # error, division by zero, overflow); reported as a DomainError naming the op.
@@ -90,33 +95,29 @@ class Value:
 
     @property
     def _prev(self) -> tuple[Value, ...]:
-        """The node's inputs (``CONSTANT`` for a constant, ``()`` for a leaf)."""
-        a, b = self._a, self._b
-        if self._op is None:
-            return CONSTANT if a is CONSTANT else ()
-        if b is None:
-            return (a,)
-        return (a, *b) if type(b) is tuple else (a, b)
+        """The node's inputs (``CONSTANT`` for a constant, ``()`` for a leaf), as in micrograd."""
+        node = node_of(self)
+        return CONSTANT if node.constant else node.inputs
 
     # -- operators: the three primitives ------------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        return _apply2(_table.add, self, other if type(other) is Value else _constant(other))
+        return _apply2(_active.add, self, other if type(other) is Value else _constant(other))
 
     def __mul__(self, other: Operand) -> Value:
-        return _apply2(_table.mul, self, other if type(other) is Value else _constant(other))
+        return _apply2(_active.mul, self, other if type(other) is Value else _constant(other))
 
     def __pow__(self, other: Operand) -> Value:
-        return _apply2(_table.pow, self, other if type(other) is Value else _constant(other))
+        return _apply2(_active.pow, self, other if type(other) is Value else _constant(other))
 
     def __radd__(self, other: SupportsFloat) -> Value:  # other + self
-        return _apply2(_table.add, self, _constant(other))
+        return _apply2(_active.add, self, _constant(other))
 
     def __rmul__(self, other: SupportsFloat) -> Value:  # other * self
-        return _apply2(_table.mul, self, _constant(other))
+        return _apply2(_active.mul, self, _constant(other))
 
     def __rpow__(self, other: SupportsFloat) -> Value:  # other ** self
-        return _apply2(_table.pow, _constant(other), self)
+        return _apply2(_active.pow, _constant(other), self)
 
     # -- operators composed from the primitives, as in micrograd -------------
 
@@ -127,83 +128,27 @@ class Value:
         return self + (-other if type(other) is Value else -_to_float(other))
 
     def __rsub__(self, other: SupportsFloat) -> Value:  # other - self
-        return _apply2(_table.add, -self, _constant(other))
+        return _apply2(_active.add, -self, _constant(other))
 
     def __truediv__(self, other: Operand) -> Value:  # self / other
         return self * (other**-1 if type(other) is Value else _to_float(other) ** -1)
 
     def __rtruediv__(self, other: SupportsFloat) -> Value:  # other / self
-        return _apply2(_table.mul, self**-1, _constant(other))
+        return _apply2(_active.mul, self**-1, _constant(other))
 
     # -- methods claimed by ops ----------------------------------------------
 
     def relu(self) -> Value:
         """``max(0, x)``, from the op that claims the method ``relu``."""
-        return _apply1(_table.method("relu"), self)
+        return _apply1(_active.method("relu"), self)
 
     def tanh(self) -> Value:
         """The hyperbolic tangent, from the op that claims the method ``tanh``."""
-        return _apply1(_table.method("tanh"), self)
+        return _apply1(_active.method("tanh"), self)
 
     def exp(self) -> Value:
         """``e ** x``, from the op that claims the method ``exp``."""
-        return _apply1(_table.method("exp"), self)
-
-
-# Methods claimed by plugin ops (``x.sin()``) are set on the class when a
-# registry is installed (see ``install``), not found through a ``__getattr__``
-# hook: a class with one loses CPython 3.11's fast attribute access on every
-# instance, which costs a third of a training step. Type checkers do not see
-# these methods; typed code calls the plugin's function, ``sin(x)``.
-_FIXED_METHODS: Final = frozenset(name for name in vars(Value) if not name.startswith("_"))
-_attached: set[str] = set()
-
-
-def _method(op: Op) -> Callable[..., Value]:
-    def method(self: Value, *args: Operand) -> Value:
-        if not args and op.arity == 1:
-            return _apply1(op, self)
-        return _apply_to(op, self, *args)
-
-    method.__name__ = method.__qualname__ = str(op.method)
-    method.__doc__ = op.doc
-    return method
-
-
-def _withheld(error: Exception) -> Callable[..., Value]:
-    def method(self: Value, *args: Operand) -> Value:
-        raise error
-
-    return method
-
-
-def _attach_methods(registry: OpRegistry | None) -> None:
-    """Make ``Value``'s plugin methods those ``registry`` provides, and only those.
-
-    A method two ops claim is attached as one that raises the collision error.
-    """
-    for name in _attached:
-        delattr(Value, name)
-    _attached.clear()
-    if registry is None:
-        return
-    methods: dict[str, Callable[..., Value]] = {
-        c.name: _withheld(c.error()) for c in registry.collisions if c.kind == "method"
-    }
-    methods.update((name, _method(op)) for name, op in registry.methods.items())
-    for name, method in methods.items():
-        if name not in _FIXED_METHODS:
-            setattr(Value, name, method)
-            _attached.add(name)
-
-
-def _install_default_on_first_lookup(self: Value, name: str) -> object:
-    # Before any op has been used, ``x.sin()`` must find plugin methods too. This
-    # hook installs the default registry (which removes the hook) and looks again.
-    if name.startswith("_"):
-        raise AttributeError(name)
-    _table.add  # noqa: B018  (first use builds and installs the default registry)
-    return getattr(self, name)
+        return _apply1(_active.method("exp"), self)
 
 
 Operand: TypeAlias = "Value | SupportsFloat"
@@ -217,7 +162,7 @@ def apply(op: Op | str, *args: Operand) -> Value:
     Value(data=6.0, grad=0.0)
     """
     if isinstance(op, str):
-        op = _table.registry.op(op)
+        op = _active.lookup(op)
     return _apply_to(op, *args)
 
 
@@ -233,19 +178,20 @@ def _apply_to(op: Op, *args: Operand) -> Value:
 
 def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
     """Compute ``op`` on ``inputs`` and record the node (composites record their parts)."""
-    if op.compose is not None:
-        return op.compose(*inputs)
     forward = op.forward
     if forward is None:
-        msg = f"op {op.name!r} has neither a forward nor compose function"
-        raise InvalidOpError(msg, op_name=op.name)
+        return _compose(op, inputs)
     xs = [a.data for a in inputs]
     try:
         data = forward(*xs)
-    except DomainError:
+    except MicrogradError:
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, xs, e) from e
+    except TypeError as e:
+        raise _broken_forward(op, e) from e
+    if type(data) is not float:
+        data = real_result(data, op, "forward")
     return _node(data, op, inputs)
 
 
@@ -253,13 +199,17 @@ def _apply1(op: Op, a: Value) -> Value:
     """``_apply`` unrolled for the unary methods (``x.relu()``)."""
     forward = op.forward
     if forward is None:
-        return _apply(op, (a,))
+        return _compose(op, (a,))
     try:
         data = forward(a.data)
-    except DomainError:
+    except MicrogradError:
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data], e) from e
+    except TypeError as e:
+        raise _broken_forward(op, e) from e
+    if type(data) is not float:
+        data = real_result(data, op, "forward")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -273,13 +223,17 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
     """``_apply`` unrolled for the binary operators, the bulk of every graph."""
     forward = op.forward
     if forward is None:
-        return _apply(op, (a, b))
+        return _compose(op, (a, b))
     try:
         data = forward(a.data, b.data)
-    except DomainError:
+    except MicrogradError:
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data, b.data], e) from e
+    except TypeError as e:
+        raise _broken_forward(op, e) from e
+    if type(data) is not float:
+        data = real_result(data, op, "forward")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -287,6 +241,28 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
     node._a = a
     node._b = b
     return node
+
+
+def _compose(op: Op, inputs: tuple[Value, ...]) -> Value:
+    """Apply a composite op: its function of ``Value`` s records the primitives."""
+    if op.compose is None:
+        msg = f"{op.origin()} has neither a forward nor a compose function"
+        raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+    result = op.compose(*inputs)
+    if type(result) is not Value:
+        got = type(result).__name__
+        msg = f"{op.origin()}: its compose function returned {got!r}, expected a Value"
+        raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+    return result
+
+
+def _broken_forward(op: Op, cause: TypeError) -> InvalidOpError:
+    msg = f"{op.origin()}: its forward raised TypeError: {cause}"
+    return InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+
+
+def _plugin(op: Op) -> str | None:
+    return op.provenance.plugin if op.provenance is not None else None
 
 
 _new: Final = object.__new__
@@ -336,61 +312,195 @@ def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:
     return DomainError(msg, op_name=op.name, inputs=xs)
 
 
-# -- the ops Value's operators resolve to ---------------------------------------
+# -- the ops Value's operators and methods use ----------------------------------
+#
+# The engine applies whatever ops it is given; which ones is decided above it
+# (micrograd_core.state, the one owner of the process-wide registry), which
+# calls ``install`` with a registry, or with None before the default registry
+# is built. ``_active`` is the one switch every operator reads.
 
 
-class OpTable:
-    """The ops of one registry, resolved once for ``Value``'s operators and methods."""
+class OpSource(Protocol):
+    """What the engine needs of a registry (``OpRegistry`` is one)."""
 
-    __slots__ = ("add", "methods", "mul", "pow", "registry")
+    def __getitem__(self, name: str, /) -> Op:
+        """The op ``name``, or the error saying why it cannot be used."""
+        ...
 
-    def __init__(self, registry: OpRegistry) -> None:
-        self.registry = registry
-        self.add = registry.op_or_placeholder("add")
-        self.mul = registry.op_or_placeholder("mul")
-        self.pow = registry.op_or_placeholder("pow")
-        self.methods: Mapping[str, Op] = registry.methods
+    @property
+    def methods(self) -> Mapping[str, Op]:
+        """Method name (``x.tanh()``) to the op that claims it."""
+        ...
+
+    @property
+    def withheld_methods(self) -> Mapping[str, Exception]:
+        """Method names that raise when used (two providers claim them, say), with the error."""
+        ...
+
+    def method_error(self, name: str) -> AttributeError:
+        """The error for a method no op claims: what exists, and where it might come from."""
+        ...
+
+
+class ActiveOps:
+    """The ops of one registry, resolved once for ``Value``'s operators and methods.
+
+    ``add``, ``mul`` and ``pow`` are the ops themselves, or stand-ins that raise
+    why the registry cannot provide them.
+    """
+
+    __slots__ = ("add", "methods", "mul", "pow", "source")
+
+    def __init__(self, source: OpSource | None) -> None:
+        self.source = source
+        self.add = _resolved(source, "add")
+        self.mul = _resolved(source, "mul")
+        self.pow = _resolved(source, "pow")
+        self.methods: Mapping[str, Op] = source.methods if source is not None else {}
+
+    def lookup(self, name: str) -> Op:
+        """The op ``name`` (``apply("sin", x)``)."""
+        if self.source is None:
+            return _first_use().lookup(name)
+        return self.source[name]
 
     def method(self, name: str) -> Op:
+        """The op claiming the method ``name`` (``x.tanh()``)."""
         op = self.methods.get(name)
-        if op is None:
-            raise self.registry.missing(name, kind="method")
-        return op
+        if op is not None:
+            return op
+        if self.source is None:
+            return _first_use().method(name)
+        raise self.method_error(name)
+
+    def method_error(self, name: str) -> Exception:
+        """Why no op is used for the method ``name``: withheld, or claimed by none."""
+        if self.source is None:
+            msg = f"no op claims the method {name!r}: no op registry is installed"
+            return MethodNotFoundError(msg, name=name)
+        error = self.source.withheld_methods.get(name)
+        return error if error is not None else self.source.method_error(name)
 
 
-class _DefaultOnFirstUse:
-    """Stands in for the table until first use, then installs the default registry's."""
+def _resolved(source: OpSource | None, name: str) -> Op:
+    """The op ``name`` of ``source``, or a stand-in that explains, or installs first."""
+    if source is None:  # nothing installed yet: install the default, then apply
+        return _stand_in(name, lambda *xs: _apply(getattr(_first_use(), name), xs))
+    try:
+        return source[name]
+    except MicrogradError as e:
+        error = e
 
-    def __getattr__(self, name: str) -> object:
-        from micrograd_core.registry import default_registry  # noqa: PLC0415
+    def unavailable(*xs: Value) -> Value:
+        raise error
 
-        return getattr(install(default_registry()), name)
-
-
-_table: OpTable  # set by install() and _reset()
-
-
-def install(registry: OpRegistry) -> OpTable:
-    """Make ``registry`` the one ``Value``'s operators and methods use; return its table."""
-    global _table  # noqa: PLW0603  (the one switch every operator reads)
-    _table = OpTable(registry)
-    if "__getattr__" in vars(Value):
-        del Value.__getattr__  # type: ignore[attr-defined]
-    _attach_methods(registry)
-    return _table
+    return _stand_in(name, unavailable)
 
 
-def installed() -> OpRegistry | None:
+def _stand_in(name: str, compose: Callable[..., Value]) -> Op:
+    # A composite, so the engine calls it as is: nothing it raises is reworded.
+    return Op(name, 2, compose=compose)
+
+
+_active = ActiveOps(None)
+_first_use_hook: Callable[[], None] | None = None
+# Changes to Value's methods and to _active happen one at a time; readers
+# never lock: each change is one assignment, and a method still wanted is never removed.
+_install_lock = threading.Lock()
+
+
+def set_first_use(hook: Callable[[], None]) -> None:
+    """Have ``hook`` install a registry when an op is first needed and none is installed."""
+    global _first_use_hook  # noqa: PLW0603  (set once, by micrograd_core.state)
+    _first_use_hook = hook
+
+
+def _first_use() -> ActiveOps:
+    if _active.source is None:
+        if _first_use_hook is None:
+            msg = "no op registry is installed (import micrograd_core, which installs one)"
+            raise MicrogradError(msg)
+        _first_use_hook()
+    return _active
+
+
+def install(source: OpSource | None) -> None:
+    """Make ``source`` the registry ``Value``'s operators and methods use.
+
+    ``None`` means none yet: the first operator or method used installs one
+    through the hook given to :func:`set_first_use`. ``Value``'s methods change
+    only where the two registries differ, so no thread ever sees a method that
+    both provide go missing.
+    """
+    global _active  # noqa: PLW0603  (the one switch every operator reads)
+    with _install_lock:
+        _active = ActiveOps(source)
+        wanted: dict[str, Op | Exception] = {}
+        if source is not None:
+            wanted.update(source.withheld_methods)
+            wanted.update(source.methods)
+        _set_methods(wanted)
+        if source is None:
+            Value.__getattr__ = _getattr_before_first_use  # type: ignore[attr-defined]
+        elif "__getattr__" in vars(Value):
+            del Value.__getattr__  # type: ignore[attr-defined]
+
+
+def installed() -> OpSource | None:
     """The registry ``Value``'s operators use now (None before first use)."""
-    return _table.registry if isinstance(_table, OpTable) else None
+    return _active.source
 
 
-def _reset() -> None:
-    """Forget the installed registry; the next use builds the default again."""
-    global _table  # noqa: PLW0603
-    _table = _DefaultOnFirstUse()  # type: ignore[assignment]
-    _attach_methods(None)
-    Value.__getattr__ = _install_default_on_first_lookup  # type: ignore[attr-defined]
+# Methods claimed by plugin ops (``x.sin()``) are set on the class, not found
+# through a ``__getattr__`` hook: a class with one loses CPython 3.11's fast
+# attribute access on every instance, which costs a tenth of a training step.
+# The hook is there only before the first registry is installed, so that
+# ``x.sin()`` as the very first use finds the plugin's method. Type checkers
+# do not see these methods; typed code calls the plugin's function, ``sin(x)``.
+_FIXED_METHODS: Final = frozenset(name for name in vars(Value) if not name.startswith("_"))
+_CLASS_OWN: Final = frozenset(vars(Value))  # never replaced by a plugin's method
+_attached: dict[str, tuple[Op | Exception, Callable[..., Value]]] = {}
 
 
-_reset()
+def _set_methods(wanted: Mapping[str, Op | Exception]) -> None:
+    for name in [name for name in _attached if name not in wanted]:
+        delattr(Value, name)
+        del _attached[name]
+    for name, target in wanted.items():
+        if name in _CLASS_OWN or name.startswith("_") or _attached.get(name, (None,))[0] is target:
+            continue
+        method = _method(target) if isinstance(target, Op) else _withheld(name, target)
+        setattr(Value, name, method)
+        _attached[name] = (target, method)
+
+
+def _method(op: Op) -> Callable[..., Value]:
+    def method(self: Value, *args: Operand) -> Value:
+        if not args and op.arity == 1:
+            return _apply1(op, self)
+        return _apply_to(op, self, *args)
+
+    method.__name__ = method.__qualname__ = str(op.method)
+    method.__doc__ = op.doc
+    return method
+
+
+def _withheld(name: str, error: Exception) -> Callable[..., Value]:
+    def method(self: Value, *args: Operand) -> Value:
+        raise error
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _getattr_before_first_use(self: Value, name: str) -> object:
+    if name.startswith("_"):  # copy, pickle and friends probe for dunders
+        msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg, name=name, obj=self)
+    active = _first_use()
+    if name in vars(Value):  # the method the first use attached
+        return getattr(self, name)
+    raise active.method_error(name)
+
+
+_op_spec._engine.apply = apply

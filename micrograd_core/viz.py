@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from micrograd_core.errors import GraphTooLargeError
-from micrograd_core.graph import CONSTANT
+from micrograd_core.graph import node_of
 from micrograd_core.registry import BUILTIN_PLUGIN
 from micrograd_core.value import Value
 
@@ -92,14 +92,13 @@ def to_dot(root: Value, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NOD
     lines = ["digraph {", f"  rankdir={rankdir}"]
     for node in order:
         name = ids[node]
-        constant = node._a is CONSTANT
+        op, inputs, constant = node_of(node)
         fields = [_record_text(str(node.label))] if node.label else ["const"] if constant else []
         fields.append(f"data {node.data:.4f}")
         if not constant:
             fields.append(f"grad {node.grad:.4f}")
         style = ", style=dashed" if constant else ""
         lines.append(f'  {name} [shape=record{style}, label="{{ {" | ".join(fields)} }}"]')
-        op = node._op
         if op is None:  # a leaf
             continue
         text = _text(op.name)
@@ -107,7 +106,7 @@ def to_dot(root: Value, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NOD
         if provenance is not None and provenance.plugin != BUILTIN_PLUGIN:
             text += "\\n(" + _text(provenance.plugin) + ")"
         lines.append(f'  {name}_op [label="{text}"]')
-        lines.extend(f"  {ids[a]} -> {name}_op" for a in node._prev)
+        lines.extend(f"  {ids[a]} -> {name}_op" for a in inputs)
         lines.append(f"  {name}_op -> {name}")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -138,7 +137,7 @@ def _walk(root: Value, max_nodes: int) -> list[Value]:
             raise GraphTooLargeError(msg, max_nodes=max_nodes)
         seen.add(node)
         stack.append((node, True))
-        stack.extend((a, False) for a in reversed(node._prev) if a not in seen)
+        stack.extend((a, False) for a in reversed(node_of(node).inputs) if a not in seen)
     return order
 
 

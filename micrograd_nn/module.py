@@ -59,7 +59,7 @@ def resolve_activation(name: str) -> str:
         msg = f"an activation is the name of a unary op (one of: {unary}), got {name!r}"
         raise TypeError(msg)
     if name not in registry:
-        error = registry.missing(name)
+        error = registry.lookup_error(name)
         if not isinstance(error, OpNotFoundError):
             raise error  # two plugins provide it: the message names both
         msg = f"unknown activation {name!r}: no registered op has that name; unary ops: {unary}"

@@ -23,7 +23,8 @@ import pytest
 
 from micrograd_core.op import Op, Provenance
 from micrograd_core.plugins import ENTRY_POINT_GROUP, LOAD_ENV, load_registry
-from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry, default_registry
+from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry
+from micrograd_core.state import default_registry
 from micrograd_core.testing.check import CHECKS, hypothesis_available, run_check
 
 __all__ = ["contract_tests", "micrograd_registry", "pytest_report_header"]
@@ -66,7 +67,7 @@ def _module_ops(plugin: object) -> tuple[list[Op], OpRegistry]:
     installed = default_registry()
     if own and all(op.name in installed for op in own):
         return [installed[op.name] for op in own], installed
-    registry = installed.extended(own, Provenance(name))
+    registry = installed.with_ops(own, Provenance(name), on_collision="withhold")
     return [registry[op.name] for op in own], registry
 
 
@@ -126,7 +127,7 @@ def contract_tests(
 def micrograd_registry() -> Iterator[OpRegistry]:
     """A registry of the built-in ops only, active for the test (the default is untouched).
 
-    Add ops with ``micrograd_registry.extended(ops, Provenance("test"))`` and
+    Add ops with ``micrograd_registry.with_ops(ops, Provenance("test"))`` and
     activate that with its ``activated()`` context manager.
     """
     registry = load_registry(environ={LOAD_ENV: BUILTIN_PLUGIN}, strict=True)

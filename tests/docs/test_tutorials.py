@@ -42,7 +42,7 @@ from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 from sybil.typing import Evaluator
 
-from micrograd_core import registered_ops
+from micrograd_core import temporary_ops
 
 if TYPE_CHECKING:
     from tests.conftest import InstalledEnv
@@ -215,7 +215,7 @@ def _run(path: Path, env: InstalledEnv | None = None, workdir: Path = EXAMPLES) 
     document.namespace["__name__"] = "__main__"
     document.namespace["__reader__"] = Reader(cwd=workdir, env=env)
     # whatever a document registers or activates is undone when it ends
-    with registered_ops():
+    with temporary_ops():
         for example in document:
             example.evaluate()
     left = document.namespace["__reader__"].printed

@@ -191,7 +191,7 @@ def test_activation_from_a_plugin(builtin_registry: OpRegistry) -> None:
     plugin = types.SimpleNamespace(micrograd_register_ops=micrograd_register_ops)
     ops: list[Op] = []
     plugin.micrograd_register_ops(ops.append)
-    with builtin_registry.extended(ops, Provenance("sigmoid")).activated():
+    with builtin_registry.with_ops(ops, Provenance("sigmoid")).activated():
         model = MLP(2, [16, 16, 1], activation="sigmoid")
         assert repr(model.layers[0].neurons[0]) == "SigmoidNeuron(2)"
         n = model.layers[0].neurons[0]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import micrograd_core.plugins
-import micrograd_core.registry
+from micrograd_core import state
 
 
 class Site:
@@ -60,6 +60,9 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
 
 
 @pytest.fixture
-def fresh_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def fresh_default() -> Iterator[None]:
     """The default registry is built again on next use, and restored after the test."""
-    monkeypatch.setattr(micrograd_core.registry, "_default", None)
+    before = state.default_registry()
+    state._reset_default(None)
+    yield
+    state._reset_default(before)

@@ -1,4 +1,4 @@
-"""Run-time registration into the default registry, scoped registration and RegisteredOp."""
+"""Run-time registration into the default registry, scoped registration and OpByName."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ import micrograd_ops
 from micrograd_core import (
     InvalidOpError,
     Op,
+    OpByName,
     OpCollisionError,
     OpNotFoundError,
     Provenance,
-    RegisteredOp,
     Value,
     active_registry,
     apply,
     default_registry,
     load_registry,
     register_op,
-    registered_ops,
+    state,
+    temporary_ops,
     unregister_op,
 )
 
@@ -39,9 +40,8 @@ CUBE = Op(
 def scratch() -> Iterator[None]:
     """Whatever a test registers is gone after it."""
     before = default_registry()
-    with registered_ops():
-        yield
-    assert default_registry() is before
+    yield
+    state._reset_default(before)
 
 
 def test_register_op_adds_to_the_default_and_to_value() -> None:
@@ -145,15 +145,23 @@ def test_registered_ops_is_undone_on_exit_even_after_an_error() -> None:
     before = default_registry()
 
     def use_and_fail() -> None:
-        with registered_ops(CUBE) as registry:
+        with temporary_ops(CUBE) as registry:
             assert active_registry() is registry is default_registry()
             assert Value(2.0).cube().data == 8.0  # type: ignore[attr-defined]
             raise RuntimeError
 
     with pytest.raises(RuntimeError):
         use_and_fail()
-    assert default_registry() is before
+    assert default_registry().entries == before.entries
     assert "cube" not in active_registry()
+
+
+def test_temporary_ops_removes_only_its_own_ops() -> None:
+    square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
+    with temporary_ops(CUBE):
+        register_op(square)  # what other code registers meanwhile stays
+    assert "cube" not in default_registry()
+    assert apply("square", 3.0).data == 9.0
 
 
 def test_with_ops_leaves_the_default_alone() -> None:
@@ -165,8 +173,8 @@ def test_with_ops_leaves_the_default_alone() -> None:
 
 
 def test_registered_op_follows_the_active_registry() -> None:
-    cube = RegisteredOp("cube")
-    with registered_ops(CUBE):
+    cube = OpByName("cube")
+    with temporary_ops(CUBE):
         assert cube(2).data == 8.0
         other = active_registry().without("cube")
         double = Op("cube", 1, forward=lambda x: 2 * x, partials=(lambda x, out: 2.0,))

@@ -78,7 +78,10 @@ def test_selecting_ops_and_plugins() -> None:
     assert "2 of 2 ops meet the contract" in result.output
     result = runner.invoke(cli, ["check", "tahn"])
     assert result.exit_code == 2
-    assert "no op named 'tahn'; registered: add, affine, exp, mul, pow, relu, tanh" in result.output
+    assert (
+        "no op named 'tahn'; registered: add, affine, exp, mul, pow, relu, tanh; "
+        "did you mean 'tanh'?" in result.output
+    )
     result = runner.invoke(cli, ["check", "--plugin", "nope"])
     assert result.exit_code == 2
     assert "no plugin named 'nope' provides ops; plugins: builtin" in result.output

@@ -57,7 +57,7 @@ def test_registry_fixture_is_isolated_and_active(micrograd_registry: OpRegistry)
     assert installed() is micrograd_registry
     assert micrograd_registry is not default_registry()
     square = Op("square", 1, compose=lambda x: x * x)
-    extended = micrograd_registry.extended([square], Provenance("test"))
+    extended = micrograd_registry.with_ops([square], Provenance("test"))
     with extended.activated():
         assert (Value(3.0) * 2).data == 6.0
         check_op(extended["square"], sampler="builtin")

@@ -11,7 +11,7 @@ from typing import assert_type
 from micrograd_activations import gelu, leaky_relu, log, sigmoid, silu, softplus
 from micrograd_trig import atan, cos, sin, tan
 
-from micrograd_core import Op, Value, register_op, registered_ops
+from micrograd_core import Op, Value, register_op, temporary_ops
 
 
 def plugin_functions_return_values(x: Value) -> None:
@@ -33,5 +33,5 @@ def run_time_registration(cube: Op) -> None:
 
     assert_type(softsign, Op)
     assert_type(softsign(Value(1.0)), Value)
-    with registered_ops(cube) as registry:
+    with temporary_ops(cube) as registry:
         assert_type(registry[cube.name], Op)

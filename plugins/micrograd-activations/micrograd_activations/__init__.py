@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Kink, Op, Operand, Register, RegisteredOp, Value, hookimpl
+from micrograd_core import Interval, Kink, Op, OpByName, Operand, Register, Value, hookimpl
 
 __all__ = [
     "LEAKY_SLOPE",
@@ -116,7 +116,7 @@ GELU = Op(
 OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, LOG, SILU, GELU)
 
 _sigmoid_op, _softplus_op, _leaky_relu_op, _log_op, _silu_op, _gelu_op = (
-    RegisteredOp(op.name) for op in OPS
+    OpByName(op.name) for op in OPS
 )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Op, Operand, Register, RegisteredOp, Value, hookimpl
+from micrograd_core import Interval, Op, OpByName, Operand, Register, Value, hookimpl
 
 __all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
 
@@ -63,7 +63,7 @@ ATAN = Op(
 
 OPS = (SIN, COS, TAN, ATAN)
 
-_sin, _cos, _tan, _atan = (RegisteredOp(op.name) for op in OPS)
+_sin, _cos, _tan, _atan = (OpByName(op.name) for op in OPS)
 
 
 def sin(x: Operand) -> Value:

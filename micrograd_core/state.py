@@ -1,0 +1,307 @@
+"""The process-wide state: the default registry, the active one, run-time registration.
+
+This module is its one owner. Everything here is per process, as ``Value``'s
+methods (attributes of the class) are:
+
+- The **default registry** holds every installed plugin's ops and the ops
+  registered at run time. It is built on first use, exactly once: threads that
+  race to it wait for the one building it.
+- The **active registry** is what ``Value``'s operators and methods use: the
+  default, or the registry of the innermost ``registry.activated()`` block still
+  open. Activations from several threads nest as one stack: each block's exit
+  removes its own entry, wherever it is, and the newest entry left is active.
+  Use activation for tests and scripts; threads that need different ops at
+  the same moment cannot each have their own.
+- :func:`register_op`, :func:`unregister_op` and :func:`temporary_ops` change
+  the default as one step under a lock, so no registration is lost, and
+  ``Value``'s methods change only where the registry did, so no other op or
+  method ever goes missing for another thread.
+
+A plugin whose import or hook computes with ``Value`` s while the default
+registry is being built gets :class:`RegistryBuildError` (recorded as that
+plugin's failure): the registry those ops would come from does not exist yet.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import overload
+
+from micrograd_core import registry as _registry
+from micrograd_core import value as _engine
+from micrograd_core.errors import InvalidOpError, RegistryBuildError
+from micrograd_core.op import Op, Provenance
+from micrograd_core.plugins import load_registry
+from micrograd_core.registry import OpRegistry
+from micrograd_core.value import Operand, Value
+
+__all__ = [
+    "OpByName",
+    "RegisteredOp",
+    "active_registry",
+    "composite",
+    "default_registry",
+    "register_op",
+    "registered_ops",
+    "temporary_ops",
+    "unregister_op",
+]
+
+# Held while the default registry is built or changed, and while the active one
+# is switched. Re-entrant: building the default may call back into this module
+# from the same thread (a plugin that uses the engine), which is then refused.
+_lock = threading.RLock()
+_default: OpRegistry | None = None
+_builder: int | None = None  # the thread building the default, while it does
+_activations: list[tuple[object, OpRegistry]] = []  # (token, registry), oldest first
+
+
+def default_registry() -> OpRegistry:
+    """The registry of every installed plugin, built on first use, then kept.
+
+    Ops registered at run time (:func:`register_op`) are part of it.
+    """
+    default = _default
+    if default is not None:
+        return default
+    with _lock:
+        return _built_default()
+
+
+def _built_default() -> OpRegistry:
+    global _default, _builder  # noqa: PLW0603  (built lazily, once, under the lock)
+    if _default is not None:
+        return _default
+    if _builder == threading.get_ident():
+        msg = (
+            "an op was used while the op registry was being built: a plugin's import or "
+            "micrograd_register_ops hook may register ops but not compute with Values"
+        )
+        raise RegistryBuildError(msg)
+    _builder = threading.get_ident()
+    try:
+        _default = load_registry()
+    finally:
+        _builder = None
+    if not _activations:
+        _engine.install(_default)
+    return _default
+
+
+def active_registry() -> OpRegistry:
+    """The registry ``Value``'s operators use now: the default unless another is activated."""
+    with _lock:
+        return _activations[-1][1] if _activations else _built_default()
+
+
+def _set_default(registry: OpRegistry) -> None:
+    """Make ``registry`` the default (under the lock), and active unless another is."""
+    global _default  # noqa: PLW0603  (registries are immutable: the default is replaced)
+    _default = registry
+    if not _activations:
+        _engine.install(registry)
+
+
+def _reset_default(registry: OpRegistry | None) -> None:
+    """Make ``registry`` the default as it is (None: build it again on next use); for tests."""
+    global _default  # noqa: PLW0603
+    with _lock:
+        _default = registry
+        if not _activations:
+            _engine.install(registry)
+
+
+def _install_first_use() -> None:
+    with _lock:
+        _built_default()
+        if _activations:  # a registry activated before first use
+            _engine.install(_activations[-1][1])
+
+
+@contextmanager
+def _activated(registry: OpRegistry) -> Iterator[OpRegistry]:
+    token = object()
+    with _lock:
+        _activations.append((token, registry))
+        _engine.install(registry)
+    try:
+        yield registry
+    finally:
+        with _lock:
+            _activations[:] = [entry for entry in _activations if entry[0] is not token]
+            _engine.install(_activations[-1][1] if _activations else _default)
+
+
+def _caller(depth: int) -> str:
+    """The module name of the code ``depth`` frames up, the provenance of run-time ops."""
+    return str(sys._getframe(depth + 1).f_globals.get("__name__", "__main__"))
+
+
+@overload
+def register_op(op: Op, /, *, plugin: str | None = None) -> Op: ...
+@overload
+def register_op(op: Callable[..., Value], /, *, plugin: str | None = None) -> Op: ...
+
+
+def register_op(op: Op | Callable[..., Value], /, *, plugin: str | None = None) -> Op:
+    """Register ``op`` into the default registry at run time (a script or a notebook).
+
+    Returns the registered op. The checks of plugin loading apply, and a name
+    or method another provider has is refused with :class:`OpCollisionError`.
+    The provenance is ``plugin``, by default the caller's module (``'__main__'``
+    in a script or notebook), which may register a name again to redefine it.
+    As a decorator on a function of ``Value`` s, it registers a composite op
+    named after the function:
+
+    >>> from micrograd_core import Value
+    >>> @register_op
+    ... def softsign(x: Value) -> Value:
+    ...     "x / (1 + |x|)"
+    ...     return x / (1 + x.relu() + (-x).relu())
+    >>> softsign(Value(3.0))
+    Value(data=0.75, grad=0.0)
+    >>> unregister_op("softsign").doc
+    'x / (1 + |x|)'
+
+    For a registry of your own, use :meth:`OpRegistry.with_ops`; to register
+    for one block only (a test), :func:`temporary_ops`.
+    """
+    spec = op if isinstance(op, Op) else composite(op)
+    provenance = Provenance(plugin if plugin is not None else _caller(1))
+    with _lock:
+        registry = _built_default().with_ops([spec], provenance)
+        _set_default(registry)
+    return registry[spec.name]
+
+
+def composite(compose: Callable[..., Value]) -> Op:
+    """A composite op from a function of ``Value`` s, named after it, its doc its first line."""
+    if not callable(compose):
+        msg = f"register_op() takes an Op or a function of Values, got {type(compose).__name__!r}"
+        raise InvalidOpError(msg)
+    parameters = inspect.signature(compose).parameters.values()
+    arity = sum(p.default is p.empty and p.kind in _POSITIONAL for p in parameters)
+    # ``def total(x, *rest)`` takes one input or more: a variadic op.
+    variadic = int(any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters))
+    if variadic and arity == 0:
+        arity = 1  # ``def total(*xs)``: an op takes at least one input
+    doc = (inspect.getdoc(compose) or "").partition("\n")[0]
+    name = getattr(compose, "__name__", "")
+    return Op(name, arity, compose=compose, variadic=variadic, doc=doc)
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def unregister_op(name: str) -> Op:
+    """Remove the op ``name`` from the default registry and return it.
+
+    Raises :class:`OpNotFoundError` if there is none. To remove a plugin's ops
+    for good, disable the plugin (``MICROGRAD_DISABLE_PLUGINS``) instead.
+    """
+    with _lock:
+        registry = _built_default()
+        op = registry[name]
+        _set_default(registry.without(name))
+    return op
+
+
+def temporary_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager[OpRegistry]:
+    """Register ``ops`` into the default registry for the length of a ``with`` block.
+
+    On exit exactly these ops are removed again (an op of the same name that
+    they replaced comes back); what other code registered meanwhile stays.
+
+    >>> from micrograd_core import Op, Value
+    >>> cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x,),
+    ...           method="cube")
+    >>> with temporary_ops(cube):
+    ...     Value(2.0).cube()
+    Value(data=8.0, grad=0.0)
+    >>> "cube" in default_registry()
+    False
+    """
+    return _temporary(ops, Provenance(plugin if plugin is not None else _caller(1)))
+
+
+@contextmanager
+def _temporary(ops: Iterable[Op], provenance: Provenance) -> Iterator[OpRegistry]:
+    with _lock:
+        before = _built_default()
+        registry = before.with_ops(ops, provenance)
+        added = [op for op in registry.entries if op not in before.entries]
+        replaced = [op for op in before.entries if op not in registry.entries]
+        _set_default(registry)
+    try:
+        yield registry
+    finally:
+        with _lock:
+            now = _built_default()
+            kept = [op for op in now.entries if op not in added]
+            _set_default(now._replaced([*kept, *replaced]))
+
+
+def registered_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager[OpRegistry]:
+    """Deprecated name of :func:`temporary_ops`."""
+    _deprecated("registered_ops", "temporary_ops")
+    return _temporary(ops, Provenance(plugin if plugin is not None else _caller(1)))
+
+
+class OpByName:
+    """Applies the op named ``name`` in the active registry: a plugin's typed function.
+
+    The op is looked up once per active registry, not on every call, and
+    follows the plugin settings: a disabled plugin's op is not found. A plugin
+    wraps one in a typed function, so ``sin(x)`` is a ``Value`` to mypy:
+
+    >>> from micrograd_core import Value
+    >>> relu = OpByName("relu")
+    >>> relu(Value(-2.0)), relu(3)
+    (Value(data=0.0, grad=0.0), Value(data=3.0, grad=0.0))
+    """
+
+    __slots__ = ("_op", "_registry", "name")
+
+    def __init__(self, name: str) -> None:
+        """Refer to the op ``name``; nothing is looked up until the first call."""
+        self.name = name
+        self._registry: object = None
+        self._op: Op | None = None
+
+    def __call__(self, *args: Operand) -> Value:
+        """Apply the op to ``Value`` s or numbers."""
+        registry = _engine.installed()
+        op = self._op
+        if registry is not self._registry or op is None:
+            if registry is None:  # first use: nothing installed yet
+                registry = active_registry()
+            op = self._op = registry[self.name]
+            self._registry = registry
+        return _engine.apply(op, *args)
+
+    def __repr__(self) -> str:
+        return f"OpByName({self.name!r})"
+
+
+class RegisteredOp(OpByName):
+    """Deprecated name of :class:`OpByName`."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str) -> None:
+        _deprecated("RegisteredOp", "OpByName")
+        super().__init__(name)
+
+
+def _deprecated(old: str, new: str) -> None:
+    msg = f"{old} is deprecated; use {new}, which does the same"
+    warnings.warn(msg, DeprecationWarning, stacklevel=3)
+
+
+_registry._activation = _activated
+_engine.set_first_use(_install_first_use)

@@ -392,7 +392,7 @@ def _resolved(source: OpSource | None, name: str) -> Op:
         error = e
 
     def unavailable(*xs: Value) -> Value:
-        raise error
+        raise error.with_traceback(None)
 
     return _stand_in(name, unavailable)
 
@@ -459,7 +459,7 @@ def installed() -> OpSource | None:
 # do not see these methods; typed code calls the plugin's function, ``sin(x)``.
 _FIXED_METHODS: Final = frozenset(name for name in vars(Value) if not name.startswith("_"))
 _CLASS_OWN: Final = frozenset(vars(Value))  # never replaced by a plugin's method
-_attached: dict[str, tuple[Op | Exception, Callable[..., Value]]] = {}
+_attached: dict[str, tuple[Op | Exception, object]] = {}
 
 
 def _set_methods(wanted: Mapping[str, Op | Exception]) -> None:
@@ -485,12 +485,29 @@ def _method(op: Op) -> Callable[..., Value]:
     return method
 
 
-def _withheld(name: str, error: Exception) -> Callable[..., Value]:
+def _withheld(name: str, error: Exception) -> object:
+    if isinstance(error, AttributeError):  # no such method here: hasattr() says False
+        return _Unavailable(error)
+
     def method(self: Value, *args: Operand) -> Value:
-        raise error
+        raise error.with_traceback(None)  # one error object, raised afresh each time
 
     method.__name__ = method.__qualname__ = name
     return method
+
+
+class _Unavailable:
+    """A method name that raises its ``AttributeError`` as soon as it is looked up."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: AttributeError) -> None:
+        self.error = error
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        raise self.error.with_traceback(None)
 
 
 def _getattr_before_first_use(self: Value, name: str) -> object:

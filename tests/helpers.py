@@ -5,7 +5,7 @@ from __future__ import annotations
 from micrograd_core import Register, hookimpl
 
 
-def make_plugin(*ops: object, raises: Exception | None = None) -> object:
+def make_plugin(*ops: object, raises: BaseException | None = None) -> object:
     """A plugin object whose hook registers ``ops`` (or raises ``raises``)."""
 
     class Plugin:

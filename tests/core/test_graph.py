@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from micrograd_core import Value
+from micrograd_core import Value, node_of
 from micrograd_core.graph import topological_order
 
 
@@ -77,6 +77,6 @@ def test_inputs_come_before_their_users() -> None:
     position = {id(node): i for i, node in enumerate(order)}
     assert len(order) == len(position)  # each node once
     for node in order:
-        for child in node._prev:
+        for child in node_of(node).inputs:
             assert position[id(child)] < position[id(node)]
     assert order[-1] is e

@@ -18,6 +18,7 @@ from micrograd_core import (
     OpRegistry,
     Value,
     apply,
+    node_of,
     temporary_ops,
 )
 from micrograd_core.graph import topological_order
@@ -92,7 +93,7 @@ def test_constant_inputs_get_no_gradient_and_are_left_alone(
     out = apply("affine", 1.0, w, 5)
     out.backward()
     assert (out.data, w.grad) == (11.0, 5.0)
-    assert all(v.grad == 0.0 for v in out._prev if v is not w)
+    assert all(v.grad == 0.0 for v in node_of(out).inputs if v is not w)
 
 
 def test_a_runtime_variadic_op() -> None:
@@ -102,7 +103,7 @@ def test_a_runtime_variadic_op() -> None:
         out.backward()
     assert out.data == 10.0
     assert [x.grad for x in xs] == [1.0] * 5
-    assert out._prev == tuple(xs)
+    assert node_of(out).inputs == tuple(xs)
 
 
 def test_a_gradient_of_the_wrong_length_is_a_clear_error() -> None:

@@ -8,7 +8,16 @@ import types
 
 import pytest
 
-from micrograd_core import Op, OpNotFoundError, OpRegistry, Provenance, Register, Value, hookimpl
+from micrograd_core import (
+    Op,
+    OpNotFoundError,
+    OpRegistry,
+    Provenance,
+    Register,
+    Value,
+    hookimpl,
+    node_of,
+)
 from micrograd_core.graph import topological_order
 from micrograd_nn import MLP, Layer, Module, Neuron
 
@@ -82,7 +91,7 @@ def test_neuron_is_relu_of_the_affine_sum_and_linear_without_nonlin() -> None:
 def test_a_neuron_is_one_affine_node_under_its_activation(builtin_registry: OpRegistry) -> None:
     n = Neuron(16)
     out = n([Value(float(i)) for i in range(16)])
-    ops = [v._op.name for v in topological_order(out) if v._op is not None]
+    ops = [op.name for v in topological_order(out) if (op := node_of(v).op) is not None]
     assert ops == ["affine", "relu"]
 
 
@@ -97,7 +106,7 @@ def test_without_affine_a_neuron_is_micrograds_chain_with_the_same_numbers(
         loss = model([0.5, -1.0, 2.0])
         assert isinstance(loss, Value)
         loss.backward()
-        ops = {v._op.name for v in topological_order(loss) if v._op is not None}
+        ops = {op.name for v in topological_order(loss) if (op := node_of(v).op) is not None}
         return loss.data, [p.grad for p in model.parameters()], ops
 
     fused = run()

@@ -28,7 +28,7 @@ from micrograd_activations import (
 )
 
 import micrograd_ops
-from micrograd_core import DomainError, Op, Operand, OpRegistry, Value, load_registry
+from micrograd_core import DomainError, Op, Operand, OpRegistry, Value, load_registry, node_of
 
 REALS = st.floats(-30, 30)
 
@@ -85,8 +85,9 @@ def test_composites_record_their_primitives(op: Op) -> None:
     assert op.forward is None
     assert not op.partials
     out = op(Value(0.5))
-    assert out._op is not None
-    assert out._op.name == "mul"
+    last = node_of(out).op
+    assert last is not None
+    assert last.name == "mul"
 
 
 @pytest.mark.usefixtures("registry")

@@ -13,7 +13,7 @@ import pytest
 from micrograd_trig import ATAN, COS, SIN, TAN, atan, cos, sin, tan
 
 import micrograd_ops
-from micrograd_core import Op, OpNotFoundError, OpRegistry, Value, load_registry
+from micrograd_core import Op, OpNotFoundError, OpRegistry, Value, load_registry, node_of
 
 
 @pytest.fixture
@@ -39,9 +39,10 @@ def test_methods_and_typed_functions_apply_the_registered_ops() -> None:
         via_method = getattr(x, name)()
         via_function = fn(x)
         assert via_method.data == via_function.data
-        assert via_function._op is not None
-        assert via_function._op.provenance is not None
-        assert via_function._op.provenance.plugin == "trig"
+        op = node_of(via_function).op
+        assert op is not None
+        assert op.provenance is not None
+        assert op.provenance.plugin == "trig"
 
 
 def test_registry_lists_the_ops_with_their_methods(registry: OpRegistry) -> None:

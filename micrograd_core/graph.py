@@ -190,12 +190,13 @@ def backward(root: Value) -> None:
 
 def _accumulate(node: Value, op: Op) -> None:
     """Push the gradient of an n-ary node, or of an op giving its gradient at once."""
-    inputs = node_of(node).inputs
-    args = [a.data for a in inputs]
+    a, b = node._a, node._b
+    inputs: tuple[Value, ...] = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
+    args = [x.data for x in inputs]
     args.append(node.data)
-    g = node.grad
-    if op.gradient is not None:
-        ds = op.gradient(*args)
+    gradient = op.gradient
+    if gradient is not None:
+        ds = gradient(*args)
         try:
             count = len(ds)
         except TypeError:
@@ -204,14 +205,21 @@ def _accumulate(node: Value, op: Op) -> None:
             got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
             msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
             raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
-        for i, (a, d) in enumerate(zip(inputs, ds, strict=True)):
-            if a._a is not CONSTANT:
-                a.grad += (d if type(d) is float else real_result(d, op, f"gradient[{i}]")) * g
-        return
-    for i, (a, partial) in enumerate(zip(inputs, op.partials, strict=True)):
-        if a._a is not CONSTANT:
-            d = partial(*args)
-            a.grad += (d if type(d) is float else real_result(d, op, f"partial {i}")) * g
+    else:  # a partial only for an input that needs it
+        ds = [
+            d(*args) if x._a is not CONSTANT else 0.0
+            for x, d in zip(inputs, op.partials, strict=True)
+        ]
+    if not _FLOATS.issuperset(map(type, ds)):  # one pass in C, not a check per partial
+        what = "gradient[{}]" if op.gradient is not None else "partial {}"
+        ds = [real_result(d, op, what.format(i)) for i, d in enumerate(ds)]
+    g = node.grad
+    for x, d in zip(inputs, ds, strict=False):  # lengths checked above
+        if x._a is not CONSTANT:
+            x.grad += d * g
+
+
+_FLOATS = frozenset({float})
 
 
 def _undefined_partial(node: Value, op: Op | None, cause: Exception) -> DomainError:

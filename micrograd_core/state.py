@@ -59,6 +59,14 @@ _lock = threading.RLock()
 _default: OpRegistry | None = None
 _builder: int | None = None  # the thread building the default, while it does
 _activations: list[tuple[object, OpRegistry]] = []  # (token, registry), oldest first
+_active: OpRegistry | None = None  # what the engine has installed; read without the lock
+
+
+def _install(registry: OpRegistry | None) -> None:
+    """Hand ``registry`` to the engine (under the lock): what Value uses from now on."""
+    global _active  # noqa: PLW0603
+    _engine.install(registry)
+    _active = registry
 
 
 def default_registry() -> OpRegistry:
@@ -89,14 +97,14 @@ def _built_default() -> OpRegistry:
     finally:
         _builder = None
     if not _activations:
-        _engine.install(_default)
+        _install(_default)
     return _default
 
 
 def active_registry() -> OpRegistry:
     """The registry ``Value``'s operators use now: the default unless another is activated."""
-    with _lock:
-        return _activations[-1][1] if _activations else _built_default()
+    active = _active
+    return active if active is not None else default_registry()
 
 
 def _set_default(registry: OpRegistry) -> None:
@@ -104,7 +112,7 @@ def _set_default(registry: OpRegistry) -> None:
     global _default  # noqa: PLW0603  (registries are immutable: the default is replaced)
     _default = registry
     if not _activations:
-        _engine.install(registry)
+        _install(registry)
 
 
 def _reset_default(registry: OpRegistry | None) -> None:
@@ -113,14 +121,14 @@ def _reset_default(registry: OpRegistry | None) -> None:
     with _lock:
         _default = registry
         if not _activations:
-            _engine.install(registry)
+            _install(registry)
 
 
 def _install_first_use() -> None:
     with _lock:
         _built_default()
         if _activations:  # a registry activated before first use
-            _engine.install(_activations[-1][1])
+            _install(_activations[-1][1])
 
 
 @contextmanager
@@ -128,13 +136,13 @@ def _activated(registry: OpRegistry) -> Iterator[OpRegistry]:
     token = object()
     with _lock:
         _activations.append((token, registry))
-        _engine.install(registry)
+        _install(registry)
     try:
         yield registry
     finally:
         with _lock:
             _activations[:] = [entry for entry in _activations if entry[0] is not token]
-            _engine.install(_activations[-1][1] if _activations else _default)
+            _install(_activations[-1][1] if _activations else _default)
 
 
 def _caller(depth: int) -> str:
@@ -275,7 +283,7 @@ class OpByName:
 
     def __call__(self, *args: Operand) -> Value:
         """Apply the op to ``Value`` s or numbers."""
-        registry = _engine.installed()
+        registry = _active
         op = self._op
         if registry is not self._registry or op is None:
             if registry is None:  # first use: nothing installed yet

@@ -54,7 +54,7 @@ def test_register_op_adds_to_the_default_and_to_value() -> None:
     assert apply("cube", 3).data == 27.0
     assert unregister_op("cube").name == "cube"
     assert "cube" not in default_registry()
-    with pytest.raises(AttributeError, match="has no attribute 'cube'"):
+    with pytest.raises(AttributeError, match="'cube'"):
         x.cube()  # type: ignore[attr-defined]
 
 

@@ -56,6 +56,9 @@ def test_a_broken_plugin_fails_with_its_first_failing_input(
     done = run_python(
         f"import sys; sys.argv = ['micrograd', 'check', '--examples', '20']; {code}",
         extra_path=tmp_path,
+        env={
+            "MICROGRAD_LOAD_PLUGINS": "builtin,trig"
+        },  # the one on the path, whatever is installed
     )
     assert done.returncode == 1, done.stdout + done.stderr
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.strip()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import version
 
 import pytest
 
@@ -54,6 +55,6 @@ def test_json_is_the_same_at_any_width(micrograd: Micrograd) -> None:
         "method": "tanh",
         "plugin": "builtin",
         "distribution": "micrograd-registry",
-        "version": "0.1.0",
+        "version": version("micrograd-registry"),
         "doc": "hyperbolic tangent; saturates to +-1.0 for large |x|",
     }

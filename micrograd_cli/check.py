@@ -8,7 +8,9 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from micrograd_cli._table import fits, fold
 from micrograd_core import Op, default_registry
 from micrograd_core.testing import CHECKS, ContractReport, contract_report
 from micrograd_core.testing.check import hypothesis_available
@@ -27,6 +29,7 @@ _HEADINGS = {
     "kinks": "kinks",
     "large_inputs": "large",
 }
+_FIRST_FAILING = "first failing input"
 _MARKS = {"passed": "[green]✓[/green]", "failed": "[red]✗[/red]", "skipped": "[dim]-[/dim]"}
 
 
@@ -47,21 +50,48 @@ def _selected(names: tuple[str, ...], plugins: tuple[str, ...]) -> list[Op]:
     return ops
 
 
-def _table(reports: list[ContractReport]) -> Table:
+def _table(reports: list[ContractReport], console: Console) -> Table:
+    """The contract table, laid out for the width of ``console``: op and plugin names whole.
+
+    A column per check, and one of first failing inputs that wraps; without that
+    column when the marks leave it no room (the failures are printed in full after
+    the table anyway); else the marks side by side in one column.
+    """
+    table = _marks_table(reports, failing_inputs=True)
+    if fits(table, console, wrap=_FIRST_FAILING, wrap_width=16):
+        return table
+    table = _marks_table(reports, failing_inputs=False)
+    if fits(table, console):
+        return table
+    order = ", ".join(CHECKS)
+    table = Table(title="op contract", caption=f"checks, in order: {order}", box=box.SIMPLE_HEAD)
+    for heading in ("op", "plugin", "checks"):
+        table.add_column(heading)
+    for report in reports:
+        marks = " ".join(_MARKS[report.result(name).status] for name in CHECKS)
+        table.add_row(Text(report.op.name), Text(_provider(report)), Text.from_markup(marks))
+    return table if fits(table, console) else fold(table)
+
+
+def _provider(report: ContractReport) -> str:
+    return "" if report.op.provenance is None else report.op.provenance.plugin
+
+
+def _marks_table(reports: list[ContractReport], *, failing_inputs: bool) -> Table:
     legend = ", ".join(f"{short} = {name}" for name, short in _HEADINGS.items() if short != name)
     table = Table(title="op contract", caption=legend, box=box.SIMPLE_HEAD, collapse_padding=True)
     table.add_column("op")
     table.add_column("plugin")
     for name in CHECKS:
         table.add_column(_HEADINGS.get(name, name), justify="center")
-    table.add_column("first failing input")
+    if failing_inputs:
+        table.add_column(_FIRST_FAILING)
     for report in reports:
-        provenance = report.op.provenance
-        provider = "" if provenance is None else provenance.plugin
-        marks = [_MARKS[report.result(name).status] for name in CHECKS]
+        marks = [Text.from_markup(_MARKS[report.result(name).status]) for name in CHECKS]
         first = next((r for r in report.failures if r.inputs is not None), None)
         where = "" if first is None else f"{first.check} at {first.inputs!r}"
-        table.add_row(report.op.name, provider, *marks, where)
+        cells = [Text(report.op.name), Text(_provider(report)), *marks]
+        table.add_row(*cells, *([Text(where)] if failing_inputs else []))
     return table
 
 
@@ -96,7 +126,7 @@ def check(ops: tuple[str, ...], plugins: tuple[str, ...], examples: int, sampler
     console = Console()
     if not console.is_terminal:  # a pipe or a file: no terminal width to keep to
         console = Console(width=max(console.width, 140))
-    console.print(_table(reports))
+    console.print(_table(reports, console))
     failed = [r for r in reports if not r.ok]
     for report in failed:
         console.print(str(report), markup=False, highlight=False)

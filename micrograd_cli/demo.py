@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from micrograd_core import MicrogradError
-from micrograd_nn import accuracy, moons_classifier, save_parameters, scores, train
+from micrograd_nn import evaluate, moons_classifier, save_parameters, train
 from micrograd_nn.plot import plot_decision_boundary, require_matplotlib
 
 __all__ = ["DEFAULT_SEED", "demo"]
@@ -28,6 +29,41 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
         msg = f"expected comma-separated positive layer sizes such as 16,16, got {value!r}"
         raise click.BadParameter(msg)
     return sizes
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse, before any training, an output file that cannot be written."""
+    folder = path.parent
+    if not folder.is_dir():
+        msg = f"cannot write {str(path)!r}: there is no folder {str(folder)!r}"
+        raise click.BadParameter(msg, param_hint=f"'{option}'")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        msg = f"cannot write {str(path)!r}: permission denied"
+        raise click.BadParameter(msg, param_hint=f"'{option}'")
+
+
+def _check_image(path: Path) -> None:
+    """Refuse a plot file whose suffix names no image format matplotlib writes."""
+    try:
+        require_matplotlib()
+    except ModuleNotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    from matplotlib.figure import Figure  # noqa: PLC0415  (an optional extra)
+
+    formats = sorted(Figure().canvas.get_supported_filetypes())
+    if path.suffix[1:].lower() not in formats:
+        msg = (
+            f"cannot tell an image format from {str(path)!r}: expected a name ending in "
+            f"{', '.join('.' + f for f in formats)}"
+        )
+        raise click.BadParameter(msg, param_hint="'--plot'")
+
+
+def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
+    """The progress bar's figures; dashes before the first step has measured any."""
+    if loss is None or accuracy is None:
+        return "loss      -  accuracy    -"
+    return f"loss {loss:.4f}  accuracy {accuracy:4.0%}"
 
 
 @click.command()
@@ -66,7 +102,8 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the decision boundary and the points to this PNG file (needs matplotlib).",
+    help="Draw the decision boundary and the points to this image file, in the format its "
+    "suffix names: .png, .svg, .pdf and the others matplotlib writes (needs matplotlib).",
 )
 def demo(
     steps: int,
@@ -78,15 +115,20 @@ def demo(
 ) -> None:
     """Train micrograd's demo classifier on 100 moons points and report its accuracy.
 
-    An MLP(2, [16, 16, 1]) learns to separate two interleaving half circles
-    (noise 0.1) with micrograd's hinge loss, L2 regularisation and SGD, as in
-    micrograd's demo notebook. The same seed gives the same run.
+    An MLP of two inputs, the hidden layers that --hidden gives and one linear
+    output learns to separate two interleaving half circles (noise 0.1) with
+    micrograd's hinge loss, L2 regularisation and SGD, as in micrograd's demo
+    notebook, whose model the defaults build. The same seed gives the same run.
+    The output files are checked before training starts.
     """
+    if save is not None:
+        _check_writable(save, "--save")
     if plot is not None:
-        try:
-            require_matplotlib()
-        except ModuleNotFoundError as e:
-            raise click.ClickException(str(e)) from None
+        _check_image(plot)
+        _check_writable(plot, "--plot")
+    if save is not None and plot is not None and save.resolve() == plot.resolve():
+        msg = f"--save and --plot name the same file, {str(save)!r}"
+        raise click.UsageError(msg)
     try:
         model, X, y = moons_classifier(seed=seed, hidden=hidden, activation=activation)
     except MicrogradError as e:
@@ -101,35 +143,45 @@ def demo(
         TextColumn("training"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}  accuracy {task.fields[accuracy]:4.0%}"),
+        TextColumn("{task.fields[figures]}"),
         TimeElapsedColumn(),
     )
     start = time.perf_counter()
     try:
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("train", total=steps, loss=float("nan"), accuracy=0.0)
+            task = progress.add_task("train", total=steps, figures=_figures())
             for step in train(model, X, y, steps=steps):
-                progress.update(task, completed=step.step, loss=step.loss, accuracy=step.accuracy)
+                figures = _figures(step.loss, step.accuracy)
+                progress.update(task, completed=step.step, figures=figures)
+            elapsed = time.perf_counter() - start
+            # Each step is measured before its update: the bar ends on the trained model.
+            loss, final = evaluate(model, X, y)
+            progress.update(task, figures=_figures(loss, final))
     except MicrogradError as e:
         msg = f"training failed: {e}"
         raise click.ClickException(msg) from None
-    elapsed = time.perf_counter() - start
-    final = accuracy(scores(model, X), y)
     hits = round(final * len(X))
     console.print(
         f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps in {elapsed:.1f} s"
     )
-    try:
-        if save is not None:
+    if save is not None:
+        try:
             save_parameters(model, save)
-            console.print(f"parameters saved to {save}")
-        if plot is not None:
-            title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
+        except OSError as e:
+            msg = f"cannot write {str(save)!r}: {e.strerror or e}"
+            raise click.ClickException(msg) from None
+        except ValueError as e:  # parameters that diverged to inf or nan
+            msg = f"cannot save the parameters to {str(save)!r}: {e}"
+            raise click.ClickException(msg) from None
+        console.print(f"parameters saved to {save}")
+    if plot is not None:
+        title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
+        try:
             plot_decision_boundary(model, X, y, plot, title=title)
-            console.print(f"decision boundary drawn to {plot}")
-    except OSError as e:
-        msg = f"cannot write {e.filename!r}: {e.strerror or e}"
-        raise click.ClickException(msg) from None
-    except ValueError as e:  # parameters that diverged to inf or nan
-        msg = f"cannot save the parameters: {e}"
-        raise click.ClickException(msg) from None
+        except OSError as e:
+            msg = f"cannot write {str(plot)!r}: {e.strerror or e}"
+            raise click.ClickException(msg) from None
+        except ValueError as e:
+            msg = f"cannot draw the decision boundary to {str(plot)!r}: {e}"
+            raise click.ClickException(msg) from None
+        console.print(f"decision boundary drawn to {plot}")

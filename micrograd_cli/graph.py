@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import keyword
 import operator
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -71,7 +72,11 @@ _WHAT: Final[Mapping[type[ast.AST], str]] = {
 }
 
 
-_TOO_DEEP: Final = "the expression is nested too deeply; split it, or build it in Python"
+_TOO_DEEP: Final = (
+    "the expression is too long or nested too deeply for Python's parser, which reads "
+    "a chain of operators as nested pairs and stops at about 3,000 of them (200 levels "
+    "of parentheses); split it, or build it in Python"
+)
 
 
 class ExpressionError(ValueError):
@@ -108,12 +113,13 @@ def evaluate(source: str, values: Mapping[str, float]) -> Value:
     leaves = {name: Value(x, label=name) for name, x in values.items()}
     try:
         result = _evaluate(tree.body, leaves, ops)
-    except RecursionError:
-        raise ExpressionError(_TOO_DEEP) from None
+    except _NotReal as e:
+        msg = f"cannot evaluate {source!r}: {e}"
+        raise ExpressionError(msg) from None
     except OverflowError:
         msg = f"cannot evaluate {source!r}: a result is too large for a float"
         raise ExpressionError(msg) from None
-    except (ArithmeticError, ValueError) as e:  # DomainError is a ValueError
+    except (ArithmeticError, ValueError, MicrogradError) as e:  # DomainError is a ValueError
         msg = f"cannot evaluate {source!r}: {e}"
         raise ExpressionError(msg) from None
     root = result if isinstance(result, Value) else Value(result)
@@ -204,22 +210,63 @@ def _segment(source: str, node: ast.AST) -> str:
     return ast.get_source_segment(source, node) or type(node).__name__
 
 
-def _evaluate(node: ast.expr, leaves: Mapping[str, Value], ops: Mapping[str, Op]) -> Value | float:
-    """Evaluate a checked expression: Values for names, floats for numbers."""
+class _NotReal(ArithmeticError):
+    """Numbers of the expression whose power is complex, as ``(-8) ** (1/3)`` is in Python."""
+
+
+def _evaluate(root: ast.expr, leaves: Mapping[str, Value], ops: Mapping[str, Op]) -> Value | float:
+    """Evaluate a checked expression: Values for names, floats for numbers.
+
+    Children before parents, left to right, with a stack of its own rather than
+    recursion: a long chain of operators (``x + x + ... + x``, a thousand terms)
+    is as deep a tree as it is long.
+    """
+    done: dict[int, Value | float] = {}
+    stack: list[tuple[ast.expr, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        operands = _operands(node)
+        if not ready:
+            stack.append((node, True))
+            stack.extend((operand, False) for operand in reversed(operands))
+            continue
+        done[id(node)] = _value(node, [done.pop(id(o)) for o in operands], leaves, ops)
+    return done[id(root)]
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    return []
+
+
+def _value(
+    node: ast.expr,
+    operands: list[Value | float],
+    leaves: Mapping[str, Value],
+    ops: Mapping[str, Op],
+) -> Value | float:
+    """The value of one node, given the values of its operands."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, ast.Name):
         return leaves[node.id]
     if isinstance(node, ast.BinOp):
-        left = _evaluate(node.left, leaves, ops)
-        right = _evaluate(node.right, leaves, ops)
-        result: Value | float = _BINARY[type(node.op)](left, right)
+        left, right = operands
+        result: Value | float | complex = _BINARY[type(node.op)](left, right)
+        if isinstance(result, complex):  # float ** float, as (-8.0) ** (1/3)
+            msg = f"{left!r} ** {right!r} is not a real number"
+            raise _NotReal(msg)
         return result
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, leaves, ops)
+        (operand,) = operands
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return apply(ops[node.func.id], *(_evaluate(a, leaves, ops) for a in node.args))
+        return apply(ops[node.func.id], *operands)
     msg = f"{type(node).__name__} is not allowed"  # _check lets none through
     raise ExpressionError(msg)
 
@@ -235,6 +282,8 @@ def _assignments(
     values: dict[str, float] = {}
     for item in items:
         name, equals, number = (part.strip() for part in item.partition("="))
+        # Python reads names in the expression in NFKC form (a fullwidth x is x)
+        name = unicodedata.normalize("NFKC", name)
         if not equals or not name.isidentifier() or keyword.iskeyword(name):
             msg = f"expected NAME=NUMBER such as x=1.5, got {item!r}"
             raise click.BadParameter(msg)
@@ -250,6 +299,70 @@ def _assignments(
     return values
 
 
+_INSTALL_GRAPHVIZ: Final = (
+    "Graphviz, which provides the dot program (apt install graphviz, brew install graphviz "
+    "or conda install graphviz)"
+)
+
+
+def _cannot_draw(output: Path, error: Exception) -> str:
+    """What is missing to draw ``output``, and how this command gives the DOT text without it."""
+    if isinstance(error, ImportError):
+        missing = (
+            "the graphviz Python package, which is not installed; install it with: "
+            f"pip install 'micrograd-registry[graph]', and {_INSTALL_GRAPHVIZ}"
+        )
+    else:
+        missing = f"Graphviz's dot program, which is not on PATH; install {_INSTALL_GRAPHVIZ}"
+    dot = output.with_suffix(".dot")
+    return (
+        f"drawing {str(output)!r} needs {missing}. -o {dot} needs neither: it writes "
+        "the graph as DOT text (and without -o the command prints it)"
+    )
+
+
+class _GraphCommand(click.Command):
+    """``micrograd graph``, whose EXPRESSION may start with ``-`` (``-a``, ``-1 + x``).
+
+    click takes any argument that starts with ``-`` for an option and stops at
+    ``-a``. Here an argument that starts with ``-`` is the expression unless it
+    starts as an option does (``-o``, or ``--`` and a letter) or is an option's
+    value: it is moved after ``--``, where click takes it as it is.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        short = {o for p in self.params for o in p.opts if not o.startswith("--")}
+        valued = {
+            o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts
+        }
+        given: list[str] = []
+        expressions: list[str] = []
+        rest = list(args)
+        while rest:
+            arg = rest.pop(0)
+            if arg == "--":
+                given += [arg, *rest]
+                break
+            if arg in valued and rest:  # an option and its value, which may start with '-'
+                given += [arg, rest.pop(0)]
+            elif _negated(arg, short):
+                expressions.append(arg)
+            else:
+                given.append(arg)
+        if expressions:
+            given += expressions if "--" in given else ["--", *expressions]
+        return super().parse_args(ctx, given)
+
+
+def _negated(arg: str, short: set[str]) -> bool:
+    """Whether ``arg`` starts with ``-`` but as no option of the command can."""
+    if not arg.startswith("-") or arg == "-":
+        return False
+    if arg[:2] in short or (arg.startswith("--") and arg[2:3].isalpha()):
+        return False
+    return True
+
+
 def _load_registry() -> None:
     """Build the registry now, reporting skipped plugins as ``micrograd ops`` does."""
     with warnings.catch_warnings(record=True) as caught:
@@ -262,7 +375,7 @@ def _load_registry() -> None:
         click.echo(f"warning: {warning.message}", err=True)
 
 
-@click.command()
+@click.command(cls=_GraphCommand)
 @click.argument("expression")
 @click.option(
     "--set",
@@ -310,7 +423,8 @@ def graph(
 
     Each name is a leaf labelled with its name; the result is labelled with
     the expression. Nothing else is allowed: the expression is parsed, never
-    run as Python.
+    run as Python. An expression may start with "-", as in "-x*2"; after
+    "--" it is never taken for an option.
     """
     if output is not None:
         try:
@@ -321,7 +435,7 @@ def graph(
             try:
                 require_graphviz()
             except (ImportError, OSError) as e:
-                raise click.ClickException(str(e)) from None
+                raise click.ClickException(_cannot_draw(output, e)) from None
     _load_registry()
     try:
         root = evaluate(expression, values)

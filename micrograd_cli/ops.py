@@ -9,13 +9,18 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from micrograd_cli._table import fits, fold
 from micrograd_core import MicrogradError, OpRegistry, PluginWarning, default_registry
 
 __all__ = ["ops", "report"]
 
+Listing = dict[str, list[dict[str, Any]]]
+"""What ``micrograd ops --json`` prints: ops, failed plugins and collisions."""
 
-def report(registry: OpRegistry) -> dict[str, list[dict[str, Any]]]:
+
+def report(registry: OpRegistry) -> Listing:
     """The ops, failed plugins and collisions of ``registry``, as ``--json`` prints them.
 
     >>> import micrograd_ops
@@ -57,6 +62,53 @@ def report(registry: OpRegistry) -> dict[str, list[dict[str, Any]]]:
     return {"ops": ops, "failed": failed, "collisions": collisions}
 
 
+_WHERE = ("plugin", "distribution", "version")
+
+
+def _layouts(data: Listing, caption: str | None, console: Console) -> list[Table]:
+    """The ops table laid out for the width of ``console``, and the plugins table it may need.
+
+    The widest layout gives each op's plugin, distribution and version on its row;
+    a narrower one the plugin alone, with a second table naming each plugin's
+    distribution and version once; the narrowest gives each op two columns, its
+    name and the rest. Names stay whole and docs wrap; where even the narrowest
+    does not fit, words are broken, never cut.
+    """
+    wide = _ops_table(data, caption, _WHERE)
+    if fits(wide, console, wrap="doc"):
+        return [wide]
+    plugins = Table(*_WHERE, title="plugins")
+    for where in sorted({tuple(op[k] or "" for k in _WHERE) for op in data["ops"]}):
+        plugins.add_row(*(Text(cell) for cell in where))
+    if not fits(plugins, console):
+        fold(plugins)
+    medium = _ops_table(data, caption, ("plugin",))
+    if fits(medium, console, wrap="doc"):
+        return [medium, plugins]
+    narrow = Table("op", "about", title="ops", caption=caption)
+    for op in data["ops"]:
+        facts = f"arity {_arity(op)}, method {op['method'] or '-'}, plugin {op['plugin']}"
+        narrow.add_row(Text(op["name"]), Text(f"{facts}\n{op['doc']}"))
+    if not fits(narrow, console, wrap="about", wrap_width=12):
+        fold(narrow)
+    return [narrow, plugins]
+
+
+def _arity(op: dict[str, Any]) -> str:
+    """``2``, or ``1+2k`` for an op of 1, 3, 5, ... inputs."""
+    return f"{op['arity']}+{op['variadic']}k" if op["variadic"] else str(op["arity"])
+
+
+def _ops_table(data: Listing, caption: str | None, where: tuple[str, ...]) -> Table:
+    table = Table(title="ops", caption=caption)
+    for column in ("op", "arity", "method", *where, "doc"):
+        table.add_column(column)
+    for op in data["ops"]:
+        cells = [op["name"], _arity(op), op["method"], *(op[k] for k in where), op["doc"]]
+        table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+    return table
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 def ops(as_json: bool) -> None:
@@ -78,23 +130,16 @@ def ops(as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     console = Console()
-    table = Table(title="ops", caption=registry.selection or None)
-    for column in ("op", "arity", "method", "plugin", "distribution", "version"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("doc")
-    for op in data["ops"]:
-        cells = [op[k] for k in ("name", "arity", "method", "plugin", "distribution", "version")]
-        if op["variadic"]:  # 1, 3, 5, ... inputs
-            cells[1] = f"{op['arity']}+{op['variadic']}k"
-        table.add_row(*("" if c is None else str(c) for c in cells), op["doc"])
-    console.print(table)
+    for table in _layouts(data, registry.selection or None, console):
+        console.print(table)
     if data["failed"]:
         failed = Table("plugin", "distribution", "error", title="failed plugins (skipped)")
         for f in data["failed"]:
-            failed.add_row(f["plugin"], f["distribution"] or "", f["error"])
-        console.print(failed)
+            failed.add_row(*(Text(c or "") for c in (f["plugin"], f["distribution"], f["error"])))
+        console.print(failed if fits(failed, console, wrap="error") else fold(failed))
     if registry.collisions:
         collided = Table("kind", "name", "providers", title="collisions (name withheld)")
         for c in registry.collisions:
-            collided.add_row(c.kind, c.name, " and ".join(str(p) for p in c.providers))
-        console.print(collided)
+            providers = " and ".join(str(p) for p in c.providers)
+            collided.add_row(Text(c.kind), Text(c.name), Text(providers))
+        console.print(collided if fits(collided, console, wrap="providers") else fold(collided))

@@ -19,7 +19,15 @@ from micrograd_nn.loss import hinge_loss, l2_penalty
 from micrograd_nn.module import MLP, Input, Module
 from micrograd_nn.optimizer import SGD
 
-__all__ = ["Step", "accuracy", "cyclic_collector_paused", "moons_classifier", "scores", "train"]
+__all__ = [
+    "Step",
+    "accuracy",
+    "cyclic_collector_paused",
+    "evaluate",
+    "moons_classifier",
+    "scores",
+    "train",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,7 @@ def train(
     for k in range(steps):
         with cyclic_collector_paused():
             batch = scores(model, inputs)
-            loss = hinge_loss(batch, labels) + l2_penalty(optimizer.parameters, alpha)
+            loss = _objective(batch, labels, optimizer.parameters, alpha)
             optimizer.zero_grad()
             loss.backward()
             optimizer.lr = 1.0 - 0.9 * k / steps
@@ -102,6 +110,39 @@ def train(
             step = Step(k + 1, loss.data, accuracy(batch, labels), optimizer.lr)
             del batch, loss  # the graph is freed here, by reference counting
         yield step
+
+
+def evaluate(
+    model: Module,
+    inputs: Sequence[Sequence[Input]],
+    labels: Sequence[float],
+    *,
+    alpha: float = 1e-4,
+) -> tuple[float, float]:
+    """The loss :func:`train` minimises, and the accuracy, of ``model`` as it is now.
+
+    Each :class:`Step` is measured before its update; this measures the model
+    after the last one, as a summary of the training reports it.
+
+    >>> random.seed(0)
+    >>> model = MLP(2, [4, 1])
+    >>> X, y = [[1.0, 2.0], [-1.0, 0.5]], [1, -1]
+    >>> last = list(train(model, X, y, steps=20))[-1]
+    >>> loss, share = evaluate(model, X, y)
+    >>> loss <= last.loss, share
+    (True, 1.0)
+    """
+    with cyclic_collector_paused():
+        batch = scores(model, inputs)
+        loss = _objective(batch, labels, model.parameters(), alpha)
+        return loss.data, accuracy(batch, labels)
+
+
+def _objective(
+    batch: Sequence[Value], labels: Sequence[float], parameters: Sequence[Value], alpha: float
+) -> Value:
+    """micrograd's demo loss: the hinge loss plus ``alpha * sum(p*p)``."""
+    return hinge_loss(batch, labels) + l2_penalty(parameters, alpha)
 
 
 @contextmanager

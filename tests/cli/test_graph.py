@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -145,6 +146,9 @@ def test_without_dot_a_picture_is_refused_before_anything_runs(
     assert code == 1
     assert "Graphviz" in output
     assert "apt install graphviz" in output
+    message = " ".join(output.split())
+    assert f"-o {tmp_path / 'neuron.dot'}" in message  # what the command itself can do
+    assert "to_dot()" not in message
     assert not (tmp_path / "neuron.svg").exists()
 
 
@@ -223,11 +227,27 @@ def test_nothing_refused_runs(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("terms", [1_500, 100_000])  # too deep to evaluate; to parse
-def test_deep_nesting_is_an_error_not_a_crash(terms: int) -> None:
-    code, output = invoke("+".join(["x"] * terms), "--set", "x=1")
+@pytest.mark.parametrize("terms", [1_500, 2_000])
+def test_a_long_flat_sum_is_not_deep(terms: int) -> None:
+    expression = "+".join(["x"] * terms)
+    assert evaluate(expression, {"x": 1.0}).data == terms
+    code, output = invoke(expression, "--set", "x=1", "--max-nodes", str(2 * terms))
+    assert code == 0, output[-500:]
+    assert records(output)[0] == f"x | data 1.0000 | grad {terms:.4f}"
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("+".join(["x"] * 100_000), "the expression is too long or nested too deeply"),
+        ("(" * 250 + "x" + ")" * 250, "not an expression (too many nested parentheses)"),
+        ("-" * 5_000 + "x", "the expression is too long or nested too deeply"),
+    ],
+)
+def test_what_python_cannot_parse_is_an_error_not_a_crash(expression: str, error: str) -> None:
+    code, output = invoke(expression, "--set", "x=1")
     assert code == 2
-    assert "the expression is nested too deeply; split it" in output
+    assert error in " ".join(output.split())
 
 
 def test_a_gradient_undefined_at_the_point_is_reported() -> None:
@@ -253,3 +273,68 @@ def test_bad_options_are_usage_errors(args: list[str], error: str) -> None:
     code, output = invoke("x", *args)
     assert code == 2
     assert error in " ".join(output.split())
+
+
+# -- an expression starting with '-', numbers with no real value, names in other forms --
+
+
+@pytest.mark.parametrize(
+    ("args", "root"),
+    [
+        (["-a", "--set", "a=2"], "-a | data -2.0000"),
+        (["--set", "a=2", "-a*3"], "-a*3 | data -6.0000"),
+        (["-1 + a", "--set", "a=2"], "-1 + a | data 1.0000"),
+        (["--set=a=2", "-(a + 1)"], "-(a + 1) | data -3.0000"),
+        (["--set", "a=2", "--", "-a"], "-a | data -2.0000"),
+        (["--set", "a=-2", "--max-nodes", "10", "-a"], "-a | data 2.0000"),
+    ],
+)
+def test_an_expression_may_start_with_a_minus(args: list[str], root: str) -> None:
+    code, output = invoke(*args)
+    assert code == 0, output
+    assert records(output)[-1] == f"{root} | grad 1.0000"
+
+
+def test_options_are_still_options(tmp_path: Path) -> None:
+    path = tmp_path / "g.dot"
+    code, output = invoke("-a", "--set", "a=2", "-o", str(path))
+    assert code == 0, output
+    assert path.read_text().startswith("digraph")
+    code, output = invoke("-a", "--sett", "a=2")
+    assert code == 2
+    assert "No such option '--sett'. Did you mean '--set'?" in output
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("(-8)**(1/3)", "cannot evaluate '(-8)**(1/3)': -8.0 ** 0.3333333333333333 is not a real"),
+        ("x + (-1)**0.5", "cannot evaluate 'x + (-1)**0.5': -1.0 ** 0.5 is not a real"),
+    ],
+)
+def test_a_number_with_no_real_value_is_a_one_line_error(expression: str, error: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(error)):
+        evaluate(expression, {"x": 1.0})
+    done = subprocess.run(
+        [str(MICROGRAD), "graph", expression, "--set", "x=1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MICROGRAD_LOAD_PLUGINS": "builtin"},
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == f"Error: Invalid value for EXPRESSION: {error} number"
+
+
+def test_set_names_are_normalised_as_the_expression_is() -> None:
+    # Python reads a fullwidth x in an expression as x (NFKC); --set reads it so too.
+    code, output = invoke("x + 1", "--set", "\uff58=1")
+    assert code == 0, output
+    assert records(output)[0] == "x | data 1.0000 | grad 1.0000"
+    code, output = invoke("\uff58 * 2", "--set", "\uff58=3")
+    assert code == 0, output
+    assert records(output)[-1] == "\uff58 * 2 | data 6.0000 | grad 1.0000"
+    code, output = invoke("x", "--set", "x=1", "--set", "\uff58=2")
+    assert code == 2
+    assert "'x' is set twice" in output

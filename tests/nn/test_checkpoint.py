@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,103 @@ def test_any_module_round_trips(tmp_path: Path) -> None:
     assert (other.a.data, other.b.data) == (1.5, -2.5)
     with pytest.raises(ModelFileError, match="holds the parameters of a Pair of 2 parameters"):
         load_parameters(Neuron(1), tmp_path / "pair.json")
+
+
+# -- what changes the function: activations; files malformed in every way -------------
+
+
+@pytest.mark.usefixtures("builtin_registry")
+@pytest.mark.parametrize(
+    ("saved_as", "loaded_as", "message"),
+    [
+        (
+            lambda: MLP(2, [4, 1], activation="tanh"),
+            lambda: MLP(2, [4, 1]),
+            "holds the parameters of an MLP of sizes 2 -> 4 -> 1 with activations "
+            "tanh -> linear, but the model has activations relu -> linear",
+        ),
+        (
+            lambda: Layer(2, 3),
+            lambda: Layer(2, 3, nonlin=False),
+            "with activations relu, but the model has activations linear",
+        ),
+        (
+            lambda: Neuron(2, activation="exp"),
+            lambda: Neuron(2, activation="tanh"),
+            "with activations exp, but the model has activations tanh",
+        ),
+    ],
+)
+def test_a_model_with_other_activations_is_refused(
+    tmp_path: Path, saved_as: object, loaded_as: object, message: str
+) -> None:
+    assert callable(saved_as)
+    assert callable(loaded_as)
+    path = tmp_path / "model.json"
+    save_parameters(saved_as(), path)
+    model = loaded_as()
+    before = values(model)
+    with pytest.raises(ModelFileError, match=message):
+        load_parameters(model, path)
+    assert values(model) == before
+
+
+@pytest.mark.usefixtures("builtin_registry")
+def test_the_file_records_each_layers_activation(tmp_path: Path) -> None:
+    model = MLP(2, [3, 3, 1], activation="tanh")
+    model.layers[1].neurons[0].activation = "relu"  # one neuron changed by hand
+    save_parameters(model, tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text())
+    assert document["activations"] == ["tanh", ["relu", "tanh", "tanh"], None]
+    twin = MLP(2, [3, 3, 1], activation="tanh")
+    with pytest.raises(ModelFileError, match=r"tanh -> \(relu, tanh, tanh\) -> linear"):
+        load_parameters(twin, tmp_path / "m.json")
+    twin.layers[1].neurons[0].activation = "relu"
+    load_parameters(twin, tmp_path / "m.json")
+    assert values(twin) == values(model)
+
+
+def test_a_file_saved_before_activations_were_recorded_is_checked_by_its_neurons(
+    saved: tuple[MLP, Path],
+) -> None:
+    model, path = saved
+    document = json.loads(path.read_text())
+    del document["activations"]
+    path.write_text(json.dumps(document))
+    twin = MLP(2, [4, 3, 1], rng=random.Random(0))
+    load_parameters(twin, path)
+    assert values(twin) == values(model)
+    other = MLP(2, [4, 3, 1], activation="tanh")
+    with pytest.raises(ModelFileError, match="holds the parameters of MLP of \\[Layer of \\[ReLU"):
+        load_parameters(other, path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"version": True}, "format version True; this version of micrograd_nn reads version 1"),
+        ({"version": 1.0}, "format version 1.0; this version of micrograd_nn reads version 1"),
+        ({"sizes": [2, 4, 3, True]}, "sizes [2, 4, 3, True], but the model is an MLP of sizes"),
+        ({"activations": "relu"}, "with activations 'relu', but the model has activations"),
+        (
+            {"parameters": [0.5] * 30 + [10**400]},
+            "parameter 30 is an integer of 401 digits; expected a finite number",
+        ),
+    ],
+)
+def test_malformed_fields_are_refused(
+    saved: tuple[MLP, Path], changes: dict[str, object], message: str
+) -> None:
+    model, path = saved
+    edit(path, **changes)
+    before = values(model)
+    with pytest.raises(ModelFileError, match=re.escape(message)):
+        load_parameters(model, path)
+    assert values(model) == before
+
+
+def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFileError, match="is not a parameter file: its JSON is nested"):
+        load_parameters(Neuron(2), path)

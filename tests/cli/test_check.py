@@ -1,0 +1,34 @@
+"""``micrograd check``: the table keeps op and plugin names whole at any width."""
+
+from __future__ import annotations
+
+import pytest
+
+from micrograd_core.testing import CHECKS
+from tests.cli.conftest import Micrograd
+from tests.cli.test_ops import ANSI, words
+
+CHECK = ("check", "--examples", "3", "--sampler", "builtin")
+
+
+@pytest.mark.parametrize(
+    ("columns", "terminal"), [(60, True), (80, True), (100, True), (None, False)]
+)
+def test_names_are_never_cut(micrograd: Micrograd, columns: int | None, terminal: bool) -> None:
+    done = micrograd(*CHECK, columns=columns, terminal=terminal)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = ANSI.sub("", done.stdout)
+    assert "…" not in text
+    assert {"affine", "leaky_relu", "softplus", "builtin", "activations"} <= words(text)
+    assert all(name in text for name in CHECKS)  # a heading, or in the legend
+    rows = [line.split()[:11] for line in text.splitlines()]
+    assert ["leaky_relu", "activations", "✓", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"] in rows
+    assert "13 of 13 ops meet the contract (builtin inputs)" in text
+    if columns is not None:
+        assert max(len(line) for line in text.splitlines()) <= columns
+
+
+def test_a_failing_input_is_shown_where_there_is_room(micrograd: Micrograd) -> None:
+    done = micrograd(*CHECK, "relu", "--examples", "1", columns=120, terminal=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "first failing input" in ANSI.sub("", done.stdout)

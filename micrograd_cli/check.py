@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+from collections.abc import Iterable
 
 import click
 from rich import box
@@ -12,7 +14,14 @@ from rich.text import Text
 
 from micrograd_cli._table import fits, fold
 from micrograd_core import Op, default_registry
-from micrograd_core.testing import CHECKS, ContractReport, contract_report
+from micrograd_core.testing import (
+    BOUND,
+    CHECKS,
+    CheckResult,
+    ContractReport,
+    Reference,
+    contract_report,
+)
 from micrograd_core.testing.check import hypothesis_available
 
 __all__ = ["check"]
@@ -20,6 +29,7 @@ __all__ = ["check"]
 # Column headings: short enough for the table to fit an 80-column terminal.
 _HEADINGS = {
     "metadata": "meta",
+    "references": "ref",
     "forward": "fwd",
     "finite_differences": "fd",
     "taylor": "taylor",
@@ -95,6 +105,52 @@ def _marks_table(reports: list[ContractReport], *, failing_inputs: bool) -> Tabl
     return table
 
 
+_REFERENCE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*=\s*([^:]*?)\s*(?::(.*))?$")
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
+def _reference(text: str) -> tuple[str, Reference]:
+    """``cube(2)=8:12`` as the op name and its reference: f(2) = 8, f'(2) = 12."""
+    match = _REFERENCE.match(text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        name, inputs, value, partials = match.groups()
+        return name, Reference(
+            _floats(inputs),
+            value=float(value) if value else None,
+            partials=_floats(partials) if partials else None,
+        )
+    except ValueError as e:
+        msg = (
+            f"{text!r} is not a reference point; expected OP(X,...)=VALUE, "
+            f"OP(X,...)=VALUE:D1,... or OP(X,...)=:D1,..., e.g. 'cube(2)=8:12' ({e})"
+        )
+        raise click.BadParameter(msg, param_hint="--reference") from None
+
+
+def _report(
+    op: Op, examples: int, sampler: str, bound: float, references: Iterable[Reference]
+) -> ContractReport:
+    """The op's report; a check that crashes anyway is a failed check, never a traceback."""
+    try:
+        return contract_report(
+            op,
+            examples=examples,
+            sampler=sampler,  # type: ignore[arg-type]
+            bound=bound,
+            references=references,
+        )
+    except Exception as e:  # noqa: BLE001  (whatever a broken op does is reported)
+        failed = CheckResult("metadata", "failed", f"the checks crashed: {type(e).__name__}: {e}")
+        rest = [CheckResult(name, "skipped", "the checks crashed") for name in CHECKS]
+        kind = "hypothesis" if sampler != "builtin" and hypothesis_available() else "builtin"
+        return ContractReport(op, (failed, *rest[1:]), kind)
+
+
 @click.command()
 @click.argument("ops", nargs=-1)
 @click.option("--plugin", "plugins", multiple=True, help="Check only the ops of this plugin.")
@@ -108,21 +164,47 @@ def _marks_table(reports: list[ContractReport], *, failing_inputs: bool) -> Tabl
     show_default=True,
     help="Where inputs come from (auto: hypothesis when installed).",
 )
-def check(ops: tuple[str, ...], plugins: tuple[str, ...], examples: int, sampler: str) -> None:
+@click.option(
+    "--bound",
+    default=BOUND,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="The largest magnitude of typical inputs.",
+)
+@click.option(
+    "--reference",
+    "references",
+    multiple=True,
+    metavar="OP(X,...)=VALUE[:D1,...]",
+    help="A known point, checked first: 'cube(2)=8:12' is cube(2) = 8, cube'(2) = 12.",
+)
+def check(
+    ops: tuple[str, ...],
+    plugins: tuple[str, ...],
+    examples: int,
+    sampler: str,
+    bound: float,
+    references: tuple[str, ...],
+) -> None:
     """Run the op contract checks on installed ops (all, or those named); exit 1 on a failure."""
+    known: dict[str, list[Reference]] = {}
+    for text in references:
+        name, ref = _reference(text)
+        known.setdefault(name, []).append(ref)
     try:
         selected = _selected(ops, plugins)
     except LookupError as e:
         raise click.BadParameter(str(e), param_hint="OPS") from e
+    strays = sorted(set(known) - {op.name for op in selected})
+    if strays:
+        msg = f"a reference names {strays[0]!r}, which is not among the ops checked"
+        raise click.BadParameter(msg, param_hint="--reference")
     with tempfile.TemporaryDirectory(prefix="micrograd-check-") as scratch:
         if hypothesis_available():  # its cache goes here, not into the working directory
             from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
 
             set_hypothesis_home_dir(scratch)
-        reports = [
-            contract_report(op, examples=examples, sampler=sampler)  # type: ignore[arg-type]
-            for op in selected
-        ]
+        reports = [_report(op, examples, sampler, bound, known.get(op.name, ())) for op in selected]
     console = Console()
     if not console.is_terminal:  # a pipe or a file: no terminal width to keep to
         console = Console(width=max(console.width, 140))

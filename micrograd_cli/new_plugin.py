@@ -21,7 +21,7 @@ from micrograd_core import InvalidOpError, Op, default_registry
 from micrograd_core.op import validate
 from micrograd_core.registry import RESERVED_METHODS
 
-__all__ = ["new_plugin", "render", "scaffold"]
+__all__ = ["distribution", "new_plugin", "render", "scaffold"]
 
 TEMPLATE = files("micrograd_cli") / "templates" / "plugin"
 SUFFIX = ".tmpl"
@@ -42,17 +42,36 @@ def _check_name(name: str) -> None:
         raise InvalidOpError(msg, op_name=name)
 
 
+def distribution(name: str) -> str:
+    """The distribution's name: ``micrograd-NAME``, without trailing underscores (PEP 508).
+
+    >>> distribution("cube"), distribution("abs_")
+    ('micrograd-cube', 'micrograd-abs')
+    """
+    return f"micrograd-{name.rstrip('_')}"
+
+
+def _all(name: str) -> str:
+    """The module's ``__all__`` items, in the order ruff's RUF022 wants (constants first)."""
+    names = [name.upper(), "micrograd_register_ops", name]
+    ordered = sorted(names, key=lambda n: (not n.isupper(), n))
+    return ", ".join(f'"{n}"' for n in ordered)
+
+
 def render(text: str, name: str) -> str:
     """Fill the placeholders of one template file for the plugin ``name``.
 
     >>> render("{{distribution}} provides {{module}}.{{name}} ({{NAME}})", "cube")
     'micrograd-cube provides micrograd_cube.cube (CUBE)'
+    >>> render("__all__ = [{{all}}]", "zeta")
+    '__all__ = ["ZETA", "micrograd_register_ops", "zeta"]'
     """
     return (
-        text.replace("{{name}}", name)
+        text.replace("{{all}}", _all(name))
+        .replace("{{name}}", name)
         .replace("{{NAME}}", name.upper())
         .replace("{{module}}", f"micrograd_{name}")
-        .replace("{{distribution}}", f"micrograd-{name}")
+        .replace("{{distribution}}", distribution(name))
     )
 
 
@@ -68,13 +87,15 @@ def _files(folder: Traversable, prefix: Path) -> list[tuple[Path, Traversable]]:
 
 
 def scaffold(name: str, directory: Path) -> Path:
-    """Write the package ``micrograd-NAME`` into ``directory``; return its root.
+    """Write the package ``micrograd-NAME`` (see :func:`distribution`) into ``directory``.
+
+    Returns its root folder.
 
     Raises ``InvalidOpError`` for a name that cannot be an op name, and
     ``FileExistsError`` if the package folder exists already.
     """
     _check_name(name)
-    root = directory / f"micrograd-{name}"
+    root = directory / distribution(name)
     if root.exists():
         msg = f"{str(root)!r} exists already; remove it or choose another directory"
         raise FileExistsError(msg)

@@ -19,7 +19,7 @@ automatically) gives ``contract_tests`` and the ``micrograd_registry`` fixture.
 True
 """
 
-from micrograd_core.testing._sample import BOUND, LARGE, Point, sample_points
+from micrograd_core.testing._sample import BOUND, CORE, LARGE, Point, sample_points, special_points
 from micrograd_core.testing.check import (
     ATOL,
     CHECKS,
@@ -35,16 +35,19 @@ from micrograd_core.testing.check import (
     check_large_inputs,
     check_metadata,
     check_op,
+    check_references,
     check_taylor,
     contract_report,
     run_check,
 )
+from micrograd_core.testing.reference import Reference
 from micrograd_core.testing.report import CheckFailure, CheckResult, ContractError, ContractReport
 
 __all__ = [
     "ATOL",
     "BOUND",
     "CHECKS",
+    "CORE",
     "LARGE",
     "RTOL",
     "Check",
@@ -53,6 +56,7 @@ __all__ = [
     "ContractError",
     "ContractReport",
     "Point",
+    "Reference",
     "Sampler",
     "check_accumulation",
     "check_constants",
@@ -63,8 +67,10 @@ __all__ = [
     "check_large_inputs",
     "check_metadata",
     "check_op",
+    "check_references",
     "check_taylor",
     "contract_report",
     "run_check",
     "sample_points",
+    "special_points",
 ]

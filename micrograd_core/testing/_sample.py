@@ -1,33 +1,53 @@
-"""Where the contract checks evaluate an op: input ranges, step sizes and a built-in sampler.
+"""Where the contract checks evaluate an op: input ranges, special points and a built-in sampler.
 
-Typical inputs come from each input's declared domain within ``[-bound, bound]``,
-kept a small margin inside the domain's finite ends and away from declared kinks,
-so that a central difference or a Taylor step around them stays where the op is
-smooth. The built-in sampler is deterministic: the same op gives the same points
-on every machine.
+Typical inputs come from each input's declared domain within ``[-bound, bound]``:
+half of them from the core ``[-CORE, CORE]``, half with log-uniform magnitudes
+from ``TINY`` up to ``bound``, so that a gradient wrong only for large (or tiny)
+inputs is met. They keep a small margin inside the domain's finite ends and away
+from declared kinks, so that a central difference or a Taylor step around them
+stays where the op is smooth. Special points come first in both samplers:
+0 and ±1, the domain's ends and the kinks' neighbours, and equal inputs. The
+built-in sampler is deterministic: the same op gives the same points on every
+machine.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
 from micrograd_core.op import Interval, Op
 
-__all__ = ["BOUND", "LARGE", "Point", "clear", "input_range", "room", "sample_points"]
+__all__ = [
+    "BOUND",
+    "CORE",
+    "LARGE",
+    "TINY",
+    "Point",
+    "clear",
+    "input_range",
+    "room",
+    "sample_points",
+    "special_points",
+    "spread",
+]
 
 Point: TypeAlias = tuple[float, ...]
 
-BOUND = 10.0
+BOUND = 1e6
 """Typical inputs are drawn from ``[-BOUND, BOUND]`` within each input's domain."""
 
-LARGE = 1000.0
-"""The magnitude of the large inputs the ``large_inputs`` check tries."""
+CORE = 10.0
+"""Half of the typical inputs are drawn uniformly from ``[-CORE, CORE]``."""
 
-# Round numbers tried first by the built-in sampler: integers and halves are where
-# special cases hide (x ** 2 of a negative base, the kink of relu, ...).
-NICE = (0.5, -0.5, 1.5, -1.5, 2.0, -2.0, 3.0, -3.0, 0.25, -2.5, 1.0, -1.0, 4.0, -4.0, 0.75, 5.0)
+TINY = 1e-3
+"""The smallest magnitude of the log-uniform half of the typical inputs."""
+
+LARGE = 1000.0
+"""The smallest magnitude of the large inputs the ``large_inputs`` check tries."""
 
 
 def margin(x: float) -> float:
@@ -42,7 +62,7 @@ def input_range(interval: Interval, bound: float = BOUND) -> tuple[float, float]
     lies beyond ``bound`` gives its part nearest to zero, ``2 * bound`` wide.
 
     >>> input_range(Interval(0.0, math.inf, include_low=False))
-    (0.001, 10.0)
+    (0.001, 1000000.0)
     """
     low, high = interval.low, interval.high
     lo, hi = max(low, -bound), min(high, bound)
@@ -88,32 +108,135 @@ def ranges(
     return [(-bound, bound)] * op.arity
 
 
-def sample_points(
-    op: Op, n: int = 50, *, seed: int = 0, bound: float = BOUND, within_domain: bool = True
-) -> list[Point]:
-    """``n`` deterministic inputs for ``op``, round numbers first, then uniform draws.
+def spread(lo: float, hi: float, u: float, v: float) -> float:
+    """A point of ``[lo, hi]`` with a log-uniform magnitude, from two uniform draws in [0, 1].
 
-    With ``within_domain=False`` every input ranges over ``[-bound, bound]``, inside
-    its declared domain or not (the ``constants`` check needs that).
+    ``u`` picks the sign (as far as ``[lo, hi]`` has both), ``v`` the magnitude,
+    from ``TINY`` (or the range's nearest end to zero) to the range's far end.
+
+    >>> spread(0.0, 1e6, 0.5, 0.0), spread(-1e6, 1e6, 0.1, 0.5)  # doctest: +ELLIPSIS
+    (0.00100..., -31.6227766016...)
+    """
+    if lo >= 0 or (hi > 0 and u >= 0.5):
+        a, b, sign = max(lo, 0.0), hi, 1.0
+    else:
+        a, b, sign = max(-hi, 0.0), -lo, -1.0
+    a = max(a, min(TINY, b))
+    if a <= 0 or b <= a:
+        return sign * (a + v * (b - a))
+    x = sign * math.exp(math.log(a) + v * (math.log(b) - math.log(a)))
+    return min(max(x, lo), hi)
+
+
+def _inside(interval: Interval, lo: float, hi: float, x: float) -> bool:
+    return lo <= x <= hi and x in interval
+
+
+def special_values(
+    op: Op, i: int, *, bound: float = BOUND, within_domain: bool = True
+) -> list[float]:
+    """Input ``i``'s values where bugs hide: 0, ±1 and the ends of its range."""
+    lo, hi = ranges(op, bound=bound, within_domain=within_domain)[i]
+    values = [0.0, 1.0, -1.0]
+    values += [e for e in (lo, hi) if math.isfinite(e) and abs(e) < bound]
+    return list(dict.fromkeys(x for x in values if lo <= x <= hi))
+
+
+def _unique(points: Iterable[Point]) -> list[Point]:
+    return list(dict.fromkeys(points))
+
+
+def special_points(op: Op, *, bound: float = BOUND, within_domain: bool = True) -> list[Point]:
+    """The points every run tries first: where an op's special cases hide.
+
+    Each input's special values (0, ±1, its domain's ends a margin inside, see
+    :func:`special_values`), combined when there are few inputs, each with the
+    others at 1 when there are many; each declared kink's neighbours, two
+    margins away along each input and along the diagonal; and equal inputs
+    (``f(x, x)``, where ties and ``0 / 0`` hide). Points outside the ranges or
+    too close to a kink are left out.
+
+    >>> from micrograd_core import Kink, Op
+    >>> relu = Op("relu", 1, forward=lambda x: max(x, 0.0),
+    ...           partials=(lambda x, out: float(x > 0),), kinks=(Kink((0.0,), (0.0,)),))
+    >>> special_points(relu)
+    [(1.0,), (-1.0,), (0.002,), (-0.002,)]
+    """
+    spans = ranges(op, bound=bound, within_domain=within_domain)
+    values = [
+        special_values(op, i, bound=bound, within_domain=within_domain) for i in range(op.arity)
+    ]
+    points: list[Point] = []
+    if math.prod(len(v) for v in values) <= 27:
+        points += itertools.product(*values)
+    else:
+        base = tuple(1.0 if lo <= 1.0 <= hi else lo for lo, hi in spans)
+        points += [(*base[:i], x, *base[i + 1 :]) for i, vs in enumerate(values) for x in vs]
+    for kink in op.kinks:
+        step = 2 * margin(max(kink.at, key=abs))
+        directions = [tuple(float(j == i) for j in range(op.arity)) for i in range(op.arity)] + (
+            [(1.0,) * op.arity] if op.arity > 1 else []
+        )
+        for d in directions:
+            for sign in (1.0, -1.0):
+                points.append(tuple(k + sign * step * e for k, e in zip(kink.at, d, strict=True)))
+    if op.arity > 1:
+        points += [(x,) * op.arity for x in values[0]]
+        for kink in op.kinks:
+            points += [(k,) * op.arity for k in kink.at]
+    domains = [op.input_domain(i) if within_domain else Interval() for i in range(op.arity)]
+    return [
+        xs
+        for xs in _unique(points)
+        if all(_inside(d, lo, hi, x) for d, (lo, hi), x in zip(domains, spans, xs, strict=True))
+        and clear(op, xs)
+    ]
+
+
+def sample_points(
+    op: Op,
+    n: int = 50,
+    *,
+    seed: int = 0,
+    bound: float = BOUND,
+    within_domain: bool = True,
+    keep: Callable[[Point], bool] | None = None,
+) -> list[Point]:
+    """The special points, then ``n`` deterministic typical inputs for ``op``.
+
+    Typical inputs alternate between the core ``[-CORE, CORE]`` and log-uniform
+    magnitudes up to ``bound`` (see :func:`spread`). With
+    ``within_domain=False`` every input ranges over ``[-bound, bound]``, inside
+    its declared domain or not (the ``constants`` check needs that). ``keep``,
+    when given, leaves out the points it refuses (the checks use it to stay
+    where the op's values are finite).
 
     >>> from micrograd_core import Op
     >>> square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
     >>> sample_points(square, 3)
-    [(0.5,), (-0.5,), (1.5,)]
+    [(0.0,), (1.0,), (-1.0,), (6.888437030500963,), (6.097393556458925,), (-4.821664994140733,)]
     """
     rng = random.Random(seed)
     spans = ranges(op, bound=bound, within_domain=within_domain)
-    points: list[Point] = []
+    cores = [(max(lo, -CORE), min(hi, CORE)) for lo, hi in spans]
+    points = [xs for xs in special_points(op, bound=bound, within_domain=within_domain)]
+    if keep is not None:
+        points = [xs for xs in points if keep(xs)]
+    drawn = 0
     for k in range(50 * n):
-        if len(points) == n:
+        if drawn == n:
             break
-        if k < len(NICE) and op.arity == 1:
-            xs: Point = (NICE[k],)
-        elif k < n // 2:
-            xs = tuple(rng.choice(NICE) for _ in spans)
+        if k % 2 == 0:
+            xs: Point = tuple(
+                rng.uniform(c_lo, c_hi)
+                if c_lo <= c_hi
+                else spread(lo, hi, rng.random(), rng.random())
+                for (lo, hi), (c_lo, c_hi) in zip(spans, cores, strict=True)
+            )
         else:
-            xs = tuple(rng.uniform(lo, hi) for lo, hi in spans)
+            xs = tuple(spread(lo, hi, rng.random(), rng.random()) for lo, hi in spans)
         inside = all(lo <= x <= hi for x, (lo, hi) in zip(xs, spans, strict=True))
-        if inside and clear(op, xs):
+        if inside and clear(op, xs) and (keep is None or keep(xs)):
             points.append(xs)
+            drawn += 1
     return points

@@ -36,6 +36,7 @@ import dataclasses
 import importlib.util
 import itertools
 import math
+import reprlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -46,7 +47,8 @@ from micrograd_core.errors import DomainError
 from micrograd_core.op import Op, validate
 from micrograd_core.registry import RESERVED_METHODS, OpRegistry
 from micrograd_core.testing import _sample
-from micrograd_core.testing._sample import BOUND, LARGE, Point
+from micrograd_core.testing._sample import BOUND, CORE, LARGE, Point
+from micrograd_core.testing.reference import Reference
 from micrograd_core.testing.report import CheckFailure, CheckResult, ContractReport
 from micrograd_core.value import Value
 
@@ -65,6 +67,7 @@ __all__ = [
     "check_large_inputs",
     "check_metadata",
     "check_op",
+    "check_references",
     "check_taylor",
     "contract_report",
     "hypothesis_available",
@@ -106,18 +109,28 @@ def _call(what: str, fn: Callable[..., _T], *args: object) -> _T:
         raise CheckFailure(msg) from e
 
 
+def _real(what: str, x: object) -> float:
+    """``x`` as a float when it is a real number (a float, an int or a bool), else a failure."""
+    if isinstance(x, float):
+        return x
+    if isinstance(x, int):
+        return float(x)
+    msg = f"{what} returned {type(x).__name__!r} ({reprlib.repr(x)}), expected a real number"
+    raise CheckFailure(msg)
+
+
 def evaluate(op: Op, xs: Point) -> float:
     """The op's value at ``xs``: its forward, or the value of the graph ``compose`` builds."""
     if op.compose is None:
         if op.forward is None:
             msg = "the op has neither forward nor compose"
             raise CheckFailure(msg)
-        return op.forward(*xs)
+        return _real("forward", op.forward(*xs))
     out = op.compose(*(Value(x) for x in xs))
     if not isinstance(out, Value):
         msg = f"compose returned {type(out).__name__!r}, expected a Value"
         raise CheckFailure(msg)
-    return out.data
+    return _real("compose's Value", out.data)
 
 
 def _engine(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
@@ -127,8 +140,9 @@ def _engine(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
     if not isinstance(out, Value):
         msg = f"applying the op returned {type(out).__name__!r}, expected a Value"
         raise CheckFailure(msg)
+    value = _real("applying the op", out.data)
     out.backward()
-    return out.data, tuple(v.grad for v in leaves)
+    return value, tuple(_real(f"backward() for input {i}", v.grad) for i, v in enumerate(leaves))
 
 
 def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
@@ -137,8 +151,18 @@ def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
         return _call("the engine", _engine, op, xs)
     out = _call("forward", evaluate, op, xs)
     if op.gradient is None:
-        return out, tuple(_call(f"partial {i}", d, *xs, out) for i, d in enumerate(op.partials))
-    partials = tuple(_call("gradient", op.gradient, *xs, out))
+        return out, tuple(
+            _real(f"partial {i}", _call(f"partial {i}", d, *xs, out))
+            for i, d in enumerate(op.partials)
+        )
+    given = _call("gradient", op.gradient, *xs, out)
+    if not isinstance(given, Sequence) or isinstance(given, str):
+        msg = (
+            f"gradient returned {type(given).__name__!r} ({reprlib.repr(given)}), expected a "
+            "sequence of one partial per input"
+        )
+        raise CheckFailure(msg)
+    partials = tuple(_real(f"gradient's partial {i}", d) for i, d in enumerate(given))
     if len(partials) != len(xs):
         msg = f"gradient gave {len(partials)} partials for {len(xs)} inputs, expected one per input"
         raise CheckFailure(msg)
@@ -156,7 +180,7 @@ def _shifted(xs: Point, i: int, h: float) -> Point:
 
 
 def _fd_step(op: Op, xs: Point, i: int) -> float:
-    """The central-difference step for input ``i``: ``1e-6 * max(1, |x|)``.
+    """The largest central-difference step for input ``i``: ``1e-6 * max(1, |x|)``.
 
     Near a domain end or a kink (a pole of ``x ** -24`` at 0) the step is at most
     ``1e-4`` of the distance to it, so the difference's truncation error stays small.
@@ -172,17 +196,42 @@ def _central_difference(f: Callable[[float], float], x: float, step: float) -> t
     return (fp - fm) / h, 4 * _EPS * max(abs(fp), abs(fm)) / h
 
 
+def _numeric(f: Callable[[float], float], x: float, step: float) -> tuple[float, float, float]:
+    """The central difference of ``f`` at ``x`` with the smallest error bound, the bound, the step.
+
+    Steps go from ``step`` down by tens to ``1e-6`` (a step relative to ``|x|``
+    suits ``x ** 3``, an absolute one suits ``sin`` at ``x = 1e6``). Each step's
+    bound is its rounding error plus its truncation error, estimated as the
+    difference from the next smaller step; the step with the smallest bound wins.
+    """
+    steps = [step]
+    while steps[-1] > 1e-6 and len(steps) < 8:
+        steps.append(steps[-1] / 10)
+    steps.append(steps[-1] / 10)
+    found = [_central_difference(f, x, h) for h in steps]
+    best = (math.nan, math.inf, step)
+    for h, (d, noise), (finer, _) in zip(steps, found, found[1:], strict=False):
+        bound = noise + abs(d - finer)
+        if bound < best[1] or math.isnan(best[0]):
+            best = (d, bound, h)
+    return best
+
+
 def _compare(
     what: str, analytic: float, source: str, f: Callable[[float], float], x: float, step: float
 ) -> None:
-    """Fail unless ``analytic`` matches the central difference of ``f`` at ``x``."""
-    numeric, noise = _central_difference(f, x, step)
-    allowed = ATOL + noise + RTOL * max(abs(analytic), abs(numeric))
+    """Fail unless ``analytic`` matches the central difference of ``f`` at ``x``.
+
+    Allowed: ``RTOL`` relative to the larger of the two, plus ``ATOL``, plus the
+    difference's own error bound (rounding and truncation, see :func:`_numeric`).
+    """
+    numeric, error, used = _numeric(f, x, step)
+    allowed = ATOL + error + RTOL * max(abs(analytic), abs(numeric))
     difference = abs(analytic - numeric)
     if not difference <= allowed:  # also catches nan
         msg = (
             f"{what}: analytic {analytic!r} ({source}) but numeric {numeric:.10g} (central "
-            f"difference, step {step:.3g}); they differ by {difference:.3g}, more than the "
+            f"difference, step {used:.3g}); they differ by {difference:.3g}, more than the "
             f"{allowed:.3g} allowed (rtol {RTOL:g}, atol {ATOL:g})"
         )
         raise CheckFailure(msg)
@@ -207,11 +256,13 @@ def check_metadata(op: Op) -> None:
 
 def check_forward(op: Op, xs: Point) -> None:
     """At ``xs`` the forward gives a finite float, the same on every call."""
+    if op.forward is not None and op.compose is None:
+        raw = _call("forward", op.forward, *xs)
+        if not isinstance(raw, float):
+            msg = f"forward returned {type(raw).__name__!r} ({reprlib.repr(raw)}), expected a float"
+            raise CheckFailure(msg)
     first = _call("forward", evaluate, op, xs)
     second = _call("forward", evaluate, op, xs)
-    if not isinstance(first, float):
-        msg = f"forward returned {type(first).__name__!r}, expected a float"
-        raise CheckFailure(msg)
     if not math.isfinite(first):
         msg = f"forward returned {first!r} inside the declared domain, expected a finite float"
         raise CheckFailure(msg)
@@ -277,25 +328,14 @@ def check_taylor(op: Op, xs: Point) -> None:
 
         x = xs[i]
         largest = min(1e-2 * max(1.0, abs(x)), _sample.room(op, xs, i) / 4)
-        noise = max(_noise(f, x, largest * 1e-1), _noise(f, x, largest * 1e-4))
-        hs: list[float] = []
-        rs: list[float] = []
-        for k in range(_TAYLOR_STEPS):
-            step = largest * 10 ** (-k / 2)
-            plus, minus = _call("forward", f, x + step), _call("forward", f, x - step)
-            h = ((x + step) - (x - step)) / 2
-            odd = abs((plus - minus) / 2 - h * grad[i])
-            # Clear of the noise, of rounding (in ulps: subnormals round coarsely) and of
-            # gradient errors below what float64 resolves (a gradient rounded from tanh ~ -1).
-            floor = 50 * noise + 64 * (math.ulp(plus) + math.ulp(minus))
-            if odd > max(floor, _RESOLUTION * max(1.0, abs(grad[i])) * h):
-                hs.append(h)
-                rs.append(odd)
-        if len(hs) < 3:  # the linear approximation holds to the noise: nothing to fit
-            continue
-        hs, rs = hs[-_SLOPE_POINTS:], rs[-_SLOPE_POINTS:]
-        slope = _slope(hs, rs)
-        if not slope >= 2:
+        # Relative steps suit x ** 3 at x = 1e6; sin there needs absolute ones. Smaller
+        # scales are tried when the larger fail: a wrong partial fails at every scale.
+        failure = _taylor_at(f, x, grad[i], largest)
+        while failure is not None and largest > 1e-2:
+            largest = max(largest * 1e-3, 1e-2)
+            failure = _taylor_at(f, x, grad[i], largest)
+        if failure is not None:
+            slope, hs, rs = failure
             msg = (
                 f"partial {i}: the odd Taylor remainder |(f(x+h) - f(x-h))/2 - h*d| shrinks "
                 f"like h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial "
@@ -303,6 +343,31 @@ def check_taylor(op: Op, xs: Point) -> None:
                 f"is off by about {rs[-1] / hs[-1]:.3g})"
             )
             raise CheckFailure(msg)
+
+
+def _taylor_at(
+    f: Callable[[float], float], x: float, d: float, largest: float
+) -> tuple[float, list[float], list[float]] | None:
+    """The Taylor verdict with steps from ``largest`` down: None, or the slope and its fit."""
+    noise = max(_noise(f, x, largest * 1e-1), _noise(f, x, largest * 1e-4))
+    hs: list[float] = []
+    rs: list[float] = []
+    for k in range(_TAYLOR_STEPS):
+        step = largest * 10 ** (-k / 2)
+        plus, minus = _call("forward", f, x + step), _call("forward", f, x - step)
+        h = ((x + step) - (x - step)) / 2
+        odd = abs((plus - minus) / 2 - h * d)
+        # Clear of the noise, of rounding (in ulps: subnormals round coarsely) and of
+        # gradient errors below what float64 resolves (a gradient rounded from tanh ~ -1).
+        floor = 50 * noise + 64 * (math.ulp(plus) + math.ulp(minus))
+        if odd > max(floor, _RESOLUTION * max(1.0, abs(d)) * h):
+            hs.append(h)
+            rs.append(odd)
+    if len(hs) < 3:  # the linear approximation holds to the noise: nothing to fit
+        return None
+    hs, rs = hs[-_SLOPE_POINTS:], rs[-_SLOPE_POINTS:]
+    slope = _slope(hs, rs)
+    return None if slope >= 2 else (slope, hs, rs)
 
 
 def check_engine(op: Op, xs: Point) -> None:
@@ -392,6 +457,8 @@ def check_accumulation(op: Op, xs: Point) -> None:
         op, diagonal
     ):
         return
+    if not finite_region(op, diagonal):  # pow(x, x) overflows long before pow(x, y) does
+        return
     x = Value(xs[0])
     out = _call("applying the op", op, *[x] * op.arity)
     _call("backward", out.backward)
@@ -476,21 +543,29 @@ def _last_finite(op: Op, start: Point, end: Point) -> tuple[Point, float]:
     return last, max(abs(v) for v in (out, *grad))
 
 
-def check_large_inputs(op: Op) -> None:
-    """At inputs of magnitude ``LARGE`` inside the domain: finite results or a genuine overflow.
+def check_large_inputs(op: Op, *, bound: float = BOUND) -> None:
+    """At large inputs inside the domain: right gradients, or a genuine overflow.
 
-    An overflow is genuine when, on the straight way from a small input, the
-    value or gradient climbs past ``OVERFLOW`` before the op stops giving finite
-    results; ``exp(1000)`` raising :class:`DomainError` is one, ``1 / (1 + exp(-x))``
-    raising it at ``x = -1000`` is not.
+    The inputs are the corners of the domain within ``[-LARGE, LARGE]`` and
+    within ``[-bound, bound]``. Where the op gives finite results, each partial
+    must match a central difference (relative error, see :func:`_compare`). An
+    overflow is genuine when, on the straight way from a small input, the value
+    or gradient climbs past ``OVERFLOW`` before the op stops giving finite
+    results; ``exp(1000)`` raising :class:`DomainError` is one,
+    ``1 / (1 + exp(-x))`` raising it at ``x = -1000`` is not.
     """
     start = tuple(min(max(0.0, lo), hi) for lo, hi in _sample.ranges(op))
     if _trouble(op, start) is not None:
         return  # not defined at small inputs either: the forward check reports that
-    spans = [_sample.input_range(op.input_domain(i), LARGE) for i in range(op.arity)]
-    for corner in itertools.product(*(sorted({lo, hi}) for lo, hi in spans)):
+    corners: list[Point] = []
+    for magnitude in sorted({LARGE, max(bound, LARGE)}):
+        spans = [_sample.input_range(op.input_domain(i), magnitude) for i in range(op.arity)]
+        corners += itertools.product(*(sorted({lo, hi}) for lo, hi in spans))
+    for corner in dict.fromkeys(corners):
         trouble = _trouble(op, corner)
         if trouble is None:
+            if max(map(abs, corner)) >= LARGE and _sample.clear(op, corner):
+                _large_gradient(op, corner)
             continue
         kind, what = trouble
         if kind == "inf":
@@ -509,6 +584,70 @@ def check_large_inputs(op: Op) -> None:
             raise CheckFailure(msg, inputs=corner)
 
 
+def _large_gradient(op: Op, xs: Point) -> None:
+    """Each partial at the large input ``xs`` matches a central difference."""
+    try:
+        _, grad = gradient(op, xs)
+        for i in range(op.arity):
+
+            def f(t: float, i: int = i) -> float:
+                return evaluate(op, _shifted(xs, i, t - xs[i]))
+
+            _compare(f"partial {i}", grad[i], _analytic(op), f, xs[i], _fd_step(op, xs, i))
+    except CheckFailure as failure:
+        msg = f"{failure} (at large inputs gradients must be right too)"
+        raise CheckFailure(msg, inputs=xs) from failure
+
+
+def check_references(op: Op, *, references: Sequence[Reference]) -> None:
+    """At each reference point the op gives the known value and partials."""
+    for ref in references:
+        if len(ref.inputs) != op.arity:
+            msg = f"the reference has {len(ref.inputs)} inputs, but the op takes {op.arity}"
+            raise CheckFailure(msg, inputs=ref.inputs)
+        if ref.partials is None:
+            value = _call("forward", evaluate, op, ref.inputs)
+            partials: tuple[float, ...] = ()
+        else:
+            value, partials = gradient(op, ref.inputs)
+        if ref.value is not None and not ref.matches(value, ref.value):
+            msg = (
+                f"the value is {value!r}, but the reference says {ref.value!r} "
+                f"(rtol {ref.rtol:g}, atol {ref.atol:g})"
+            )
+            raise CheckFailure(msg, inputs=ref.inputs)
+        for i, (got, want) in enumerate(zip(partials, ref.partials or (), strict=True)):
+            if not ref.matches(got, want):
+                msg = (
+                    f"partial {i} is {got!r} ({_analytic(op)}), but the reference says "
+                    f"{want!r} (rtol {ref.rtol:g}, atol {ref.atol:g})"
+                )
+                raise CheckFailure(msg, inputs=ref.inputs)
+
+
+_HEADROOM = 2.0**500
+"""Typical inputs beyond the core give values and gradients below this, far from overflow."""
+
+
+def finite_region(op: Op, xs: Point) -> bool:
+    """Whether ``xs`` is where typical inputs may be: in the core, or where the op is finite.
+
+    Beyond ``[-CORE, CORE]`` a typical input must give a value and gradient well
+    inside the float range (below ``2**500``, so steps around it do too); the
+    ``large_inputs`` check judges what happens further out. An op that raises
+    anything but an overflow there is left for the checks to report.
+    """
+    if all(abs(x) <= CORE for x in xs):
+        return True
+    try:
+        out, grad = _engine(op, xs)
+    except (DomainError, ArithmeticError):
+        return False
+    except Exception:  # noqa: BLE001  (the checks report it)
+        return True
+    return all(math.isfinite(v) and abs(v) <= _HEADROOM for v in (out, *grad))
+
+
 # -- running them ----------------------------------------------------------------------
 
 
@@ -522,8 +661,10 @@ class Check:
 
     name: str
     at_point: Callable[[Op, Point], None] | None = None
-    on_op: Callable[[Op], None] | None = None
+    on_op: Callable[..., None] | None = None
     region: Literal["domain", "box"] = "domain"
+    options: tuple[Literal["bound", "references"], ...] = ()
+    """The keyword arguments of the run an op check takes (``bound``, ``references``)."""
 
     @property
     def summary(self) -> str:
@@ -531,8 +672,10 @@ class Check:
         fn = self.at_point or self.on_op
         return (fn.__doc__ or "").split("\n", 1)[0] if fn is not None else ""
 
-    def skip_reason(self, op: Op) -> str | None:
+    def skip_reason(self, op: Op, references: Sequence[Reference] = ()) -> str | None:
         """Why the check does not apply to ``op``, or None when it does."""
+        if self.name == "references" and not references:
+            return "no reference points given"
         if self.name == "accumulation" and op.arity < 2:
             return "needs arity >= 2"
         if self.name == "kinks" and not op.kinks:
@@ -544,6 +687,7 @@ CHECKS: dict[str, Check] = {
     c.name: c
     for c in (
         Check("metadata", on_op=check_metadata),
+        Check("references", on_op=check_references, options=("references",)),
         Check("forward", at_point=check_forward),
         Check("finite_differences", at_point=check_finite_differences),
         Check("taylor", at_point=check_taylor),
@@ -551,7 +695,7 @@ CHECKS: dict[str, Check] = {
         Check("constants", at_point=check_constants, region="box"),
         Check("accumulation", at_point=check_accumulation),
         Check("kinks", on_op=check_kinks),
-        Check("large_inputs", on_op=check_large_inputs),
+        Check("large_inputs", on_op=check_large_inputs, options=("bound",)),
     )
 }
 """Every contract check by name, in the order they run."""
@@ -574,10 +718,28 @@ def _resolve(sampler: Sampler) -> Literal["hypothesis", "builtin"]:
     return sampler
 
 
+def _points_first(op: Op, references: Sequence[Reference], domain: bool) -> list[Point]:
+    """The reference points a point check tries before any other, where they apply."""
+    return [
+        ref.inputs
+        for ref in references
+        if len(ref.inputs) == op.arity
+        and _sample.clear(op, ref.inputs)
+        and (not domain or all(x in op.input_domain(i) for i, x in enumerate(ref.inputs)))
+    ]
+
+
 def _first_failure_builtin(
-    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+    op: Op, at_point: Callable[[Op, Point], None], run: _Run, domain: bool
 ) -> CheckFailure | None:
-    for xs in _sample.sample_points(op, examples, bound=bound, within_domain=domain):
+    def keep(xs: Point) -> bool:
+        return finite_region(op, xs)
+
+    points = _points_first(op, run.references, domain)
+    points += _sample.sample_points(
+        op, run.examples, bound=run.bound, within_domain=domain, keep=keep
+    )
+    for xs in dict.fromkeys(points):
         try:
             at_point(op, xs)
         except CheckFailure as failure:
@@ -587,23 +749,32 @@ def _first_failure_builtin(
 
 
 def _first_failure_hypothesis(
-    op: Op, at_point: Callable[[Op, Point], None], examples: int, bound: float, domain: bool
+    op: Op, at_point: Callable[[Op, Point], None], run: _Run, domain: bool
 ) -> CheckFailure | None:
-    from hypothesis import given  # noqa: PLC0415  (hypothesis is optional)
+    from hypothesis import assume, example, given  # noqa: PLC0415  (hypothesis is optional)
     from hypothesis.errors import HypothesisException  # noqa: PLC0415
 
     from micrograd_core.testing.strategies import contract_settings, inputs  # noqa: PLC0415
 
+    def keep(xs: Point) -> bool:
+        return finite_region(op, xs)
+
     failing: list[Point] = []
 
-    @contract_settings(examples)
-    @given(inputs(op, bound=bound, within_domain=domain))
-    def run(xs: Point) -> None:
+    @contract_settings(run.examples)
+    @given(inputs(op, bound=run.bound, within_domain=domain))
+    def test(xs: Point) -> None:
+        assume(keep(xs))  # in the test, not the strategy: it runs the op
         failing.append(xs)
         at_point(op, xs)
 
+    first = _points_first(op, run.references, domain)
+    first += _sample.special_points(op, bound=run.bound, within_domain=domain)
+    for xs in reversed([xs for xs in dict.fromkeys(first) if keep(xs)]):
+        test = example(xs)(test)
+
     try:
-        run()
+        test()
     except CheckFailure as failure:
         failure.inputs = failing[-1]
         return failure
@@ -611,14 +782,24 @@ def _first_failure_hypothesis(
         found, _ = group.split(CheckFailure)
         if found is None:
             raise
-        first = found.exceptions[0]
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        return first
+        first_error = found.exceptions[0]
+        while isinstance(first_error, BaseExceptionGroup):
+            first_error = first_error.exceptions[0]
+        return first_error
     except HypothesisException as e:
         msg = f"could not draw inputs for the op: {type(e).__name__}: {e}"
         return CheckFailure(msg)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """How a check runs: inputs per point check, their sampler and range, reference points."""
+
+    examples: int = 50
+    sampler: Literal["hypothesis", "builtin"] = "builtin"
+    bound: float = BOUND
+    references: tuple[Reference, ...] = ()
 
 
 def run_check(
@@ -628,11 +809,16 @@ def run_check(
     examples: int = 50,
     sampler: Sampler = "auto",
     bound: float = BOUND,
+    references: Iterable[Reference] = (),
 ) -> CheckResult:
     """Run one contract check on ``op`` (over ``examples`` inputs for a point check).
 
-    A point check stops at its first failing input; with hypothesis that input
-    is shrunk to a minimal one. Nothing is raised: the result says what happened.
+    Point checks try the ``references``' inputs first, then the special points
+    (0, ±1, domain ends, kinks' neighbours, equal inputs), then ``examples``
+    typical inputs within ``[-bound, bound]``. A point check stops at its first
+    failing input; with hypothesis that input is shrunk to a minimal one.
+    Nothing is raised: the result says what happened, also when the op returns
+    something no check expects.
     """
     if isinstance(check, str):
         try:
@@ -640,14 +826,29 @@ def run_check(
         except KeyError:
             msg = f"no contract check named {check!r}; checks: {', '.join(CHECKS)}"
             raise KeyError(msg) from None
+    if bound <= 0 or not math.isfinite(bound):
+        msg = f"bound must be a positive finite number, got {bound!r}"
+        raise ValueError(msg)
+    run = _Run(examples, _resolve(sampler), bound, tuple(references))
+    try:
+        return _run(op, check, run)
+    except CheckFailure as failure:
+        return CheckResult(check.name, "failed", str(failure), failure.inputs)
+    except Exception as e:  # noqa: BLE001  (a broken op is a failed check, never a crash)
+        msg = f"the check could not run on the op: {type(e).__name__}: {e}"
+        return CheckResult(check.name, "failed", msg)
+
+
+def _run(op: Op, check: Check, run: _Run) -> CheckResult:
     if op.variadic and check.name != "metadata":
-        return _run_variadic(op, check, examples=examples, sampler=sampler, bound=bound)
-    reason = check.skip_reason(op)
+        return _run_variadic(op, check, run)
+    reason = check.skip_reason(op, run.references)
     if reason is not None:
         return CheckResult(check.name, "skipped", reason)
     if check.on_op is not None:
+        options = {"bound": run.bound, "references": run.references}
         try:
-            check.on_op(op)
+            check.on_op(op, **{k: options[k] for k in check.options})
         except CheckFailure as failure:
             return CheckResult(check.name, "failed", str(failure), failure.inputs)
         return CheckResult(check.name, "passed")
@@ -655,30 +856,36 @@ def run_check(
         msg = f"check {check.name!r} has neither at_point nor on_op"
         raise TypeError(msg)
     first_failure = (
-        _first_failure_hypothesis if _resolve(sampler) == "hypothesis" else _first_failure_builtin
+        _first_failure_hypothesis if run.sampler == "hypothesis" else _first_failure_builtin
     )
-    found = first_failure(op, check.at_point, examples, bound, check.region == "domain")
+    found = first_failure(op, check.at_point, run, check.region == "domain")
     if found is None:
         return CheckResult(check.name, "passed")
     return CheckResult(check.name, "failed", str(found), found.inputs)
 
 
-def _run_variadic(
-    op: Op, check: Check, *, examples: int, sampler: Sampler, bound: float
-) -> CheckResult:
+def _run_variadic(op: Op, check: Check, run: _Run) -> CheckResult:
     """Run ``check`` on a variadic op with its repeated inputs 0, 1 and 3 times.
 
-    A failure says with how many inputs the op failed.
+    A failure says with how many inputs the op failed. Reference points are
+    checked with as many inputs as they give.
     """
     skipped: dict[int, str] = {}
-    for n in (op.arity + k * op.variadic for k in VARIADIC_REPEATS):
-        result = run_check(op.fixed(n), check, examples=examples, sampler=sampler, bound=bound)
+    counts = [op.arity + k * op.variadic for k in VARIADIC_REPEATS]
+    if check.name == "references":
+        counts = sorted({len(r.inputs) for r in run.references}) or counts[:1]
+    for n in counts:
+        refs = tuple(r for r in run.references if len(r.inputs) == n)
+        if check.name == "references" and not op.accepts(n):
+            message = f"a reference has {n} inputs, but the op takes {op.arity_text}"
+            return CheckResult(check.name, "failed", message, refs[0].inputs)
+        result = _run(op.fixed(n), check, dataclasses.replace(run, references=refs))
         if result.status == "failed":
             message = f"with {n} inputs: {result.message}"
             return CheckResult(check.name, "failed", message, result.inputs)
         if result.status == "skipped":
             skipped[n] = result.message
-    if len(skipped) < len(VARIADIC_REPEATS):
+    if len(skipped) < len(counts):
         return CheckResult(check.name, "passed")
     reasons = set(skipped.values())
     if len(reasons) == 1:  # the same reason whatever the number of inputs
@@ -696,12 +903,15 @@ def contract_report(
     examples: int = 50,
     sampler: Sampler = "auto",
     bound: float = BOUND,
+    references: Iterable[Reference] = (),
 ) -> ContractReport:
     """Run the contract checks (all, or those named) on ``op`` and return what they found.
 
     ``registry``, when given, is active while the checks run (a composite op
     builds its graph from its ops). When the metadata check fails the others are
-    skipped: their verdicts on a malformed op would be noise.
+    skipped: their verdicts on a malformed op would be noise. ``bound`` limits
+    the magnitude of typical inputs; ``references`` are points where the value
+    and partials are known (see :class:`Reference`).
 
     >>> from micrograd_core import Op
     >>> square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
@@ -712,6 +922,7 @@ def contract_report(
         msg = f"the contract checks take an Op, got {type(op).__name__!r}"
         raise TypeError(msg)
     names = list(CHECKS) if checks is None else list(checks)
+    refs = tuple(references)
     results: list[CheckResult] = []
     kind = _resolve(sampler)
     with registry.activated() if registry is not None else nullcontext():
@@ -719,7 +930,11 @@ def contract_report(
             if results and results[0].check == "metadata" and results[0].status == "failed":
                 results.append(CheckResult(name, "skipped", "the op's metadata is invalid"))
             else:
-                results.append(run_check(op, name, examples=examples, sampler=kind, bound=bound))
+                results.append(
+                    run_check(
+                        op, name, examples=examples, sampler=kind, bound=bound, references=refs
+                    )
+                )
     return ContractReport(op, tuple(results), kind)
 
 
@@ -731,6 +946,7 @@ def check_op(
     examples: int = 50,
     sampler: Sampler = "auto",
     bound: float = BOUND,
+    references: Iterable[Reference] = (),
 ) -> None:
     """Run the contract checks on ``op``; raise one :class:`ContractError` listing every failure.
 
@@ -741,9 +957,15 @@ def check_op(
     Traceback (most recent call last):
     ...
     micrograd_core.testing.report.ContractError: op 'sin' failed 1 of 1 contract checks:
-    - finite_differences at (0.5,): partial 0: analytic -0.8775825618903728 (the op's partial) ...
+    - finite_differences at (0.0,): partial 0: analytic -1.0 (the op's partial) ...
     ...
     """
     contract_report(
-        op, checks=checks, registry=registry, examples=examples, sampler=sampler, bound=bound
+        op,
+        checks=checks,
+        registry=registry,
+        examples=examples,
+        sampler=sampler,
+        bound=bound,
+        references=references,
     ).raise_if_failed()

@@ -16,7 +16,7 @@ the built-in sampler.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib.metadata import entry_points
 
 import pytest
@@ -25,7 +25,9 @@ from micrograd_core.op import Op, Provenance
 from micrograd_core.plugins import ENTRY_POINT_GROUP, LOAD_ENV, load_registry
 from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry
 from micrograd_core.state import default_registry
+from micrograd_core.testing._sample import BOUND
 from micrograd_core.testing.check import CHECKS, hypothesis_available, run_check
+from micrograd_core.testing.reference import Reference
 
 __all__ = ["contract_tests", "micrograd_registry", "pytest_report_header"]
 
@@ -77,6 +79,8 @@ def contract_tests(
     distribution: str | None = None,
     ops: Iterable[Op] | None = None,
     examples: int = 50,
+    bound: float = BOUND,
+    references: Mapping[str, Iterable[Reference]] | None = None,
 ) -> Callable[[Op, str], None]:
     """A test of every contract check on every op given, one parametrised case per (op, check).
 
@@ -86,7 +90,9 @@ def contract_tests(
     the ops directly. Assign the result to a module-level name that starts with
     ``test``. Checks that do not apply to an op (``accumulation`` for one input)
     get no case; asking for a plugin that provides nothing gives one failing case
-    saying what is installed.
+    saying what is installed. ``bound`` limits the magnitude of typical inputs;
+    ``references`` maps an op's name to points where its value and partials are
+    known (:class:`~micrograd_core.testing.Reference`), checked on every run.
     """
     registry = default_registry()
     missing = None
@@ -100,12 +106,18 @@ def contract_tests(
     else:
         selected, wanted = _provided(plugin, distribution, registry)
         missing = _nothing_found(wanted, registry) if not selected else None
+    known = {name: tuple(refs) for name, refs in (references or {}).items()}
     cases = [
         pytest.param(op, name, id=f"{op.name}-{name}")
         for op in selected
         for name, check in CHECKS.items()
-        if check.skip_reason(op) is None
+        if check.skip_reason(op, known.get(op.name, ())) is None
     ]
+    strays = sorted(set(known) - {op.name for op in selected})
+    if strays and missing is None:
+        names = ", ".join(op.name for op in selected)
+        msg = f"references given for {', '.join(map(repr, strays))}, which are not tested: {names}"
+        cases.append(pytest.param(None, msg, id="references"))
     if missing is not None:
         cases = [pytest.param(None, missing, id="no-ops")]
 
@@ -116,7 +128,9 @@ def contract_tests(
         with registry.activated():
             if check != "metadata" and run_check(op, "metadata").status == "failed":
                 pytest.skip("the op's metadata is invalid (see its metadata case)")
-            result = run_check(op, check, examples=examples)
+            result = run_check(
+                op, check, examples=examples, bound=bound, references=known.get(op.name, ())
+            )
         if result.status == "failed":
             pytest.fail(f"op {op.name!r} ({op.provenance}) failed {result}", pytrace=False)
 

@@ -31,27 +31,40 @@ except ImportError as e:  # pragma: no cover  (exercised in a subprocess without
 
 from micrograd_core.op import Op
 from micrograd_core.testing import _sample
-from micrograd_core.testing._sample import BOUND, Point
+from micrograd_core.testing._sample import BOUND, CORE, Point
 
 __all__ = ["contract_settings", "inputs"]
+
+
+def _coordinate(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Floats of ``[lo, hi]``: from the core ``[-CORE, CORE]``, or with log-uniform magnitudes."""
+    unit = st.floats(0.0, 1.0)
+    wide = st.builds(_sample.spread, st.just(lo), st.just(hi), unit, unit)
+    c_lo, c_hi = max(lo, -CORE), min(hi, CORE)
+    if c_lo > c_hi:
+        return wide
+    return st.one_of(st.floats(c_lo, c_hi, allow_nan=False, allow_infinity=False), wide)
 
 
 def inputs(op: Op, *, bound: float = BOUND, within_domain: bool = True) -> st.SearchStrategy[Point]:
     """Tuples of ``op.arity`` floats from the op's declared domain, clear of kinks.
 
     Each input ranges over its domain within ``[-bound, bound]`` (see
-    :func:`micrograd_core.testing._sample.input_range`); with
-    ``within_domain=False`` over all of ``[-bound, bound]``, still clear of the
-    domain's finite ends.
+    :func:`micrograd_core.testing._sample.input_range`): from the core
+    ``[-CORE, CORE]``, where failures shrink to, or with a log-uniform magnitude
+    up to ``bound``. With ``within_domain=False`` over all of ``[-bound, bound]``,
+    still clear of the domain's finite ends. The special points
+    (:func:`micrograd_core.testing._sample.special_points`) are not drawn: the
+    checks give them to hypothesis as explicit examples.
 
     >>> from micrograd_core import Interval, Op
     >>> log = Op("log", 1, forward=lambda x: x, partials=(lambda x, out: 1.0,),
     ...          domain=(Interval(0.0, include_low=False),))
     >>> inputs(log)  # doctest: +ELLIPSIS
-    tuples(floats(min_value=0.001, max_value=10.0, ...)).filter(clear)
+    tuples(one_of(floats(min_value=0.001, max_value=10.0, ...), builds(spread, ...))).filter(clear)
     """
     coordinates = [
-        st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        _coordinate(lo, hi)
         for lo, hi in _sample.ranges(op, bound=bound, within_domain=within_domain)
     ]
 

@@ -6,21 +6,26 @@ import json
 import os
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from micrograd_cli import cli
-from micrograd_cli.new_plugin import scaffold
-from tests.conftest import ROOT, InstalledEnv
+from micrograd_cli.new_plugin import distribution, scaffold
+from tests.conftest import ROOT, InstalledEnv, _copy_sources
 
 NAME = "scaffolded"  # an op name no other plugin of this repository uses
 
 
+NAMES = ["cube", "abs_", "zeta", "my_op"]  # sorting before, after and around the hook's name
+
+
 def _tool(tool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run one of this environment's tools (ruff, mypy) on a generated package."""
-    env = {**os.environ, "MYPYPATH": str(ROOT)}  # micrograd_core from this checkout
+    """Run one of this environment's tools (ruff, mypy) on a generated package, as its
+    README says: no MYPYPATH, so micrograd_core is found the way the environment installs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
     return subprocess.run(
         [sys.executable, "-m", tool, *args],
         cwd=cwd,
@@ -84,9 +89,12 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("mypy-cache"))
 
 
-def test_passes_ruff_and_mypy_strict(tmp_path: Path, mypy_cache: str) -> None:
-    """The generated code is clean under the package's own ruff and mypy settings."""
-    root = scaffold(NAME, tmp_path)
+@pytest.mark.parametrize("name", NAMES)
+def test_passes_ruff_and_mypy_strict(name: str, tmp_path: Path, mypy_cache: str) -> None:
+    """The generated code is clean under the package's own ruff and mypy settings, whatever
+    the name (``__all__`` sorted as ruff wants), with micrograd_core found by mypy from
+    outside this repository (the development install is a path-based editable one)."""
+    root = scaffold(name, tmp_path)
     for tool, args in [
         ("ruff", ["check", "."]),
         ("ruff", ["format", "--check", "."]),
@@ -107,28 +115,83 @@ def test_mypy_catches_a_type_error_in_it(tmp_path: Path, mypy_cache: str) -> Non
 
 
 @pytest.mark.slow
-def test_installs_and_passes_its_tests(installed_env: InstalledEnv, tmp_path: Path) -> None:
-    """pip-installed into the shared environment, ``micrograd ops --json`` lists its op,
-    its tests pass, and they fail on a wrong derivative."""
-    root = scaffold(NAME, tmp_path)
-    installed_env.check("pip", "install", "--quiet", "--no-build-isolation", "-e", root)
+def test_installs_and_passes_its_readme_commands(
+    installed_env: InstalledEnv, tmp_path: Path
+) -> None:
+    """pip-installed into the shared environment, each generated package passes what its
+    README runs (pytest, mypy, ruff), ``micrograd ops --json`` lists its op, and its tests
+    fail on a wrong derivative."""
+    roots = [scaffold(name, tmp_path) for name in NAMES]
+    installed_env.check("python", "-m", "pip", "install", "--quiet", "--no-deps",
+                        *(arg for root in roots for arg in ("-e", str(root))))  # fmt: skip
     try:
         listing = json.loads(installed_env.check("micrograd", "ops", "--json"))
-        (op,) = [op for op in listing["ops"] if op["name"] == NAME]
-        assert (op["plugin"], op["distribution"], op["method"]) == (NAME, f"micrograd-{NAME}", NAME)
         assert listing["failed"] == []
         assert listing["collisions"] == []
+        for name, root in zip(NAMES, roots, strict=True):
+            (op,) = [op for op in listing["ops"] if op["name"] == name]
+            assert (op["plugin"], op["distribution"]) == (name, distribution(name))
+            passed = installed_env.check(
+                "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root
+            )
+            assert "passed" in passed
+            assert "failed" not in passed
+            python = str(installed_env.bin / "python")
+            for tool, args in [
+                ("mypy", ["--python-executable", python, "--no-incremental"]),
+                ("ruff", ["check", "."]),
+                ("ruff", ["format", "--check", "."]),
+            ]:
+                done = _tool(tool, *args, cwd=root)
+                assert done.returncode == 0, f"{name}: {tool}:\n{done.stdout}{done.stderr}"
 
-        passed = installed_env.check(
-            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root
-        )
-        assert "passed" in passed
-        assert "failed" not in passed
-
-        module = root / f"micrograd_{NAME}" / "__init__.py"
+        root = roots[0]
+        module = root / f"micrograd_{NAMES[0]}" / "__init__.py"
         module.write_text(module.read_text().replace("return 3 * x**2", "return 2 * x**2"))
         broken = installed_env.shell("python -m pytest -q -p no:cacheprovider", cwd=root)
         assert broken.returncode == 1
-        assert f"test_contract[{NAME}-finite_differences]" in broken.stdout
+        assert f"test_contract[{NAMES[0]}-finite_differences]" in broken.stdout
     finally:
-        installed_env.check("pip", "uninstall", "--quiet", "--yes", f"micrograd-{NAME}")
+        installed_env.check(
+            *("python", "-m", "pip", "uninstall", "--quiet", "--yes"),
+            *map(distribution, NAMES),
+        )
+
+
+SCRIPT = """\
+from micrograd_core import Value
+
+x = Value(2.0)
+y: Value = (x * 3).tanh()
+"""
+
+
+@pytest.mark.slow
+def test_an_editable_install_type_checks_from_anywhere(tmp_path: Path) -> None:
+    """An editable install made as the Makefile makes it lets mypy find micrograd_core from a
+    folder outside the repository; setuptools' default editable mode does not."""
+    make = (ROOT / "Makefile").read_text().splitlines()
+    line = next(line for line in make if "pip install" in line and "-e '.[dev]'" in line)
+    assert line.endswith("--config-settings editable_mode=compat")
+    base = tmp_path / "env"
+    source = _copy_sources(ROOT, base, "tests", "plugins", "docs", "benchmarks")
+    env = InstalledEnv(base / "venv", base)
+    venv.create(env.root, with_pip=True)
+    env.check("python", "-m", "pip", "install", "--quiet", "setuptools>=77")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "script.py").write_text(SCRIPT)
+    python = str(env.bin / "python")
+    install = ("python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation")
+    mypy = ("mypy", "--strict", "--no-incremental", "--python-executable", python, "script.py")
+
+    env.check(*install, "-e", source)  # setuptools' default: an import hook mypy cannot see
+    hidden = _tool(*mypy, cwd=elsewhere)
+    assert hidden.returncode == 1
+    assert 'Cannot find implementation or library stub for module named "micrograd_core"' in (
+        hidden.stdout
+    )
+
+    env.check(*install, "-e", source, "--config-settings", "editable_mode=compat")
+    found = _tool(*mypy, cwd=elsewhere)
+    assert found.returncode == 0, found.stdout + found.stderr

@@ -5,12 +5,21 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from micrograd_core import Interval, Kink, Op, OpRegistry, Value
-from micrograd_core.testing import ContractError, Sampler, check_op, contract_report
+from micrograd_core.testing import (
+    CHECKS,
+    ContractError,
+    Reference,
+    Sampler,
+    check_op,
+    contract_report,
+)
 
 POSITIVE = Interval(0.0, math.inf, include_low=False)
 
@@ -42,12 +51,41 @@ def _dot_one_partial_short(*xs_out: float) -> list[float]:
     return [xs[i ^ 1] for i in range(len(xs) - 1)]
 
 
+def _cube_wrong_above_20(x: float, out: float) -> float:
+    return 3 * x * x * (1.01 if x > 20 else 1.0)
+
+
+def _cube_wrong_beyond_999(x: float, out: float) -> float:
+    return 3 * x * x * (1.01 if abs(x) > 999 else 1.0)
+
+
+def _cube_wrong_near_2(x: float, out: float) -> float:
+    # Wrong on a sliver no sampler meets; a reference point at 2 does.
+    return 3 * x * x + (1.0 if 1.999 < x < 2.001 else 0.0)
+
+
+def _garbage(value: object) -> Callable[..., Any]:
+    def returns(*args: float) -> Any:
+        return value
+
+    return returns
+
+
+def _needs_a_sequence(x: float, out: float) -> float:
+    return len(x)  # type: ignore[arg-type]  # raises TypeError: the bug on purpose
+
+
 @dataclass(frozen=True)
 class Broken:
     op: Op
     check: str  # the check meant to catch it
     message: str  # a regular expression its failure message matches
     also: frozenset[str] = frozenset()  # other checks that may fail too
+    references: tuple[Reference, ...] = ()  # the known points the test gives
+
+
+ANY = frozenset(CHECKS)  # an op returning garbage fails wherever it is evaluated
+CUBE = "cube"
 
 
 BROKEN = {
@@ -56,14 +94,14 @@ BROKEN = {
         "finite_differences",
         r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+ \(central difference, "
         r"step \S+\); they differ by \S+, more than the \S+ allowed",
-        frozenset({"taylor"}),
+        frozenset({"taylor", "large_inputs"}),
     ),
     "sin-sign-error": Broken(
         Op("sin", 1, forward=math.sin, partials=(lambda x, out: -math.cos(x),)),
         "taylor",
         r"partial 0: the odd Taylor remainder \|\(f\(x\+h\) - f\(x-h\)\)/2 - h\*d\| "
         r"shrinks like h\^1\.0\d",
-        frozenset({"finite_differences"}),
+        frozenset({"finite_differences", "large_inputs"}),
     ),
     "random-forward": Broken(
         Op(
@@ -74,7 +112,7 @@ BROKEN = {
         ),
         "forward",
         r"forward is not deterministic: \S+, then \S+ for the same input",
-        frozenset({"finite_differences", "taylor", "engine"}),
+        frozenset({"finite_differences", "taylor", "engine", "large_inputs"}),
     ),
     "partial-needs-constant's-derivative": Broken(
         Op(
@@ -124,6 +162,8 @@ BROKEN = {
         "large_inputs",
         r"gave RuntimeError: too large; at large inputs inside its domain an op must give finite "
         r"values and gradients, or raise DomainError when they leave the float range",
+        # typical inputs beyond 100 meet it too
+        frozenset({"forward", "finite_differences", "taylor", "engine"}),
     ),
     "sigmoid-overflows-midway": Broken(
         # 1 / (1 + exp(-x)) overflows in exp at x = -1000 although sigmoid(-1000) is 0.
@@ -136,13 +176,119 @@ BROKEN = {
         Op("dot", 2, variadic=2, forward=_dot, gradient=_dot_swapped_partials),
         "finite_differences",
         r"with 2 inputs: partial 0: analytic \S+ \(the op's partial\) but numeric \S+",
-        frozenset({"taylor", "accumulation"}),
+        frozenset({"taylor", "accumulation", "large_inputs"}),
     ),
     "variadic-dot-one-partial-short": Broken(
         Op("dot", 2, variadic=2, forward=_dot, gradient=_dot_one_partial_short),
         "finite_differences",
         r"with 2 inputs: gradient gave 1 partials for 2 inputs, expected one per input",
         frozenset({"taylor", "engine", "constants", "accumulation", "large_inputs"}),
+    ),
+    "cube-wrong-only-above-20": Broken(
+        Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_above_20,)),
+        "finite_differences",
+        r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+",
+        frozenset({"taylor", "large_inputs"}),
+    ),
+    "cube-wrong-only-beyond-999": Broken(
+        Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_beyond_999,)),
+        "large_inputs",
+        r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+ .*\(at large inputs "
+        r"gradients must be right too\)",
+        frozenset({"finite_differences", "taylor"}),
+    ),
+    "relu-kink-not-declared": Broken(
+        # 0 is a special point: both samplers try it, and the kink there is not declared.
+        Op("relu", 1, forward=lambda x: max(x, 0.0), partials=(lambda x, out: float(x > 0),)),
+        "finite_differences",
+        r"partial 0: analytic 0\.0 \(the op's partial\) but numeric 0\.5",
+    ),
+    "hypot-divides-by-zero-at-equal-inputs": Broken(
+        # (0, 0) is both a special point and equal inputs; no kink is declared there.
+        Op("hypot", 2, forward=math.hypot, partials=(lambda x, y, out: x / out,) * 2),
+        "finite_differences",
+        r"partial 0 raised ZeroDivisionError: float division by zero",
+        frozenset({"taylor", "engine", "constants", "accumulation"}),
+    ),
+    "composite-hypot-at-the-origin": Broken(
+        # The composite-ops tutorial's hypot: d/dx (x**2 + y**2) ** 0.5 is 0 / 0 at (0, 0).
+        Op("hypot", 2, compose=lambda x, y: (x**2 + y**2) ** 0.5),
+        "finite_differences",
+        r"the engine raised DomainError: pow: a partial derivative at \(0\.0, 0\.5\) is undefined",
+        frozenset({"taylor", "engine", "constants", "accumulation"}),
+    ),
+    "cube-wrong-near-2-pinned": Broken(
+        Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_near_2,)),
+        "references",
+        r"partial 0 is 13\.0 \(the op's partial\), but the reference says 12\.0",
+        frozenset({"finite_differences", "taylor"}),  # the reference's input is tried first
+        (Reference((2.0,), value=8.0, partials=(12.0,)),),
+    ),
+    "reference-with-the-wrong-value": Broken(
+        Op("cube", 1, forward=lambda x: x**2, partials=(lambda x, out: 2 * x,)),
+        "references",
+        r"the value is 4\.0, but the reference says 8\.0 \(rtol 1e-09, atol 1e-12\)",
+        references=(Reference((2.0,), value=8.0),),
+    ),
+    "forward-returns-complex": Broken(
+        Op("sqrt", 1, forward=_garbage(1 + 1j), partials=(lambda x, out: 0.5,)),
+        "forward",
+        r"forward returned 'complex' \(\S+\), expected a float",
+        ANY,
+    ),
+    "forward-returns-str": Broken(
+        Op("name", 1, forward=_garbage("x"), partials=(lambda x, out: 1.0,)),
+        "forward",
+        r"forward returned 'str' \('x'\), expected a float",
+        ANY,
+    ),
+    "forward-returns-none": Broken(
+        Op("nothing", 1, forward=_garbage(None), partials=(lambda x, out: 1.0,)),
+        "forward",
+        r"forward returned 'NoneType' \(None\), expected a float",
+        ANY,
+    ),
+    "forward-returns-list": Broken(
+        Op("boxed", 1, forward=_garbage([1.0]), partials=(lambda x, out: 1.0,)),
+        "forward",
+        r"forward returned 'list' \(\[\S+\]\), expected a float",
+        ANY,
+    ),
+    "partial-returns-complex": Broken(
+        Op("ident", 1, forward=lambda x: x, partials=(_garbage(1j),)),
+        "finite_differences",
+        r"partial 0 returned 'complex' \(1j\), expected a real number",
+        ANY,
+    ),
+    "partial-returns-none": Broken(
+        Op("ident", 1, forward=lambda x: x, partials=(_garbage(None),)),
+        "finite_differences",
+        r"partial 0 returned 'NoneType' \(None\), expected a real number",
+        ANY,
+    ),
+    "partial-returns-str": Broken(
+        Op("ident", 1, forward=lambda x: x, partials=(_garbage("1.0"),)),
+        "finite_differences",
+        r"partial 0 returned 'str' \('1\.0'\), expected a real number",
+        ANY,
+    ),
+    "gradient-returns-none": Broken(
+        Op("plus", 2, forward=lambda x, y: x + y, gradient=_garbage(None)),
+        "finite_differences",
+        r"gradient returned 'NoneType' \(None\), expected a sequence of one partial per input",
+        ANY,
+    ),
+    "partial-raises-type-error": Broken(
+        Op("ident", 1, forward=lambda x: x, partials=(_needs_a_sequence,)),
+        "finite_differences",
+        r"partial 0 raised TypeError: object of type 'float' has no len\(\)",
+        ANY,
+    ),
+    "composite-returns-a-float": Broken(
+        Op("half", 1, compose=lambda x: x.data / 2),
+        "forward",
+        r"compose returned 'float', expected a Value",
+        ANY,
     ),
 }
 
@@ -154,7 +300,7 @@ SAMPLERS: list[Sampler] = ["builtin", "hypothesis"]
 def test_each_broken_op_is_caught_by_its_check(
     case: Broken, sampler: Sampler, micrograd_registry: OpRegistry
 ) -> None:
-    report = contract_report(case.op, sampler=sampler)
+    report = contract_report(case.op, sampler=sampler, references=case.references)
     failed = {r.check for r in report.failures}
     assert case.check in failed, str(report)
     assert failed <= {case.check} | case.also, str(report)
@@ -168,10 +314,16 @@ def test_check_op_raises_one_error_listing_every_failure() -> None:
     error = caught.value
     assert isinstance(error, AssertionError)
     assert error.op_name == "log"
-    assert str(error).startswith("op 'log' failed 2 of 7 contract checks:\n")
-    assert "\n- finite_differences at (0.5,): partial 0: analytic 4.0" in str(error)
-    assert "\n- taylor at (0.5,): partial 0: the odd Taylor remainder" in str(error)
-    assert [r.check for r in error.report.failures] == ["finite_differences", "taylor"]
+    assert str(error).startswith("op 'log' failed 3 of 7 contract checks:\n")
+    assert "\n- finite_differences at (1.0,): partial 0: analytic 1.0" not in str(error)
+    assert "\n- finite_differences at (0.001,): partial 0: analytic 1000000.0" in str(error)
+    assert "\n- taylor at (0.001,): partial 0: the odd Taylor remainder" in str(error)
+    assert "\n- large_inputs at (1000.0,): partial 0: analytic 1e-06" in str(error)
+    assert [r.check for r in error.report.failures] == [
+        "finite_differences",
+        "taylor",
+        "large_inputs",
+    ]
 
 
 def test_hypothesis_shrinks_to_a_minimal_failing_input() -> None:

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 
 from micrograd_core import Interval, Kink, Op, OpRegistry
-from micrograd_core.testing import CHECKS, Sampler, contract_report, run_check, sample_points
+from micrograd_core.testing import (
+    BOUND,
+    CHECKS,
+    Sampler,
+    contract_report,
+    run_check,
+    sample_points,
+    special_points,
+)
 from micrograd_core.testing.strategies import contract_settings, inputs
 
 POSITIVE = Interval(0.0, math.inf, include_low=False)
@@ -93,7 +101,9 @@ def test_an_unknown_check_or_sampler_says_what_exists() -> None:
 def test_the_builtin_sampler_is_deterministic_and_stays_in_the_domain(op: Op) -> None:
     points = sample_points(op, 40)
     assert points == sample_points(op, 40)
-    assert len(points) == 40
+    specials = special_points(op)
+    assert points[: len(specials)] == specials
+    assert len(points) == len(specials) + 40
     for xs in points:
         assert all(x in op.input_domain(i) for i, x in enumerate(xs))
         assert all(
@@ -119,3 +129,50 @@ def test_strategies_draw_from_the_domain_clear_of_its_ends(xs: tuple[float, ...]
 @given(inputs(BY_NAME["hypot"]))
 def test_strategies_keep_clear_of_kinks(xs: tuple[float, ...]) -> None:
     assert max(abs(x) for x in xs) >= 1e-3
+
+
+@pytest.mark.parametrize("op", GOOD, ids=[op.name for op in GOOD])
+def test_typical_inputs_reach_large_magnitudes_inside_the_domain(op: Op) -> None:
+    points = sample_points(op, 50)
+    largest = max(max(map(abs, xs)) for xs in points)
+    assert largest >= (1e3 if op.name != "atanh" else 0.99)  # atanh's domain ends at 1
+    assert largest <= BOUND
+    assert max(max(map(abs, xs)) for xs in sample_points(op, 50, bound=100.0)) <= 100.0
+
+
+def test_special_points_hold_zero_ones_domain_ends_kink_neighbours_and_equal_inputs() -> None:
+    assert special_points(BY_NAME["log"]) == [(1.0,), (0.001,)]
+    assert special_points(BY_NAME["atanh"]) == [(0.0,), (-0.999,), (0.999,)]
+    assert special_points(BY_NAME["abs"]) == [(1.0,), (-1.0,), (0.002,), (-0.002,)]
+    hypot = special_points(BY_NAME["hypot"])
+    assert (0.0, 0.0) not in hypot  # the declared kink itself: the kinks check's business
+    assert {(0.002, 0.0), (0.0, -0.002), (0.002, 0.002), (-0.002, -0.002)} <= set(hypot)
+    assert {(1.0, 1.0), (-1.0, -1.0)} <= set(hypot)  # equal inputs
+    square = Op("sub", 2, forward=lambda x, y: x - y, partials=(lambda *_: 1.0, lambda *_: -1.0))
+    assert (0.0, 0.0) in special_points(square)
+
+
+@pytest.mark.parametrize("sampler", ["builtin", "hypothesis"])
+def test_the_bound_limits_where_a_large_input_bug_is_seen(sampler: Sampler) -> None:
+    wrong_above_500 = Op(
+        "cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x * (1 + (x > 500)),)
+    )
+    checks = ["finite_differences", "large_inputs"]
+    wide = contract_report(wrong_above_500, checks=checks, sampler=sampler)
+    assert [r.status for r in wide.results] == ["failed", "failed"], str(wide)
+    narrow = contract_report(wrong_above_500, checks=checks, sampler=sampler, bound=100.0)
+    # typical inputs stay below 100; large_inputs still tries 1000
+    assert [r.status for r in narrow.results] == ["passed", "failed"], str(narrow)
+    with pytest.raises(ValueError, match=r"bound must be a positive finite number, got -1\.0"):
+        contract_report(wrong_above_500, bound=-1.0)
+
+
+def test_large_inputs_checks_gradients_with_a_relative_tolerance(
+    micrograd_registry: OpRegistry,
+) -> None:
+    # x**3 at 1e6 is 1e18: an absolute tolerance would drown in rounding, a relative one does not.
+    cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x,))
+    assert contract_report(cube, checks=["large_inputs"], sampler="builtin").ok
+    off = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3.001 * x * x,))
+    report = contract_report(off, checks=["large_inputs"], sampler="builtin")
+    assert report.failures[0].inputs == (-1000.0,), str(report)

@@ -123,7 +123,8 @@ def test_a_failing_case_says_what_failed(run_python: Run, tmp_path: Path) -> Non
     assert "op 'sin' (None) failed finite_differences at (0.0,): partial 0: analytic -1.0" in out
     assert "FAILED test_ops.py::test_missing[no-ops]" in out
     assert "no ops from plugin 'no_such_plugin' in the registry; installed plugins: " in out
-    assert "3 failed, 5 passed" in out
+    assert "FAILED test_ops.py::test_contract[sin-large_inputs]" in out  # wrong at 1000 too
+    assert "4 failed, 4 passed" in out
 
 
 def test_the_plugin_works_without_hypothesis(run_python: Run, tmp_path: Path) -> None:
@@ -160,6 +161,35 @@ def test_the_kit_works_without_hypothesis(run_python: Run) -> None:
     done = run_python(code)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "builtin ['finite_differences', 'taylor']"
+    assert lines[0] == "builtin ['finite_differences', 'taylor', 'large_inputs']"
     assert lines[1].startswith("micrograd_core.testing.strategies needs hypothesis, which is not")
     assert "pip install 'micrograd-registry[testing]'" in lines[1]
+
+
+def test_references_bound_and_a_stray_reference(run_python: Run, tmp_path: Path) -> None:
+    test_file = """
+        from micrograd_core import Op
+        from micrograd_core.testing import Reference
+        from micrograd_core.testing.pytest_plugin import contract_tests
+
+        # right below 200, wrong above: outside the bound, only large_inputs sees it
+        cube = Op("cube", 1, forward=lambda x: x**3,
+                  partials=(lambda x, out: 3 * x * x * (1 + (x > 200)),))
+        test_contract = contract_tests(
+            ops=[cube],
+            examples=10,
+            bound=100.0,
+            references={"cube": [Reference((2.0,), value=8.0, partials=(12.5,))]},
+        )
+        test_stray = contract_tests(
+            ops=[cube], references={"cuber": [Reference((1.0,), value=1.0)]}, examples=5
+        )
+    """
+    out = _pytest(run_python, tmp_path, test_file, "-q", "-k", "not stray or references")
+    assert out.startswith("exit 1\n"), out
+    assert "FAILED test_ops.py::test_contract[cube-references]" in out
+    assert "partial 0 is 12.0 (the op's partial), but the reference says 12.5" in out
+    assert "FAILED test_ops.py::test_contract[cube-large_inputs]" in out
+    assert "test_contract[cube-finite_differences]" not in out  # passed: inputs below 100
+    assert "FAILED test_ops.py::test_stray[references]" in out
+    assert "references given for 'cuber', which are not tested: cube" in out

@@ -12,6 +12,7 @@ every tool outside the engine reads a node through :func:`node_of`.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from micrograd_core.errors import DomainError, InvalidOpError, MicrogradError
@@ -210,8 +211,8 @@ def _accumulate(node: Value, op: Op) -> None:
             d(*args) if x._a is not CONSTANT else 0.0
             for x, d in zip(inputs, op.partials, strict=True)
         ]
-    if not _FLOATS.issuperset(map(type, ds)):  # one pass in C, not a check per partial
-        what = "gradient[{}]" if op.gradient is not None else "partial {}"
+    if not _all_floats(ds):
+        what = "gradient[{}]" if gradient is not None else "partial {}"
         ds = [real_result(d, op, what.format(i)) for i, d in enumerate(ds)]
     g = node.grad
     for x, d in zip(inputs, ds, strict=False):  # lengths checked above
@@ -219,7 +220,13 @@ def _accumulate(node: Value, op: Op) -> None:
             x.grad += d * g
 
 
-_FLOATS = frozenset({float})
+def _all_floats(ds: Sequence[object]) -> bool:
+    """Whether summing ``ds`` stays a float: true for floats, ints and bools, false for
+    a complex, a string, None or a list. One pass in C, where a check per partial costs more."""
+    try:
+        return type(sum(ds, 0.0)) is float  # type: ignore[type-var]
+    except TypeError:
+        return False
 
 
 def _undefined_partial(node: Value, op: Op | None, cause: Exception) -> DomainError:

@@ -10,12 +10,22 @@ from micrograd_core.errors import (
     InvalidOpError,
     MethodNotFoundError,
     MicrogradError,
+    NotDifferentiableError,
     OpCollisionError,
     OperandTypeError,
     OpNotFoundError,
     PluginLoadError,
     PluginWarning,
     RegistryBuildError,
+)
+from micrograd_core.functional import (
+    float_or_op,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
 )
 from micrograd_core.graph import Node, node_of
 from micrograd_core.hookspecs import Register, hookimpl
@@ -44,6 +54,7 @@ __all__ = [
     "MethodNotFoundError",
     "MicrogradError",
     "Node",
+    "NotDifferentiableError",
     "Op",
     "OpByName",
     "OpCollisionError",
@@ -64,7 +75,13 @@ __all__ = [
     "apply",
     "default_registry",
     "draw_dot",
+    "float_or_op",
+    "grad",
+    "hessian",
     "hookimpl",
+    "hvp",
+    "jacobian",
+    "jvp",
     "load_registry",
     "node_of",
     "register_op",
@@ -73,4 +90,5 @@ __all__ = [
     "temporary_ops",
     "to_dot",
     "unregister_op",
+    "value_and_grad",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "InvalidOpError",
     "MethodNotFoundError",
     "MicrogradError",
+    "NotDifferentiableError",
     "OpCollisionError",
     "OpNotFoundError",
     "OperandTypeError",
@@ -79,6 +80,19 @@ class PluginLoadError(MicrogradError, RuntimeError):
         super().__init__(msg)
         self.plugin = plugin
         self.distribution = distribution
+
+
+class NotDifferentiableError(MicrogradError, TypeError):
+    """A gradient of a gradient goes through an op whose gradient rule only works on floats.
+
+    The rule calls something like ``math.cos`` on its inputs; written with
+    arithmetic and registered ops instead, it supports any order.
+    """
+
+    def __init__(self, msg: str, *, op_name: str, plugin: str | None = None) -> None:
+        super().__init__(msg)
+        self.op_name = op_name
+        self.plugin = plugin
 
 
 class RegistryBuildError(MicrogradError, RuntimeError):

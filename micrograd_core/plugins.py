@@ -127,7 +127,7 @@ def load_registry(
     >>> import micrograd_ops
     >>> registry = load_registry({"builtin": micrograd_ops})
     >>> sorted(registry)
-    ['add', 'affine', 'exp', 'mul', 'pow', 'relu', 'tanh']
+    ['add', 'affine', 'exp', 'log', 'mul', 'pow', 'relu', 'tanh']
     """
     env = os.environ if environ is None else environ
     if strict is None:

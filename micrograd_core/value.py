@@ -136,6 +136,21 @@ class Value:
     def __rtruediv__(self, other: SupportsFloat) -> Value:  # other / self
         return _apply2(_active.mul, self**-1, _constant(other))
 
+    # -- comparisons, of data: a gradient rule such as ``1.0 if out > 0 else 0.0``
+    # runs on Values too. No __eq__: a Value is hashed and compared by identity.
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
     # -- methods claimed by ops ----------------------------------------------
 
     def relu(self) -> Value:
@@ -287,6 +302,10 @@ def _constant(x: object) -> Value:
     node._a = CONSTANT
     node._b = None
     return node
+
+
+def _data(x: object) -> float:
+    return x.data if isinstance(x, Value) else _to_float(x)
 
 
 def _to_float(x: object, where: str = "an operand of Value") -> float:

@@ -1,19 +1,34 @@
-"""The built-in ops: add, mul, pow, relu, tanh, exp and affine, a plugin like any other.
+"""The built-in ops: add, mul, pow, relu, tanh, exp, log and affine, a plugin like any other.
 
 Each op is its forward value with its local gradient beside it, one short line
 each, as in micrograd. The numbers match micrograd's engine to the last bit.
 ``affine`` is a neuron's weighted sum as one node: it computes what micrograd's
 chain of ``mul`` and ``add`` nodes computes, in the same order, with a graph
 about ten times smaller.
+
+Every gradient rule works on floats (``backward()``) and on ``Value`` s (a
+gradient of the gradient, ``micrograd_core.grad(..., create_graph=True)``):
+arithmetic does both, and ``log`` in pow's rule is ``float_or_op``.
 """
 
 from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Kink, Op, Register, hookimpl
+from micrograd_core import Interval, Kink, Op, Register, float_or_op, hookimpl
 
-__all__ = ["OPS", "add", "affine", "exp", "micrograd_register_ops", "mul", "pow", "relu", "tanh"]
+__all__ = [
+    "OPS",
+    "add",
+    "affine",
+    "exp",
+    "log",
+    "micrograd_register_ops",
+    "mul",
+    "pow",
+    "relu",
+    "tanh",
+]
 
 POSITIVE = Interval(0.0, math.inf, include_low=False)
 REALS = Interval()
@@ -26,7 +41,7 @@ def _pow(x: float, y: float) -> float:
 
 
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
-    return out * math.log(x)
+    return out * _log(x)
 
 
 def _tanh(x: float) -> float:
@@ -85,6 +100,17 @@ exp = Op(
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
 )
 
+log = Op(
+    "log",
+    1,
+    forward=math.log,
+    partials=(lambda x, out: 1 / x,),
+    method="log",
+    doc="natural logarithm, for x > 0; log' = 1 / x",
+    domain=(POSITIVE,),
+)
+_log = float_or_op(math.log, log)
+
 
 def _affine(c: float, *ab: float) -> float:
     # Summed left to right, ((c + a1*b1) + a2*b2) + ..., as micrograd's
@@ -112,7 +138,7 @@ affine = Op(
     doc="c + a1*b1 + a2*b2 + ... summed left to right (a neuron: b + w.x)",
 )
 
-OPS = (add, mul, pow, relu, tanh, exp, affine)
+OPS = (add, mul, pow, relu, tanh, exp, log, affine)
 
 
 @hookimpl

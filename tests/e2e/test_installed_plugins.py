@@ -23,7 +23,7 @@ BROKEN = "broken_import,invalid_op"
 
 TRIG = ["atan", "cos", "sin", "tan"]
 ACTIVATIONS = ["gelu", "leaky_relu", "log", "sigmoid", "silu", "softplus"]
-BUILTIN = ["add", "affine", "exp", "mul", "pow", "relu", "tanh"]
+BUILTIN = ["add", "affine", "exp", "log", "mul", "pow", "relu", "tanh"]
 
 BROKEN_IMPORT = (
     "plugin 'broken_import' (micrograd-fixture-broken-import 0.1.0) (entry point "

@@ -173,14 +173,16 @@ def test_tanh_activation() -> None:
 def test_unknown_activation_lists_the_unary_ops() -> None:
     with pytest.raises(OpNotFoundError, match="unknown activation 'tahn'") as info:
         Neuron(2, activation="tahn")
-    assert str(info.value).endswith("unary ops: exp, relu, tanh")
+    assert str(info.value).endswith("unary ops: exp, log, relu, tanh")
     with pytest.raises(LookupError, match="'sigmoid'"):
         MLP(2, [16, 16, 1], activation="sigmoid")
 
 
 @pytest.mark.usefixtures("builtin_registry")
 def test_binary_op_is_not_an_activation() -> None:
-    with pytest.raises(OpNotFoundError, match=r"activation 'mul' takes 2 inputs.*exp, relu, tanh"):
+    with pytest.raises(
+        OpNotFoundError, match=r"activation 'mul' takes 2 inputs.*exp, log, relu, tanh"
+    ):
         Neuron(2, activation="mul")
     with pytest.raises(TypeError, match="name of a unary op"):
         Neuron(2, activation=math.tanh)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd_ops
-from micrograd_core import Op
+from micrograd_core import DomainError, Op
 
 
 def numeric_partial(op: Op, xs: list[float], i: int) -> float:
@@ -43,6 +43,7 @@ INPUTS: dict[str, st.SearchStrategy[list[float]]] = {
     "relu": st.lists(moderate().filter(lambda x: abs(x) > 1e-3), min_size=1, max_size=1),
     "tanh": st.lists(moderate(), min_size=1, max_size=1),
     "exp": st.lists(moderate(), min_size=1, max_size=1),
+    "log": st.lists(st.floats(0.1, 50.0), min_size=1, max_size=1),
     "affine": st.integers(0, 4).flatmap(
         lambda k: st.lists(moderate(), min_size=1 + 2 * k, max_size=1 + 2 * k)
     ),
@@ -76,3 +77,9 @@ def test_a_wrong_partial_is_caught() -> None:
 def test_relu_kink_convention() -> None:
     assert micrograd_ops.relu.partials[0](0.0, 0.0) == 0.0
     assert [k.partials for k in micrograd_ops.relu.kinks] == [(0.0,)]
+
+
+def test_log_outside_its_domain_names_it() -> None:
+    with pytest.raises(DomainError, match=r"log\(-1.0\) is outside .*input 0 in \(0, inf\)"):
+        micrograd_ops.log(-1.0)
+    assert 0.0 not in micrograd_ops.log.input_domain(0)

@@ -46,7 +46,7 @@ def test_builtin_ops_pass() -> None:
     assert next(line for line in lines if line.split()[:1] == ["relu"]).split() == [
         "relu", "builtin", "✓", "-", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"
     ]  # fmt: skip
-    assert "7 of 7 ops meet the contract (builtin inputs)" in result.output
+    assert "8 of 8 ops meet the contract (builtin inputs)" in result.output
 
 
 def test_a_broken_plugin_fails_with_its_first_failing_input(
@@ -71,7 +71,7 @@ def test_a_broken_plugin_fails_with_its_first_failing_input(
         in done.stdout
     )
     assert rows["cos"][2:] == ["✓", "-", "✓", "✓", "✓", "✓", "✓", "-", "-", "✓"]
-    assert "8 of 9 ops meet the contract (hypothesis inputs)" in done.stdout
+    assert "9 of 10 ops meet the contract (hypothesis inputs)" in done.stdout
     assert not (tmp_path / ".hypothesis").exists()  # its cache went to a scratch directory
 
 
@@ -83,7 +83,7 @@ def test_selecting_ops_and_plugins() -> None:
     result = runner.invoke(cli, ["check", "tahn"])
     assert result.exit_code == 2
     assert (
-        "no op named 'tahn'; registered: add, affine, exp, mul, pow, relu, tanh; "
+        "no op named 'tahn'; registered: add, affine, exp, log, mul, pow, relu, tanh; "
         "did you mean 'tanh'?" in result.output
     )
     result = runner.invoke(cli, ["check", "--plugin", "nope"])

@@ -1,4 +1,4 @@
-"""Activation ops for micrograd-registry: sigmoid, softplus, leaky_relu, log, silu, gelu.
+"""Activation ops for micrograd-registry: sigmoid, softplus, leaky_relu, silu, gelu.
 
 Once installed, the ops are found through the ``micrograd`` entry point and
 claim the methods of the same names::
@@ -13,13 +13,16 @@ claim the methods of the same names::
 ``sigmoid`` and ``softplus`` stay finite for any float (no ``exp`` overflow).
 ``silu`` and ``gelu`` are composite ops: built from other ops, with no gradient
 written by hand, so ``backward()`` runs through the primitives they record.
+Every gradient rule works on ``Value`` s too, so all of them support gradients
+of gradients (``micrograd_core.grad(..., create_graph=True)``, ``hessian``).
+``log`` is a built-in op now; ``log(x)`` here applies it, as before.
 """
 
 from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Kink, Op, OpByName, Operand, Register, Value, hookimpl
+from micrograd_core import Kink, Op, OpByName, Operand, Register, Value, float_or_op, hookimpl
 
 __all__ = [
     "LEAKY_SLOPE",
@@ -35,8 +38,6 @@ __all__ = [
 
 LEAKY_SLOPE = 0.01
 """The slope of ``leaky_relu`` for x <= 0 (also its derivative at the kink x = 0)."""
-
-POSITIVE = Interval(0.0, math.inf, include_low=False)
 
 _GELU_SCALE = math.sqrt(2 / math.pi)
 
@@ -62,11 +63,14 @@ SIGMOID = Op(
     method="sigmoid",
     doc="1 / (1 + e**-x), finite for any x; sigmoid' = out * (1 - out)",
 )
+# softplus' = sigmoid: math on floats, the op on Values (a gradient of the gradient)
+_d_softplus = float_or_op(_sigmoid, SIGMOID)
+
 SOFTPLUS = Op(
     "softplus",
     1,
     forward=_softplus,
-    partials=(lambda x, out: _sigmoid(x),),
+    partials=(lambda x, out: _d_softplus(x),),
     method="softplus",
     doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
 )
@@ -78,15 +82,6 @@ LEAKY_RELU = Op(
     method="leaky_relu",
     doc="x for x > 0, else 0.01 * x; its derivative at 0 is 0.01",
     kinks=(Kink(at=(0.0,), partials=(LEAKY_SLOPE,)),),
-)
-LOG = Op(
-    "log",
-    1,
-    forward=math.log,
-    partials=(lambda x, out: 1 / x,),
-    method="log",
-    doc="natural logarithm, for x > 0; log' = 1 / x",
-    domain=(POSITIVE,),
 )
 
 
@@ -113,11 +108,10 @@ GELU = Op(
     doc="GELU, tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x**3)))",
 )
 
-OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, LOG, SILU, GELU)
+OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, SILU, GELU)
 
-_sigmoid_op, _softplus_op, _leaky_relu_op, _log_op, _silu_op, _gelu_op = (
-    OpByName(op.name) for op in OPS
-)
+_sigmoid_op, _softplus_op, _leaky_relu_op, _silu_op, _gelu_op = (OpByName(op.name) for op in OPS)
+_log_op = OpByName("log")
 
 
 def sigmoid(x: Operand) -> Value:
@@ -136,7 +130,7 @@ def leaky_relu(x: Operand) -> Value:
 
 
 def log(x: Operand) -> Value:
-    """The natural logarithm of ``x > 0``, recorded for ``backward()``."""
+    """The natural logarithm of ``x > 0``: the built-in op ``log``, recorded for ``backward()``."""
     return _log_op(x)
 
 
@@ -152,6 +146,6 @@ def gelu(x: Operand) -> Value:
 
 @hookimpl
 def micrograd_register_ops(register: Register) -> None:
-    """Register sigmoid, softplus, leaky_relu, log, silu and gelu."""
+    """Register sigmoid, softplus, leaky_relu, silu and gelu."""
     for op in OPS:
         register(op)

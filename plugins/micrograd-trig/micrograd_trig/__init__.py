@@ -20,18 +20,23 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Op, OpByName, Operand, Register, Value, hookimpl
+from micrograd_core import Interval, Op, OpByName, Operand, Register, Value, float_or_op, hookimpl
 
 __all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
 
 # tan is smooth on every interval between its poles; this is the one tests draw from.
 HALF_TURN = Interval(-math.pi / 2, math.pi / 2, include_low=False, include_high=False)
 
+# For the gradient rules: math on floats (backward()), the ops on Values (a
+# gradient of the gradient), so every op here supports any order.
+_sin_rule = float_or_op(math.sin, "sin")
+_cos_rule = float_or_op(math.cos, "cos")
+
 SIN = Op(
     "sin",
     1,
     forward=math.sin,
-    partials=(lambda x, out: math.cos(x),),
+    partials=(lambda x, out: _cos_rule(x),),
     method="sin",
     doc="sine of x (radians); sin' = cos",
 )
@@ -39,7 +44,7 @@ COS = Op(
     "cos",
     1,
     forward=math.cos,
-    partials=(lambda x, out: -math.sin(x),),
+    partials=(lambda x, out: -_sin_rule(x),),
     method="cos",
     doc="cosine of x (radians); cos' = -sin",
 )

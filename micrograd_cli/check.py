@@ -33,6 +33,7 @@ _HEADINGS = {
     "forward": "fwd",
     "finite_differences": "fd",
     "taylor": "taylor",
+    "second_order": "2nd",
     "engine": "engine",
     "constants": "const",
     "accumulation": "accum",

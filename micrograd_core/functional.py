@@ -15,6 +15,7 @@ Nothing here touches ``.grad``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import SupportsFloat, overload
 
@@ -26,7 +27,7 @@ from micrograd_core.errors import (
     OperandTypeError,
 )
 from micrograd_core.graph import node_of, real_result, topological_order
-from micrograd_core.op import Op
+from micrograd_core.op import Interval, Op
 from micrograd_core.value import Value, apply
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "local_partials",
+    "supports_higher_order",
     "value_and_grad",
 ]
 
@@ -143,6 +145,39 @@ def _not_differentiable(op: Op, cause: TypeError) -> NotDifferentiableError:
 
 def _plugin(op: Op) -> str | None:
     return op.provenance.plugin if op.provenance is not None else None
+
+
+def supports_higher_order(op: Op) -> bool:
+    """Whether ``op``'s gradient rule also works on ``Value`` s: gradients of any order.
+
+    Probed at one point inside the op's domain (a composite: every op it is
+    built from). A rule that fails there on Values (it calls ``math.cos`` on
+    its inputs) does not.
+
+    >>> import math
+    >>> supports_higher_order(Op("sq", 1, forward=lambda x: x * x, partials=(lambda x, o: 2 * x,)))
+    True
+    >>> supports_higher_order(Op("s", 1, forward=math.sin, partials=(lambda x, o: math.cos(x),)))
+    False
+    """
+    count = op.arity + op.variadic
+    try:
+        out = apply(op, *(Value(_inside(op.input_domain(i))) for i in range(count)))
+        for node in topological_order(out):
+            local_partials(node, on_values=True)
+    except NotDifferentiableError:
+        return False
+    except Exception:  # noqa: BLE001  (an op that fails at the probe shows no support)
+        return False
+    return True
+
+
+def _inside(interval: Interval) -> float:
+    """A point inside ``interval``, away from 0 and 1 (where rules often simplify)."""
+    for x in (0.7, 1.3, -0.7, interval.low + 0.7, interval.high - 0.7):
+        if x in interval and math.isfinite(x):
+            return x
+    return (interval.low + interval.high) / 2
 
 
 def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Value]:

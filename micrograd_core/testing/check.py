@@ -15,6 +15,9 @@ The rules, in short:
   ``1e-6 * max(1, |x|)``, within ``RTOL * |value| + ATOL`` plus the difference's rounding.
 - ``taylor``: the Taylor remainder's odd part ``(f(x + h) - f(x - h)) / 2 - h f'(x)``
   shrinks like ``h**3`` (a wrong partial: like ``h``).
+- ``second_order``: for an op whose gradient rule works on ``Value`` s (gradients
+  of gradients), the derivative of each partial, from that rule's graph, matches
+  central differences and the Taylor verdict of the partial.
 - ``engine``: ``op(*values).backward()`` gives exactly the partials.
 - ``constants``: backward never evaluates the partial of a constant operand, and
   works wherever the op is defined around the inputs that need a gradient.
@@ -44,6 +47,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from micrograd_core.errors import DomainError
+from micrograd_core.functional import grad, local_partials, supports_higher_order
 from micrograd_core.op import Op, validate
 from micrograd_core.registry import RESERVED_METHODS, OpRegistry
 from micrograd_core.testing import _sample
@@ -202,7 +206,8 @@ def _numeric(f: Callable[[float], float], x: float, step: float) -> tuple[float,
     Steps go from ``step`` down by tens to ``1e-6`` (a step relative to ``|x|``
     suits ``x ** 3``, an absolute one suits ``sin`` at ``x = 1e6``). Each step's
     bound is its rounding error plus its truncation error, estimated as the
-    difference from the next smaller step; the step with the smallest bound wins.
+    difference from the next smaller step; the pair with the smallest bound wins,
+    and its smaller step's difference (a hundredth of the truncation) is returned.
     """
     steps = [step]
     while steps[-1] > 1e-6 and len(steps) < 8:
@@ -210,10 +215,12 @@ def _numeric(f: Callable[[float], float], x: float, step: float) -> tuple[float,
     steps.append(steps[-1] / 10)
     found = [_central_difference(f, x, h) for h in steps]
     best = (math.nan, math.inf, step)
-    for h, (d, noise), (finer, _) in zip(steps, found, found[1:], strict=False):
-        bound = noise + abs(d - finer)
+    for h, (d, noise), (finer, finer_noise) in zip(steps, found, found[1:], strict=False):
+        # The finer difference's truncation error is a hundredth of the coarser's,
+        # which |d - finer| bounds: the finer one, with that bound, is the estimate.
+        bound = max(noise, finer_noise) + abs(d - finer)
         if bound < best[1] or math.isnan(best[0]):
-            best = (d, bound, h)
+            best = (finer, bound, h / 10)
     return best
 
 
@@ -326,23 +333,63 @@ def check_taylor(op: Op, xs: Point) -> None:
         def f(t: float, i: int = i) -> float:
             return evaluate(op, _shifted(xs, i, t - xs[i]))
 
-        x = xs[i]
-        largest = min(1e-2 * max(1.0, abs(x)), _sample.room(op, xs, i) / 4)
-        # Relative steps suit x ** 3 at x = 1e6; sin there needs absolute ones. Smaller
-        # scales are tried when the larger fail: a wrong partial fails at every scale.
-        failure = _taylor_at(f, x, grad[i], largest)
-        while failure is not None and largest > 1e-2:
-            largest = max(largest * 1e-3, 1e-2)
-            failure = _taylor_at(f, x, grad[i], largest)
-        if failure is not None:
-            slope, hs, rs = failure
-            msg = (
-                f"partial {i}: the odd Taylor remainder |(f(x+h) - f(x-h))/2 - h*d| shrinks "
-                f"like h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial "
-                f"gives h^3 or faster, a wrong one h^1 (here d = {grad[i]!r}, {_analytic(op)}, "
-                f"is off by about {rs[-1] / hs[-1]:.3g})"
-            )
-            raise CheckFailure(msg)
+        _taylor(f"partial {i}", f, grad[i], _analytic(op), op, xs, i)
+
+
+def _taylor(
+    what: str, f: Callable[[float], float], d: float, source: str, op: Op, xs: Point, i: int
+) -> None:
+    """Fail unless ``d`` is the derivative of ``f`` at ``xs[i]`` by the Taylor verdict."""
+    x = xs[i]
+    largest = min(1e-2 * max(1.0, abs(x)), _sample.room(op, xs, i) / 4)
+    # Relative steps suit x ** 3 at x = 1e6; sin there needs absolute ones. Smaller
+    # scales are tried when the larger fail: a wrong partial fails at every scale.
+    failure = _taylor_at(f, x, d, largest)
+    while failure is not None and largest > 1e-2:
+        largest = max(largest * 1e-3, 1e-2)
+        failure = _taylor_at(f, x, d, largest)
+    if failure is not None:
+        slope, hs, rs = failure
+        msg = (
+            f"{what}: the odd Taylor remainder |(f(x+h) - f(x-h))/2 - h*d| shrinks "
+            f"like h^{slope:.2f} for h from {hs[0]:.1e} to {hs[-1]:.1e}; a correct partial "
+            f"gives h^3 or faster, a wrong one h^1 (here d = {d!r}, {source}, "
+            f"is off by about {rs[-1] / hs[-1]:.3g})"
+        )
+        raise CheckFailure(msg)
+
+
+def _second_derivatives(op: Op, xs: Point) -> list[list[float]]:
+    """d(partial j)/d(input i) at ``xs``, from the op's gradient rule evaluated on Values."""
+    leaves = [Value(x) for x in xs]
+    out = op(*leaves)
+    rows = []
+    for d in local_partials(out, on_values=True):
+        if isinstance(d, Value):
+            rows.append([g.data for g in grad(d, leaves)])
+        else:  # a constant partial (1.0 for add; a piecewise-constant relu')
+            rows.append([0.0] * len(xs))
+    return rows
+
+
+def check_second_order(op: Op, xs: Point) -> None:
+    """Each partial's own derivatives, from its rule on Values, match differences of the partial.
+
+    Gradients of gradients (``grad(..., create_graph=True)``, ``hessian``) run
+    an op's gradient rule on ``Value`` s; this checks the graph that builds, by
+    central differences and the Taylor verdict of each partial along each input.
+    """
+    rows = _call("the gradient rule on Values", _second_derivatives, op, xs)
+    source = "the partial's rule on Values"
+    for j, row in enumerate(rows):
+        for i, d in enumerate(row):
+
+            def f(t: float, i: int = i, j: int = j) -> float:
+                return gradient(op, _shifted(xs, i, t - xs[i]))[1][j]
+
+            what = f"d(partial {j})/d(input {i})"
+            _compare(what, d, source, f, xs[i], _fd_step(op, xs, i))
+            _taylor(what, f, d, source, op, xs, i)
 
 
 def _taylor_at(
@@ -680,6 +727,11 @@ class Check:
             return "needs arity >= 2"
         if self.name == "kinks" and not op.kinks:
             return "the op declares no kinks"
+        if self.name == "second_order":
+            if op.is_composite:
+                return "a composite: the ops it is built from are checked"
+            if not supports_higher_order(op):
+                return "its gradient rule works on floats only (no gradients of gradients)"
         return None
 
 
@@ -691,6 +743,7 @@ CHECKS: dict[str, Check] = {
         Check("forward", at_point=check_forward),
         Check("finite_differences", at_point=check_finite_differences),
         Check("taylor", at_point=check_taylor),
+        Check("second_order", at_point=check_second_order),
         Check("engine", at_point=check_engine),
         Check("constants", at_point=check_constants, region="box"),
         Check("accumulation", at_point=check_accumulation),

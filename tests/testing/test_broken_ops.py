@@ -64,6 +64,11 @@ def _cube_wrong_near_2(x: float, out: float) -> float:
     return 3 * x * x + (1.0 if 1.999 < x < 2.001 else 0.0)
 
 
+def _square_wrong_on_values(x: Any, out: Any) -> Any:
+    # Right on floats (backward), wrong as a graph: d/dx of 2 * out is 4x, not 2.
+    return 2 * x if type(x) is float else 2 * out
+
+
 def _garbage(value: object) -> Callable[..., Any]:
     def returns(*args: float) -> Any:
         return value
@@ -129,6 +134,12 @@ BROKEN = {
         r"with input 1 a constant, backward raised DomainError: .*math domain error.*; the op is "
         r"defined around this input along the inputs that need a gradient \(0\)",
     ),
+    "square-wrong-second-order": Broken(
+        Op("square", 1, forward=lambda x: x * x, partials=(_square_wrong_on_values,)),
+        "second_order",
+        r"d\(partial 0\)/d\(input 0\): analytic \S+ \(the partial's rule on Values\) but "
+        r"numeric \S+",
+    ),
     "wrong-arity": Broken(
         Op("hypot", 2, forward=math.hypot, partials=(lambda x, y, out: x / out,)),
         "metadata",
@@ -163,7 +174,7 @@ BROKEN = {
         r"gave RuntimeError: too large; at large inputs inside its domain an op must give finite "
         r"values and gradients, or raise DomainError when they leave the float range",
         # typical inputs beyond 100 meet it too
-        frozenset({"forward", "finite_differences", "taylor", "engine"}),
+        frozenset({"second_order", "forward", "finite_differences", "taylor", "engine"}),
     ),
     "sigmoid-overflows-midway": Broken(
         # 1 / (1 + exp(-x)) overflows in exp at x = -1000 although sigmoid(-1000) is 0.
@@ -202,13 +213,14 @@ BROKEN = {
         Op("relu", 1, forward=lambda x: max(x, 0.0), partials=(lambda x, out: float(x > 0),)),
         "finite_differences",
         r"partial 0: analytic 0\.0 \(the op's partial\) but numeric 0\.5",
+        frozenset({"second_order"}),  # the partial jumps there too
     ),
     "hypot-divides-by-zero-at-equal-inputs": Broken(
         # (0, 0) is both a special point and equal inputs; no kink is declared there.
         Op("hypot", 2, forward=math.hypot, partials=(lambda x, y, out: x / out,) * 2),
         "finite_differences",
         r"partial 0 raised ZeroDivisionError: float division by zero",
-        frozenset({"taylor", "engine", "constants", "accumulation"}),
+        frozenset({"second_order", "taylor", "engine", "constants", "accumulation"}),
     ),
     "composite-hypot-at-the-origin": Broken(
         # The composite-ops tutorial's hypot: d/dx (x**2 + y**2) ** 0.5 is 0 / 0 at (0, 0).
@@ -314,7 +326,7 @@ def test_check_op_raises_one_error_listing_every_failure() -> None:
     error = caught.value
     assert isinstance(error, AssertionError)
     assert error.op_name == "log"
-    assert str(error).startswith("op 'log' failed 3 of 7 contract checks:\n")
+    assert str(error).startswith("op 'log' failed 3 of 8 contract checks:\n")
     assert "\n- finite_differences at (1.0,): partial 0: analytic 1.0" not in str(error)
     assert "\n- finite_differences at (0.001,): partial 0: analytic 1000000.0" in str(error)
     assert "\n- taylor at (0.001,): partial 0: the odd Taylor remainder" in str(error)

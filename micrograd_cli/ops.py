@@ -13,6 +13,7 @@ from rich.text import Text
 
 from micrograd_cli._table import fits, fold
 from micrograd_core import MicrogradError, OpRegistry, PluginWarning, default_registry
+from micrograd_core.functional import supports_higher_order
 
 __all__ = ["ops", "report"]
 
@@ -38,6 +39,8 @@ def report(registry: OpRegistry) -> Listing:
                 "arity": op.arity,
                 "variadic": op.variadic,  # takes arity + k * variadic inputs
                 "method": op.method,
+                # its gradient rule works on Values too: gradients of gradients, any order
+                "higher_order": supports_higher_order(op),
                 "plugin": provenance.plugin if provenance else None,
                 "distribution": provenance.distribution if provenance else None,
                 "version": provenance.version if provenance else None,
@@ -87,7 +90,10 @@ def _layouts(data: Listing, caption: str | None, console: Console) -> list[Table
         return [medium, plugins]
     narrow = Table("op", "about", title="ops", caption=caption)
     for op in data["ops"]:
-        facts = f"arity {_arity(op)}, method {op['method'] or '-'}, plugin {op['plugin']}"
+        facts = (
+            f"arity {_arity(op)}, method {op['method'] or '-'}, order {_order(op)}, "
+            f"plugin {op['plugin']}"
+        )
         narrow.add_row(Text(op["name"]), Text(f"{facts}\n{op['doc']}"))
     if not fits(narrow, console, wrap="about", wrap_width=12):
         fold(narrow)
@@ -99,12 +105,24 @@ def _arity(op: dict[str, Any]) -> str:
     return f"{op['arity']}+{op['variadic']}k" if op["variadic"] else str(op["arity"])
 
 
+def _order(op: dict[str, Any]) -> str:
+    """Which derivatives the op gives: ``any`` order, or the ``1st`` only."""
+    return "any" if op["higher_order"] else "1st"
+
+
 def _ops_table(data: Listing, caption: str | None, where: tuple[str, ...]) -> Table:
     table = Table(title="ops", caption=caption)
-    for column in ("op", "arity", "method", *where, "doc"):
+    for column in ("op", "arity", "method", "order", *where, "doc"):
         table.add_column(column)
     for op in data["ops"]:
-        cells = [op["name"], _arity(op), op["method"], *(op[k] for k in where), op["doc"]]
+        cells = [
+            op["name"],
+            _arity(op),
+            op["method"],
+            _order(op),
+            *(op[k] for k in where),
+            op["doc"],
+        ]
         table.add_row(*(Text("" if c is None else str(c)) for c in cells))
     return table
 

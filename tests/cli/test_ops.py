@@ -53,6 +53,7 @@ def test_json_is_the_same_at_any_width(micrograd: Micrograd) -> None:
         "arity": 1,
         "variadic": 0,
         "method": "tanh",
+        "higher_order": True,
         "plugin": "builtin",
         "distribution": "micrograd-registry",
         "version": version("micrograd-registry"),

@@ -141,6 +141,7 @@ def test_ops_json_lists_ops_failures_and_collisions(site: Site) -> None:
         "arity": 2,
         "variadic": 0,
         "method": None,
+        "higher_order": True,
         "plugin": "builtin",
         "distribution": "micrograd-registry",
         "version": "0.1.0",
@@ -179,7 +180,7 @@ def test_ops_table_shows_each_op_and_the_failures(monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     row = next(line for line in result.stdout.splitlines() if " cube " in line)
     cells = [cell.strip() for cell in row.split("│")[1:-1]]
-    assert cells == ["cube", "1", "cube", "cube", "micrograd-cube", "2.0", "x ** 3"]
+    assert cells == ["cube", "1", "cube", "any", "cube", "micrograd-cube", "2.0", "x ** 3"]
     assert "failed plugins" in result.stdout
     assert "libcube.so" in result.stdout
 
@@ -203,3 +204,25 @@ def test_a_module_whose_hook_is_not_marked_is_reported(site: Site) -> None:
         "'micrograd_unmarked_unmarked' has no micrograd_register_ops function marked with "
         "@micrograd_core.hookimpl"
     )
+
+
+FLOATS_ONLY_RULE = """
+import math
+from micrograd_core import Op, Register, hookimpl
+
+@hookimpl
+def micrograd_register_ops(register: Register) -> None:
+    register(Op("wave", 1, forward=math.sin, partials=(lambda x, out: math.cos(x),)))
+"""
+
+
+@pytest.mark.usefixtures("installed", "fresh_default")
+def test_ops_shows_which_ops_give_derivatives_of_any_order(site: Site) -> None:
+    site.add("micrograd-wave", "0.1", wave=FLOATS_ONLY_RULE)
+    listing = json.loads(CliRunner().invoke(cli, ["ops", "--json"]).stdout)
+    order = {op["name"]: op["higher_order"] for op in listing["ops"]}
+    assert order["wave"] is False  # its rule calls math.cos on what it is given
+    assert order["cube"] is order["tanh"] is order["pow"] is True
+    table = CliRunner().invoke(cli, ["ops"], env={"COLUMNS": "120"}).stdout
+    row = next(line for line in table.splitlines() if " wave " in line)
+    assert [cell.strip() for cell in row.split("│")[1:5]] == ["wave", "1", "", "1st"]

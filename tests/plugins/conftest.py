@@ -62,7 +62,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
 @pytest.fixture
 def fresh_default() -> Iterator[None]:
     """The default registry is built again on next use, and restored after the test."""
-    before = state.default_registry()
+    before = state._default  # None if nothing has built it yet
     state._reset_default(None)
     yield
     state._reset_default(before)

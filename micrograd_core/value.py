@@ -540,3 +540,4 @@ def _getattr_before_first_use(self: Value, name: str) -> object:
 
 
 _op_spec._engine.apply = apply
+install(None)  # nothing installed yet: the first operator or method used installs a registry

@@ -165,6 +165,18 @@ def test_first_use_from_many_threads_builds_once_and_keeps_a_registration() -> N
         assert done.stdout.split() == ["1", "True", "3.0"]
 
 
+def test_a_plugin_method_as_the_very_first_use_of_a_fresh_process() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from micrograd_core import Value; print(Value(1.0).log().data)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"MICROGRAD_LOAD_PLUGINS": "builtin", "PATH": ""},
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, "0.0\n"), done.stderr
+
+
 def test_apply_by_name_and_methods_use_one_mechanism_before_first_use() -> None:
     state._reset_default(None)  # as in a fresh process
     assert installed() is None

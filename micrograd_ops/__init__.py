@@ -44,14 +44,6 @@ def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
     return out * _log(x)
 
 
-def _tanh(x: float) -> float:
-    # micrograd's formula, which overflows for |x| > ~355; math.tanh does not.
-    if abs(x) > 20.0:
-        return math.tanh(x)
-    e2x = math.exp(2 * x)
-    return (e2x - 1) / (e2x + 1)
-
-
 add = Op(
     "add",
     2,
@@ -86,7 +78,9 @@ relu = Op(
 tanh = Op(
     "tanh",
     1,
-    forward=_tanh,
+    # math.tanh, not the lecture's (e**2x - 1) / (e**2x + 1): near 0 that formula
+    # loses every digit (tanh(1e-17) would be 0.0); micrograd 0.1.0 has no tanh.
+    forward=math.tanh,
     partials=(lambda x, out: 1 - out**2,),
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",

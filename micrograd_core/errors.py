@@ -17,6 +17,7 @@ __all__ = [
     "NotDifferentiableError",
     "OpCollisionError",
     "OpNotFoundError",
+    "OperandRangeError",
     "OperandTypeError",
     "PluginLoadError",
     "PluginWarning",
@@ -122,6 +123,13 @@ class GraphTooLargeError(MicrogradError, ValueError):
 
 class OperandTypeError(MicrogradError, TypeError):
     """Something that is not a real number was given where one was expected."""
+
+
+class OperandRangeError(MicrogradError, OverflowError):
+    """A real number too large for a float was given (``Value(10**400)``).
+
+    An ``OverflowError``, as ``float(10**400)`` raises.
+    """
 
 
 class PluginWarning(UserWarning):

@@ -20,6 +20,7 @@ from micrograd_core.errors import (
     InvalidOpError,
     MethodNotFoundError,
     MicrogradError,
+    OperandRangeError,
     OperandTypeError,
 )
 from micrograd_core.graph import CONSTANT, backward, node_of, real_result
@@ -316,8 +317,22 @@ def _to_float(x: object, where: str = "an operand of Value") -> float:
             return float(x)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             pass
+        except OverflowError:  # an int (or Fraction) beyond 1.8e308
+            raise _too_large(x, where) from None
     msg = f"{where} takes a real number (int, float or a numpy scalar), got {type(x).__name__!r}"
     raise OperandTypeError(msg)
+
+
+def _too_large(x: object, where: str) -> OperandRangeError:
+    if isinstance(x, int):
+        try:
+            got = f"an int of {len(str(abs(x)))} digits"
+        except ValueError:  # more digits than Python converts to a string
+            got = f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
+    else:
+        got = f"a {type(x).__name__!r} too large for a float"
+    msg = f"{where} takes a real number that fits a float (magnitude up to 1.8e308), got {got}"
+    return OperandRangeError(msg)
 
 
 def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micrograd_core import Value
+from micrograd_core import MicrogradError, OperandRangeError, Value
 
 
 def ulps_apart(a: float, b: float) -> float:
@@ -35,3 +37,39 @@ def test_tanh_of_nan_and_infinities() -> None:
     assert math.isnan(Value(math.nan).tanh().data)
     assert Value(math.inf).tanh().data == 1.0
     assert Value(-math.inf).tanh().data == -1.0
+
+
+# -- operands too large for a float ----------------------------------------------
+
+
+def test_an_int_too_large_for_a_float_is_refused_saying_so() -> None:
+    with pytest.raises(OperandRangeError) as caught:
+        Value(10**400)
+    assert str(caught.value) == (
+        "Value() takes a real number that fits a float (magnitude up to 1.8e308), "
+        "got an int of 401 digits"
+    )
+    assert isinstance(caught.value, MicrogradError)
+    assert isinstance(caught.value, OverflowError)  # what float(10**400) raises
+    with pytest.raises(OperandRangeError, match=r"got an int of about 10001 digits$"):
+        Value(10**10000)  # more digits than str() converts
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda: Value(1.0) + 10**400,
+        lambda: Value(1.0) * -(10**400),
+        lambda: 10**400 - Value(1.0),
+        lambda: Value(1.0) / 10**400,
+        lambda: Value(2.0) ** 10**400,
+    ],
+)
+def test_an_operand_too_large_for_a_float_is_refused_saying_so(use: object) -> None:
+    with pytest.raises(OperandRangeError, match=r"^an operand of Value takes a real number that"):
+        use()  # type: ignore[operator]
+
+
+def test_a_fraction_too_large_for_a_float_is_refused_saying_so() -> None:
+    with pytest.raises(OperandRangeError, match=r"got a 'Fraction' too large for a float"):
+        Value(Fraction(10**400, 3))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "DivisionByZeroError",
     "DomainError",
     "GraphTooLargeError",
     "InvalidOpError",
@@ -111,6 +112,14 @@ class DomainError(MicrogradError, ValueError):
         super().__init__(msg)
         self.op_name = op_name
         self.inputs = tuple(inputs)
+
+
+class DivisionByZeroError(DomainError, ZeroDivisionError):
+    """A division by zero: ``x / 0``, ``1 / Value(0.0)``, or zero to a negative power.
+
+    A ``DomainError`` like any op applied outside its domain, and a
+    ``ZeroDivisionError``, which is what Python (and micrograd) raise there.
+    """
 
 
 class GraphTooLargeError(MicrogradError, ValueError):

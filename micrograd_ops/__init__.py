@@ -15,7 +15,16 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Kink, Op, Register, float_or_op, hookimpl
+from micrograd_core import (
+    DivisionByZeroError,
+    DomainError,
+    Interval,
+    Kink,
+    Op,
+    Register,
+    float_or_op,
+    hookimpl,
+)
 
 __all__ = [
     "OPS",
@@ -37,7 +46,20 @@ REALS = Interval()
 def _pow(x: float, y: float) -> float:
     # math.pow raises on a negative base with a fractional exponent, where ** would
     # quietly return a complex number.
-    return math.pow(x, y)
+    try:
+        return math.pow(x, y)
+    except ValueError:
+        raise _pow_undefined(x, y) from None
+
+
+def _pow_undefined(x: float, y: float) -> DomainError:
+    if x == 0.0:  # and y < 0
+        msg = f"pow({x!r}, {y!r}): zero to a negative power is a division by zero"
+        return DivisionByZeroError(msg, op_name="pow", inputs=(x, y))
+    msg = (
+        f"pow({x!r}, {y!r}): a negative base needs an integer exponent ({x!r} ** {y!r} is not real)"
+    )
+    return DomainError(msg, op_name="pow", inputs=(x, y))
 
 
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:

@@ -48,7 +48,8 @@ def test_operand_must_be_a_real_number(expression: Callable[[Value], object]) ->
 
 
 def test_domain_error_names_the_op_and_inputs() -> None:
-    with pytest.raises(DomainError, match=r"pow\(-8\.0, 0\.333\d*\) is outside") as info:
+    match = r"pow\(-8\.0, 0\.333\d*\): a negative base needs an integer exponent"
+    with pytest.raises(DomainError, match=match) as info:
         Value(-8.0) ** (1 / 3)
     assert info.value.op_name == "pow"
     assert info.value.inputs == (-8.0, 1 / 3)

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micrograd_core import MicrogradError, OperandRangeError, Value
+from micrograd_core import (
+    DivisionByZeroError,
+    DomainError,
+    MicrogradError,
+    OperandRangeError,
+    Value,
+)
 
 
 def ulps_apart(a: float, b: float) -> float:
@@ -73,3 +79,56 @@ def test_an_operand_too_large_for_a_float_is_refused_saying_so(use: object) -> N
 def test_a_fraction_too_large_for_a_float_is_refused_saying_so() -> None:
     with pytest.raises(OperandRangeError, match=r"got a 'Fraction' too large for a float"):
         Value(Fraction(10**400, 3))
+
+
+# -- division by zero -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("divide", "shown"),
+    [
+        (lambda: Value(1.0) / 0, "1.0 / 0.0"),
+        (lambda: Value(1.0) / 0.0, "1.0 / 0.0"),
+        (lambda: Value(1.0) / Value(0.0), "1.0 / 0.0"),
+        (lambda: Value(-2.5) / Value(-0.0), "-2.5 / -0.0"),
+        (lambda: 1 / Value(0.0), "1.0 / 0.0"),
+        (lambda: 3.0 / Value(-0.0), "3.0 / -0.0"),
+    ],
+)
+def test_division_by_zero_is_one_domain_error_naming_division(divide: object, shown: str) -> None:
+    with pytest.raises(DivisionByZeroError) as caught:
+        divide()  # type: ignore[operator]
+    assert str(caught.value) == f"division by zero: {shown}"
+    assert isinstance(caught.value, DomainError)
+    assert isinstance(caught.value, ZeroDivisionError)  # what micrograd and Python raise
+    assert caught.value.op_name == "pow"  # a / b is a * b ** -1
+
+
+def test_zero_to_a_negative_power_names_pow_and_no_wrong_domain() -> None:
+    for base in (0.0, -0.0):
+        with pytest.raises(DivisionByZeroError) as caught:
+            Value(base) ** -1
+        assert str(caught.value) == (
+            f"pow({base!r}, -1.0): zero to a negative power is a division by zero"
+        )
+    with pytest.raises(DivisionByZeroError, match=r"^pow\(0.0, -0.5\): zero to a negative"):
+        Value(0.0) ** Value(-0.5)
+
+
+def test_a_negative_base_to_a_fraction_says_what_is_allowed() -> None:
+    assert (Value(-3.0) ** 2).data == 9.0
+    assert (Value(-2.0) ** -3).data == -0.125
+    with pytest.raises(DomainError) as caught:
+        Value(-2.0) ** 0.5
+    assert str(caught.value) == (
+        "pow(-2.0, 0.5): a negative base needs an integer exponent (-2.0 ** 0.5 is not real)"
+    )
+    assert "(0, inf)" not in str(caught.value)
+
+
+def test_division_by_a_nonzero_number_stays_micrograds_composition() -> None:
+    # a / b is a * b ** -1, as in micrograd: the same floats to the last bit.
+    for a, b in [(1.0, 3.0), (0.1, 0.7), (-5.0, 1e-300), (2.0, -3.0)]:
+        assert (Value(a) / b).data == a * b**-1
+        assert (Value(a) / Value(b)).data == a * b**-1
+        assert (a / Value(b)).data == b**-1 * a

@@ -14,6 +14,7 @@ arithmetic does both, and ``log`` in pow's rule is ``float_or_op``.
 from __future__ import annotations
 
 import math
+from typing import NoReturn
 
 from micrograd_core import (
     DivisionByZeroError,
@@ -43,11 +44,43 @@ POSITIVE = Interval(0.0, math.inf, include_low=False)
 REALS = Interval()
 
 
+# Overflow: a result that is finite in exact arithmetic but beyond the largest
+# float (1.8e308) raises DomainError, in every op (docs/engine.md, "Numbers").
+# Infinite and NaN inputs are no overflow: they propagate as in IEEE arithmetic.
+# The check costs one subtraction on the fast path: r - r is 0.0 for a finite r,
+# NaN for an infinite or NaN one.
+
+
+def _overflowed(name: str, *xs: float) -> NoReturn:
+    args = ", ".join(map(repr, xs))
+    msg = f"{name}({args}) overflows a float (beyond 1.8e308)"
+    raise DomainError(msg, op_name=name, inputs=xs) from None
+
+
+def _not_finite(name: str, r: float, xs: tuple[float, ...]) -> float:
+    """``r``, a result that is not finite, unless finite inputs ``xs`` overflowed to it."""
+    if all(x - x == 0.0 for x in xs):
+        _overflowed(name, *xs)
+    return r
+
+
+def _add(x: float, y: float) -> float:
+    r = x + y
+    return r if r - r == 0.0 else _not_finite("add", r, (x, y))
+
+
+def _mul(x: float, y: float) -> float:
+    r = x * y
+    return r if r - r == 0.0 else _not_finite("mul", r, (x, y))
+
+
 def _pow(x: float, y: float) -> float:
     # math.pow raises on a negative base with a fractional exponent, where ** would
     # quietly return a complex number.
     try:
         return math.pow(x, y)
+    except OverflowError:
+        _overflowed("pow", x, y)
     except ValueError:
         raise _pow_undefined(x, y) from None
 
@@ -69,14 +102,14 @@ def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
 add = Op(
     "add",
     2,
-    forward=lambda x, y: x + y,
+    forward=_add,
     partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     doc="x + y",
 )
 mul = Op(
     "mul",
     2,
-    forward=lambda x, y: x * y,
+    forward=_mul,
     partials=(lambda x, y, out: y, lambda x, y, out: x),
     doc="x * y",
 )
@@ -107,10 +140,19 @@ tanh = Op(
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
 )
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        _overflowed("exp", x)
+
+
 exp = Op(
     "exp",
     1,
-    forward=math.exp,
+    forward=_exp,
     partials=(lambda x, out: out,),
     method="exp",
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
@@ -132,9 +174,11 @@ def _affine(c: float, *ab: float) -> float:
     # Summed left to right, ((c + a1*b1) + a2*b2) + ..., as micrograd's
     # sum((wi*xi for ...), b) does: the same floats to the last bit.
     pairs = iter(ab)
+    r = c
     for a, b in zip(pairs, pairs):  # noqa: B905  (the engine passes whole pairs)
-        c += a * b
-    return c
+        r += a * b
+    # An overflow anywhere in the sum leaves it infinite or NaN: one check at the end.
+    return r if r - r == 0.0 else _not_finite("affine", r, (c, *ab))
 
 
 def _d_affine(c: float, *ab_out: float) -> list[float]:

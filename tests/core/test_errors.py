@@ -57,7 +57,7 @@ def test_domain_error_names_the_op_and_inputs() -> None:
 
 
 def test_exp_overflow_is_a_clear_error() -> None:
-    with pytest.raises(DomainError, match=r"exp\(1000\.0\) is outside .*range"):
+    with pytest.raises(DomainError, match=r"exp\(1000\.0\) overflows a float"):
         Value(1000.0).exp()
     assert Value(-1000.0).exp().data == 0.0
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import micrograd_ops
 from micrograd_core import (
     DivisionByZeroError,
     DomainError,
     MicrogradError,
+    Op,
     OperandRangeError,
     Value,
+    apply,
 )
 
 
@@ -132,3 +136,85 @@ def test_division_by_a_nonzero_number_stays_micrograds_composition() -> None:
         assert (Value(a) / b).data == a * b**-1
         assert (Value(a) / Value(b)).data == a * b**-1
         assert (a / Value(b)).data == b**-1 * a
+
+
+# -- overflow: a finite result beyond the float range raises DomainError ---------
+
+BIG = 1e308
+
+# Per built-in op: inputs whose exact result is finite but beyond 1.8e308, or None
+# for an op no finite input makes overflow (it is then tried at the largest floats).
+OVERFLOWS: dict[str, tuple[float, ...] | None] = {
+    "add": (BIG, BIG),
+    "mul": (BIG, 10.0),
+    "pow": (1e200, 2.0),
+    "relu": None,
+    "tanh": None,
+    "exp": (1000.0,),
+    "log": None,
+    "affine": (BIG, BIG, 10.0),
+}
+
+
+def test_every_builtin_op_has_an_overflow_case() -> None:
+    assert sorted(OVERFLOWS) == sorted(op.name for op in micrograd_ops.OPS)
+
+
+@pytest.mark.parametrize("op", micrograd_ops.OPS, ids=lambda op: op.name)
+def test_overflow_raises_domain_error_naming_the_op(op: Op) -> None:
+    xs = OVERFLOWS[op.name]
+    if xs is None:
+        for x in (sys.float_info.max, -sys.float_info.max, 5e-324):
+            if x in op.input_domain(0):
+                assert math.isfinite(apply(op, x).data)
+        return
+    with pytest.raises(DomainError) as caught:
+        apply(op, *xs)
+    args = ", ".join(map(repr, xs))
+    assert str(caught.value) == f"{op.name}({args}) overflows a float (beyond 1.8e308)"
+    assert caught.value.op_name == op.name
+    assert caught.value.inputs == xs
+
+
+@pytest.mark.parametrize(
+    "overflow",
+    [
+        lambda: Value(BIG) * 10,
+        lambda: Value(-BIG) * 10,
+        lambda: 10 * Value(BIG),
+        lambda: Value(BIG) + BIG,
+        lambda: Value(-BIG) - BIG,
+        lambda: BIG - Value(-BIG),
+        lambda: Value(1e200) ** 2,
+        lambda: Value(-1e200) ** 3,
+        lambda: Value(1e-200) ** -2,
+        lambda: 2 ** Value(1e4),
+        lambda: Value(1000.0).exp(),
+        lambda: Value(BIG) / 0.1,
+        lambda: Value(1.0) / 5e-324,
+        lambda: Value(1.0) / Value(5e-324),
+        lambda: 1.0 / Value(5e-324),
+    ],
+)
+def test_every_spelling_of_an_overflow_raises_domain_error(overflow: object) -> None:
+    with pytest.raises(DomainError, match=r"overflows a float"):
+        overflow()  # type: ignore[operator]
+
+
+def test_infinite_and_nan_inputs_propagate_as_in_ieee_arithmetic() -> None:
+    inf = math.inf
+    assert (Value(inf) + 1).data == inf
+    assert (Value(inf) * -2).data == -inf
+    assert (Value(inf) ** 2).data == inf
+    assert Value(inf).exp().data == inf
+    assert Value(-inf).exp().data == 0.0
+    assert math.isnan((Value(inf) + -inf).data)
+    assert math.isnan((Value(math.nan) * 2).data)
+    assert math.isnan(apply("affine", math.nan, 1.0, 2.0).data)
+
+
+def test_results_near_the_largest_float_are_not_overflows() -> None:
+    assert (Value(BIG) * 1.7).data == BIG * 1.7
+    assert (Value(BIG) + BIG * 0.7).data == BIG + BIG * 0.7
+    assert Value(709.0).exp().data == math.exp(709.0)
+    assert (Value(1e154) ** 2).data == 1e154**2

@@ -95,8 +95,31 @@ def _pow_undefined(x: float, y: float) -> DomainError:
     return DomainError(msg, op_name="pow", inputs=(x, y))
 
 
+# pow's partials follow PyTorch at the edges: d/dx of x ** 0 is 0 (x = 0
+# included), and d/dy at x = 0, y >= 0 is 0 (0 ** y is 0 for every y > 0).
+# Comparisons, not ==, so the rules also run on Values (gradients of gradients).
+
+
+def _d_pow_d_base(x: float, y: float, out: float) -> float:
+    if y >= 0 and y <= 0:  # y == 0: x ** 0 is 1 wherever it is defined
+        return 0.0
+    return y * x ** (y - 1)
+
+
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
-    return out * _log(x)
+    if not x <= 0:  # x > 0, or NaN, whose log is NaN
+        return out * _log(x)
+    if x >= 0 and y >= 0:  # x == 0
+        return 0.0
+    msg = (
+        f"pow: d/dy of x ** y is x ** y * log(x), which has no real value at x = {_data(x)!r}; "
+        f"write the exponent as a number (x ** {_data(y)!r}), not a Value, if it needs no gradient"
+    )
+    raise DomainError(msg, op_name="pow", inputs=(_data(x), _data(y)))
+
+
+def _data(x: float) -> float:
+    return x if isinstance(x, float) else float(getattr(x, "data", x))
 
 
 add = Op(
@@ -117,7 +140,7 @@ pow = Op(  # noqa: A001  (the op's name)
     "pow",
     2,
     forward=_pow,
-    partials=(lambda x, y, out: y * x ** (y - 1), _d_pow_d_exponent),
+    partials=(_d_pow_d_base, _d_pow_d_exponent),
     doc="x ** y; d/dy is out * log(x), so it needs x > 0 when y is not a constant",
     domain=(POSITIVE, REALS),
 )
@@ -125,7 +148,8 @@ relu = Op(
     "relu",
     1,
     forward=lambda x: 0.0 if x < 0 else x,
-    partials=(lambda x, out: 1.0 if out > 0 else 0.0,),
+    # not (out <= 0), as PyTorch: relu'(nan) is 1 (micrograd's out > 0 gives 0).
+    partials=(lambda x, out: 0.0 if out <= 0 else 1.0,),
     method="relu",
     doc="max(0, x), with relu'(0) = 0 as in micrograd",
     kinks=(Kink(at=(0.0,), partials=(0.0,)),),

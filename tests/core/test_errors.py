@@ -65,7 +65,7 @@ def test_exp_overflow_is_a_clear_error() -> None:
 def test_undefined_partial_names_the_op() -> None:
     base, exponent = Value(-2.0), Value(2.0)
     y = base**exponent  # defined, but d/d(exponent) needs log(-2)
-    with pytest.raises(DomainError, match=r"pow: a partial derivative at \(-2\.0, 2\.0\)"):
+    with pytest.raises(DomainError, match=r"pow: d/dy of x \*\* y .* at x = -2\.0"):
         y.backward()
 
 

@@ -103,7 +103,8 @@ def _pow_undefined(x: float, y: float) -> DomainError:
 def _d_pow_d_base(x: float, y: float, out: float) -> float:
     if y >= 0 and y <= 0:  # y == 0: x ** 0 is 1 wherever it is defined
         return 0.0
-    return y * x ** (y - 1)
+    power: float = x ** (y - 1)
+    return y * power
 
 
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:

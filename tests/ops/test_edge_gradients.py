@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -95,6 +96,7 @@ def test_the_conventions_are_pytorchs(
             return T(torch.tanh(self.t))
 
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out = f(*(T(t) for t in ts)).t
+    result: Any = f(*(T(t) for t in ts))  # the expression, on tensors
+    out = result.t
     got = torch.autograd.grad(out, ts)
     assert [g.item() for g in got] == expected

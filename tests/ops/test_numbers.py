@@ -39,8 +39,8 @@ def test_tanh_keeps_relative_accuracy_near_zero() -> None:
     # The lecture formula (e**2x - 1) / (e**2x + 1) is off by 2e-5 at 1e-12 and 0.0 at 1e-17.
     for x in (1e-12, 1e-17, 5e-324, -1e-17):
         assert Value(x).tanh().data == math.tanh(x)
-    x = Value(1e-17)
-    assert (x / x.tanh()).data == 1.0
+    v = Value(1e-17)
+    assert (v / v.tanh()).data == 1.0
 
 
 def test_tanh_of_nan_and_infinities() -> None:

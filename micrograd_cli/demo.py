@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from micrograd_core import MicrogradError
+from micrograd_cli._registry import no_ops_message
+from micrograd_core import MicrogradError, active_registry
 from micrograd_nn import evaluate, moons_classifier, save_parameters, train
 from micrograd_nn.plot import plot_decision_boundary, require_matplotlib
 
@@ -129,6 +130,9 @@ def demo(
     if save is not None and plot is not None and save.resolve() == plot.resolve():
         msg = f"--save and --plot name the same file, {str(save)!r}"
         raise click.UsageError(msg)
+    registry = active_registry()
+    if not registry:  # no plugin with ops selected: no --activation is to blame
+        raise click.ClickException(no_ops_message(registry))
     try:
         model, X, y = moons_classifier(seed=seed, hidden=hidden, activation=activation)
     except MicrogradError as e:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from micrograd_cli._registry import no_ops_message
 from micrograd_cli._table import fits, fold
 from micrograd_core import MicrogradError, OpRegistry, PluginWarning, default_registry
 from micrograd_core.functional import supports_higher_order
@@ -133,7 +134,8 @@ def ops(as_json: bool) -> None:
     """List every op with the plugin that provides it, failed plugins and collisions.
 
     Plugins are chosen as for any program: MICROGRAD_LOAD_PLUGINS,
-    MICROGRAD_DISABLE_PLUGINS and MICROGRAD_STRICT_PLUGINS apply.
+    MICROGRAD_DISABLE_PLUGINS and MICROGRAD_STRICT_PLUGINS apply. With no op
+    loaded it says why and exits with status 1 (--json prints the listing first).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PluginWarning)
@@ -146,6 +148,9 @@ def ops(as_json: bool) -> None:
     data = report(registry)
     if as_json:
         click.echo(json.dumps(data, indent=2))
+    if not data["ops"]:  # exit status 1, with --json too, which still prints the listing
+        raise click.ClickException(no_ops_message(registry))
+    if as_json:
         return
     console = Console()
     for table in _layouts(data, registry.selection or None, console):

@@ -5,6 +5,7 @@ from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 """
 
 from micrograd_core.errors import (
+    DivisionByZeroError,
     DomainError,
     GraphTooLargeError,
     InvalidOpError,
@@ -12,6 +13,7 @@ from micrograd_core.errors import (
     MicrogradError,
     NotDifferentiableError,
     OpCollisionError,
+    OperandRangeError,
     OperandTypeError,
     OpNotFoundError,
     PluginLoadError,
@@ -46,6 +48,7 @@ from micrograd_core.value import Operand, Value, apply
 from micrograd_core.viz import draw_dot, render_graph, to_dot
 
 __all__ = [
+    "DivisionByZeroError",
     "DomainError",
     "GraphTooLargeError",
     "Interval",
@@ -61,6 +64,7 @@ __all__ = [
     "OpNotFoundError",
     "OpRegistry",
     "Operand",
+    "OperandRangeError",
     "OperandTypeError",
     "PluginFailure",
     "PluginLoadError",

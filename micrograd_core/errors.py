@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "DivisionByZeroError",
     "DomainError",
     "GraphTooLargeError",
     "InvalidOpError",
@@ -17,6 +18,7 @@ __all__ = [
     "NotDifferentiableError",
     "OpCollisionError",
     "OpNotFoundError",
+    "OperandRangeError",
     "OperandTypeError",
     "PluginLoadError",
     "PluginWarning",
@@ -112,6 +114,14 @@ class DomainError(MicrogradError, ValueError):
         self.inputs = tuple(inputs)
 
 
+class DivisionByZeroError(DomainError, ZeroDivisionError):
+    """A division by zero: ``x / 0``, ``1 / Value(0.0)``, or zero to a negative power.
+
+    A ``DomainError`` like any op applied outside its domain, and a
+    ``ZeroDivisionError``, which is what Python (and micrograd) raise there.
+    """
+
+
 class GraphTooLargeError(MicrogradError, ValueError):
     """A graph has more values than a drawing of it may show (``max_nodes``)."""
 
@@ -122,6 +132,13 @@ class GraphTooLargeError(MicrogradError, ValueError):
 
 class OperandTypeError(MicrogradError, TypeError):
     """Something that is not a real number was given where one was expected."""
+
+
+class OperandRangeError(MicrogradError, OverflowError):
+    """A real number too large for a float was given (``Value(10**400)``).
+
+    An ``OverflowError``, as ``float(10**400)`` raises.
+    """
 
 
 class PluginWarning(UserWarning):

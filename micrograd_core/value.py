@@ -16,10 +16,12 @@ from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
 from micrograd_core import op as _op_spec
 from micrograd_core.errors import (
+    DivisionByZeroError,
     DomainError,
     InvalidOpError,
     MethodNotFoundError,
     MicrogradError,
+    OperandRangeError,
     OperandTypeError,
 )
 from micrograd_core.graph import CONSTANT, backward, node_of, real_result
@@ -131,10 +133,16 @@ class Value:
         return _apply2(_active.add, -self, _constant(other))
 
     def __truediv__(self, other: Operand) -> Value:  # self / other
-        return self * (other**-1 if type(other) is Value else _to_float(other) ** -1)
+        try:
+            return self * (other**-1 if type(other) is Value else _to_float(other) ** -1)
+        except ArithmeticError as e:  # a zero divisor, or 1 / divisor beyond the float range
+            raise _division_error(self.data, _data(other), e) from None
 
     def __rtruediv__(self, other: SupportsFloat) -> Value:  # other / self
-        return _apply2(_active.mul, self**-1, _constant(other))
+        try:
+            return _apply2(_active.mul, self**-1, _constant(other))
+        except ZeroDivisionError as e:
+            raise _division_error(_to_float(other), self.data, e) from None
 
     # -- comparisons, of data: a gradient rule such as ``1.0 if out > 0 else 0.0``
     # runs on Values too. No __eq__: a Value is hashed and compared by identity.
@@ -316,8 +324,36 @@ def _to_float(x: object, where: str = "an operand of Value") -> float:
             return float(x)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             pass
+        except OverflowError:  # an int (or Fraction) beyond 1.8e308
+            raise _too_large(x, where) from None
     msg = f"{where} takes a real number (int, float or a numpy scalar), got {type(x).__name__!r}"
     raise OperandTypeError(msg)
+
+
+def _division_error(a: float, b: float, cause: ArithmeticError) -> Exception:
+    """The error for ``a / b``, computed as micrograd does, ``a * b ** -1``, when that raised."""
+    if isinstance(cause, MicrogradError) and not isinstance(cause, DomainError):
+        return cause  # an operand too large for a float says so itself
+    if b == 0.0:
+        return DivisionByZeroError(
+            f"division by zero: {a!r} / {b!r}", op_name="pow", inputs=(b, -1.0)
+        )
+    if isinstance(cause, DomainError):
+        return cause
+    msg = f"pow({b!r}, -1.0) overflows a float: {a!r} / {b!r} is computed as {a!r} * {b!r} ** -1"
+    return DomainError(msg, op_name="pow", inputs=(b, -1.0))
+
+
+def _too_large(x: object, where: str) -> OperandRangeError:
+    if isinstance(x, int):
+        try:
+            got = f"an int of {len(str(abs(x)))} digits"
+        except ValueError:  # more digits than Python converts to a string
+            got = f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
+    else:
+        got = f"a {type(x).__name__!r} too large for a float"
+    msg = f"{where} takes a real number that fits a float (magnitude up to 1.8e308), got {got}"
+    return OperandRangeError(msg)
 
 
 def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:

@@ -14,8 +14,18 @@ arithmetic does both, and ``log`` in pow's rule is ``float_or_op``.
 from __future__ import annotations
 
 import math
+from typing import NoReturn
 
-from micrograd_core import Interval, Kink, Op, Register, float_or_op, hookimpl
+from micrograd_core import (
+    DivisionByZeroError,
+    DomainError,
+    Interval,
+    Kink,
+    Op,
+    Register,
+    float_or_op,
+    hookimpl,
+)
 
 __all__ = [
     "OPS",
@@ -34,35 +44,99 @@ POSITIVE = Interval(0.0, math.inf, include_low=False)
 REALS = Interval()
 
 
+# Overflow: a result that is finite in exact arithmetic but beyond the largest
+# float (1.8e308) raises DomainError, in every op (docs/engine.md, "Numbers").
+# Infinite and NaN inputs are no overflow: they propagate as in IEEE arithmetic.
+# The check costs one subtraction on the fast path: r - r is 0.0 for a finite r,
+# NaN for an infinite or NaN one.
+
+
+def _overflowed(name: str, *xs: float) -> NoReturn:
+    args = ", ".join(map(repr, xs))
+    msg = f"{name}({args}) overflows a float (beyond 1.8e308)"
+    raise DomainError(msg, op_name=name, inputs=xs) from None
+
+
+def _not_finite(name: str, r: float, xs: tuple[float, ...]) -> float:
+    """``r``, a result that is not finite, unless finite inputs ``xs`` overflowed to it."""
+    if all(x - x == 0.0 for x in xs):
+        _overflowed(name, *xs)
+    return r
+
+
+def _add(x: float, y: float) -> float:
+    r = x + y
+    return r if r - r == 0.0 else _not_finite("add", r, (x, y))
+
+
+def _mul(x: float, y: float) -> float:
+    r = x * y
+    return r if r - r == 0.0 else _not_finite("mul", r, (x, y))
+
+
 def _pow(x: float, y: float) -> float:
     # math.pow raises on a negative base with a fractional exponent, where ** would
     # quietly return a complex number.
-    return math.pow(x, y)
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        _overflowed("pow", x, y)
+    except ValueError:
+        raise _pow_undefined(x, y) from None
+
+
+def _pow_undefined(x: float, y: float) -> DomainError:
+    if x == 0.0:  # and y < 0
+        msg = f"pow({x!r}, {y!r}): zero to a negative power is a division by zero"
+        return DivisionByZeroError(msg, op_name="pow", inputs=(x, y))
+    msg = (
+        f"pow({x!r}, {y!r}): a negative base needs an integer exponent ({x!r} ** {y!r} is not real)"
+    )
+    return DomainError(msg, op_name="pow", inputs=(x, y))
+
+
+# pow's partials follow PyTorch at the edges: d/dx of x ** 0 is 0 (x = 0
+# included), and d/dy at x = 0, y >= 0 is 0 (0 ** y is 0 for every y > 0).
+# Comparisons, not ==, so the rules also run on Values (gradients of gradients).
+# Only where the formula itself is undefined (0 ** -1 at x = y = 0) is the rule
+# a constant: elsewhere y * x ** (y - 1) is 0 at y = 0 already, and its own
+# derivative along y (x ** -1 there) must survive for a gradient of the gradient.
+
+
+def _d_pow_d_base(x: float, y: float, out: float) -> float:
+    if y >= 0 and y <= 0 and x >= 0 and x <= 0:  # x == y == 0
+        return 0.0
+    power: float = x ** (y - 1)
+    return y * power
 
 
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
-    return out * _log(x)
+    if not x <= 0:  # x > 0, or NaN, whose log is NaN
+        return out * _log(x)
+    if x >= 0 and y >= 0:  # x == 0
+        return 0.0
+    msg = (
+        f"pow: d/dy of x ** y is x ** y * log(x), which has no real value at x = {_data(x)!r}; "
+        f"write the exponent as a number (x ** {_data(y)!r}), not a Value, if it needs no gradient"
+    )
+    raise DomainError(msg, op_name="pow", inputs=(_data(x), _data(y)))
 
 
-def _tanh(x: float) -> float:
-    # micrograd's formula, which overflows for |x| > ~355; math.tanh does not.
-    if abs(x) > 20.0:
-        return math.tanh(x)
-    e2x = math.exp(2 * x)
-    return (e2x - 1) / (e2x + 1)
+def _data(x: float) -> float:
+    return x if isinstance(x, float) else float(getattr(x, "data", x))
 
 
 add = Op(
     "add",
     2,
-    forward=lambda x, y: x + y,
+    forward=_add,
     partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     doc="x + y",
 )
 mul = Op(
     "mul",
     2,
-    forward=lambda x, y: x * y,
+    forward=_mul,
     partials=(lambda x, y, out: y, lambda x, y, out: x),
     doc="x * y",
 )
@@ -70,7 +144,7 @@ pow = Op(  # noqa: A001  (the op's name)
     "pow",
     2,
     forward=_pow,
-    partials=(lambda x, y, out: y * x ** (y - 1), _d_pow_d_exponent),
+    partials=(_d_pow_d_base, _d_pow_d_exponent),
     doc="x ** y; d/dy is out * log(x), so it needs x > 0 when y is not a constant",
     domain=(POSITIVE, REALS),
 )
@@ -78,7 +152,8 @@ relu = Op(
     "relu",
     1,
     forward=lambda x: 0.0 if x < 0 else x,
-    partials=(lambda x, out: 1.0 if out > 0 else 0.0,),
+    # not (out <= 0), as PyTorch: relu'(nan) is 1 (micrograd's out > 0 gives 0).
+    partials=(lambda x, out: 0.0 if out <= 0 else 1.0,),
     method="relu",
     doc="max(0, x), with relu'(0) = 0 as in micrograd",
     kinks=(Kink(at=(0.0,), partials=(0.0,)),),
@@ -86,15 +161,26 @@ relu = Op(
 tanh = Op(
     "tanh",
     1,
-    forward=_tanh,
+    # math.tanh, not the lecture's (e**2x - 1) / (e**2x + 1): near 0 that formula
+    # loses every digit (tanh(1e-17) would be 0.0); micrograd 0.1.0 has no tanh.
+    forward=math.tanh,
     partials=(lambda x, out: 1 - out**2,),
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
 )
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        _overflowed("exp", x)
+
+
 exp = Op(
     "exp",
     1,
-    forward=math.exp,
+    forward=_exp,
     partials=(lambda x, out: out,),
     method="exp",
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
@@ -116,9 +202,11 @@ def _affine(c: float, *ab: float) -> float:
     # Summed left to right, ((c + a1*b1) + a2*b2) + ..., as micrograd's
     # sum((wi*xi for ...), b) does: the same floats to the last bit.
     pairs = iter(ab)
+    r = c
     for a, b in zip(pairs, pairs):  # noqa: B905  (the engine passes whole pairs)
-        c += a * b
-    return c
+        r += a * b
+    # An overflow anywhere in the sum leaves it infinite or NaN: one check at the end.
+    return r if r - r == 0.0 else _not_finite("affine", r, (c, *ab))
 
 
 def _d_affine(c: float, *ab_out: float) -> list[float]:

@@ -195,9 +195,9 @@ ALLOWED = (
         ("x, x", "a tuple is not allowed ('x, x')"),
         ("f'{x}'", "a string is not allowed"),
         ("x +", "not an expression (invalid syntax)"),
-        ("x / 0", "cannot evaluate 'x / 0': 0.0 cannot be raised to a negative power"),
+        ("x / 0", "cannot evaluate 'x / 0': division by zero: 1.0 / 0.0"),
         ("10.0 ** 400", "cannot evaluate '10.0 ** 400': a result is too large for a float"),
-        ("exp(1000)", "cannot evaluate 'exp(1000)': exp(1000.0) is outside the op's domain"),
+        ("exp(1000)", "cannot evaluate 'exp(1000)': exp(1000.0) overflows a float"),
     ],
 )
 def test_refused_with_a_message_that_says_why(

@@ -48,7 +48,8 @@ def test_operand_must_be_a_real_number(expression: Callable[[Value], object]) ->
 
 
 def test_domain_error_names_the_op_and_inputs() -> None:
-    with pytest.raises(DomainError, match=r"pow\(-8\.0, 0\.333\d*\) is outside") as info:
+    match = r"pow\(-8\.0, 0\.333\d*\): a negative base needs an integer exponent"
+    with pytest.raises(DomainError, match=match) as info:
         Value(-8.0) ** (1 / 3)
     assert info.value.op_name == "pow"
     assert info.value.inputs == (-8.0, 1 / 3)
@@ -56,7 +57,7 @@ def test_domain_error_names_the_op_and_inputs() -> None:
 
 
 def test_exp_overflow_is_a_clear_error() -> None:
-    with pytest.raises(DomainError, match=r"exp\(1000\.0\) is outside .*range"):
+    with pytest.raises(DomainError, match=r"exp\(1000\.0\) overflows a float"):
         Value(1000.0).exp()
     assert Value(-1000.0).exp().data == 0.0
 
@@ -64,7 +65,7 @@ def test_exp_overflow_is_a_clear_error() -> None:
 def test_undefined_partial_names_the_op() -> None:
     base, exponent = Value(-2.0), Value(2.0)
     y = base**exponent  # defined, but d/d(exponent) needs log(-2)
-    with pytest.raises(DomainError, match=r"pow: a partial derivative at \(-2\.0, 2\.0\)"):
+    with pytest.raises(DomainError, match=r"pow: d/dy of x \*\* y .* at x = -2\.0"):
         y.backward()
 
 

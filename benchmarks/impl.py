@@ -13,9 +13,13 @@ from typing import Any
 
 from benchmarks.model import nn
 
-__all__ = ["IMPLEMENTATIONS", "Implementation", "load"]
+__all__ = ["IMPLEMENTATIONS", "Implementation", "Unsupported", "load"]
 
 IMPLEMENTATIONS = ("ours", "micrograd", "torch", "floor")
+
+
+class Unsupported(Exception):
+    """The implementation cannot run this workload (for instance, micrograd has no tanh)."""
 
 
 @dataclass(frozen=True)

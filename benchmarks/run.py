@@ -53,6 +53,9 @@ def plan(tiny: bool = False) -> list[Job]:
             Job("deep_tanh", 3, 1, "deep tanh 3x4"),
             Job("memory", 200, 1, "bytes per node", ("on",)),
             Job("free", 200, 1, "free a dropped graph", ("off",)),
+            Job("hessian", 2, 1, "Hessian of an MLP loss, 2 points", ("on",)),
+            Job("jvp", 2, 1, "jvp of an MLP loss, 2 points", ("on",)),
+            Job("grad", 2, 1, "grad of an MLP loss, 2 points", ("on",)),
         ]
     return [
         Job("train", 100, 5, "train step (demo)", rounds=3),
@@ -64,6 +67,10 @@ def plan(tiny: bool = False) -> list[Job]:
         Job("deep_tanh", 1000, 5, "deep tanh 1000x4"),
         Job("memory", 100_000, 1, "bytes per node", ("on",)),
         Job("free", 100_000, 3, "free dropped 1e5 graph", ("off",)),
+        # derivatives beyond backward(): a tanh MLP(2, [4, 1]) loss of its 17 parameters
+        Job("hessian", 20, 3, "Hessian 17x17, MLP loss on 20 points", ("on",)),
+        Job("jvp", 100, 5, "jvp (forward mode), MLP loss on 100 points", ("on",)),
+        Job("grad", 100, 5, "grad (reverse mode), same loss", ("on",)),
     ]
 
 

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.data import moons
+from benchmarks.derivatives import DERIVATIVE_WORKLOADS
 from benchmarks.floor import FloatMLP
-from benchmarks.impl import Implementation
+from benchmarks.impl import Implementation, Unsupported
 from benchmarks.model import nn
 
 __all__ = ["WORKLOADS", "Unsupported"]
@@ -28,10 +29,6 @@ __all__ = ["WORKLOADS", "Unsupported"]
 SEED = 1337  # the weights' seed, the same for every implementation
 ALPHA = 1e-4
 Result = dict[str, Any]
-
-
-class Unsupported(Exception):
-    """The implementation cannot run this workload (for instance, micrograd has no tanh)."""
 
 
 def _ms(t0: int, t1: int) -> float:
@@ -262,4 +259,5 @@ WORKLOADS: dict[str, Callable[[Implementation, int, int], Result]] = {
     "deep_tanh": deep_tanh,
     "memory": memory,
     "free": free,
+    **DERIVATIVE_WORKLOADS,
 }

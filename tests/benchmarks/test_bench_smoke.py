@@ -66,6 +66,9 @@ def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object
         "memory",
         "free",
         "startup",
+        "hessian",
+        "jvp",
+        "grad",
     }
     failed = [(r["workload"], r.get("reason")) for r in ours if r["status"] != "ok"]
     assert failed == []
@@ -123,3 +126,12 @@ def test_errors_show_in_the_table() -> None:
     error |= {"status": "error", "reason": "RecursionError"}
     rendered = run.table([error], tiny=True)
     assert "RecursionError" in rendered
+
+
+def test_forward_mode_and_the_gradient_agree_in_the_benchmark(
+    tiny_run: tuple[str, dict[str, object]],
+) -> None:
+    _, result = tiny_run
+    ours = {r["workload"]: r for r in _records(result, "ours")}
+    assert ours["jvp"]["value"] == pytest.approx(ours["grad"]["value"], rel=1e-12)
+    assert ours["hessian"]["status"] == "ok"

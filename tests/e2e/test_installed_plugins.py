@@ -22,7 +22,7 @@ EVERY_PLUGIN = {"MICROGRAD_DISABLE_PLUGINS": ""}
 BROKEN = "broken_import,invalid_op"
 
 TRIG = ["atan", "cos", "sin", "tan"]
-ACTIVATIONS = ["gelu", "leaky_relu", "log", "sigmoid", "silu", "softplus"]
+ACTIVATIONS = ["gelu", "leaky_relu", "sigmoid", "silu", "softplus"]
 BUILTIN = ["add", "affine", "exp", "log", "mul", "pow", "relu", "tanh"]
 
 BROKEN_IMPORT = (
@@ -48,8 +48,13 @@ OURS = ("micrograd-registry", "micrograd-trig", "micrograd-activations", "microg
 
 
 def ops_json(env: InstalledEnv, **variables: str) -> dict[str, Any]:
-    """``micrograd ops --json``, restricted to the distributions named in ``OURS``."""
-    listing: dict[str, Any] = json.loads(env.check("micrograd", "ops", "--json", env=variables))
+    """``micrograd ops --json``, restricted to the distributions named in ``OURS``.
+
+    With no op loaded the command prints the (empty) listing, then exits 1.
+    """
+    done = env.call("micrograd", "ops", "--json", env=variables)
+    listing: dict[str, Any] = json.loads(done.stdout)
+    assert done.returncode == (0 if listing["ops"] else 1), done.stderr
     return {
         "ops": [op for op in listing["ops"] if op["distribution"].startswith(OURS)],
         "failed": [f for f in listing["failed"] if f["distribution"].startswith(OURS)],
@@ -82,6 +87,7 @@ def test_installed_plugins_are_discovered_and_listed(installed_env: InstalledEnv
         "arity": 1,
         "variadic": 0,
         "method": "sin",
+        "higher_order": True,
         "plugin": "trig",
         "distribution": "micrograd-trig",
         "version": version("micrograd-trig"),

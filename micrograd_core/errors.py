@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "DomainError",
+    "GraphChangedError",
     "GraphTooLargeError",
     "InvalidOpError",
     "MethodNotFoundError",
@@ -110,6 +111,18 @@ class DomainError(MicrogradError, ValueError):
         super().__init__(msg)
         self.op_name = op_name
         self.inputs = tuple(inputs)
+
+
+class GraphChangedError(MicrogradError, RuntimeError):
+    """A compiled graph no longer computes what building the graph again computes.
+
+    ``node`` is the position (in topological order) of the first node that
+    differs, or None when the graphs differ in size.
+    """
+
+    def __init__(self, msg: str, *, node: int | None) -> None:
+        super().__init__(msg)
+        self.node = node
 
 
 class GraphTooLargeError(MicrogradError, ValueError):

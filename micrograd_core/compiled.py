@@ -247,7 +247,10 @@ def _same(x: float, y: float) -> bool:
 
 def _where(i: int, node: Value, total: int) -> str:
     op = node._op
-    what = f"op {op.name!r}" if op is not None else "a leaf"
+    if op is not None:
+        what = f"op {op.name!r}"
+    else:
+        what = "a constant" if node._a is CONSTANT else "a leaf"
     label = f" labelled {node.label!r}" if node.label else ""
     return f"node {i} of {total} in topological order ({what}{label})"
 

@@ -48,6 +48,10 @@ def plan(tiny: bool = False) -> list[Job]:
         return [
             Job("train", 8, 1, "train step (8 moons points)"),
             Job("train_op_by_op", 8, 1, "train step, nn.py copy"),
+            Job("train_compiled", 8, 1, "train step, compiled"),
+            Job("train_op_by_op_compiled", 8, 1, "train step, nn.py compiled"),
+            Job("compile_time", 8, 1, "compile the step", ("on",)),
+            Job("compiled_memory", 8, 1, "bytes per compiled node", ("on",)),
             Job("chain", 100, 1, "chain of 100 ops"),
             Job("wide_sum", 64, 1, "wide sum of 64"),
             Job("deep_tanh", 3, 1, "deep tanh 3x4"),
@@ -60,6 +64,10 @@ def plan(tiny: bool = False) -> list[Job]:
     return [
         Job("train", 100, 5, "train step (demo)", rounds=3),
         Job("train_op_by_op", 100, 5, "train step, nn.py op by op", rounds=3),
+        Job("train_compiled", 100, 5, "train step (demo), compiled", rounds=3),
+        Job("train_op_by_op_compiled", 100, 5, "train step, op by op, compiled", rounds=3),
+        Job("compile_time", 100, 5, "compile the demo step", ("on",)),
+        Job("compiled_memory", 100, 1, "bytes per compiled node", ("on",)),
         Job("chain", 10_000, 5, "chain 1e4 ops"),
         Job("chain", 100_000, 3, "chain 1e5 ops"),
         Job("chain", 1_000_000, 3, "chain 1e6 ops"),
@@ -201,7 +209,7 @@ def _cell(record: dict[str, Any] | None) -> str:
     if status != "ok":
         return str(record.get("reason", status))
     value = float(record["median"])
-    if record["workload"] == "memory":
+    if record["workload"] in ("memory", "compiled_memory"):
         return f"{value:,.0f} B"
     return f"{value:,.1f} ms" if value >= 1 else f"{value:.3f} ms"
 
@@ -262,6 +270,18 @@ def notes(records: list[dict[str, Any]]) -> str:
                 else "freed by reference counting alone (cyclic collector found 0 objects)"
             )
             out.append(f"free, {r['impl']}: drop {statistics.median(r['drop']):.1f} ms; {how}")
+        if r["workload"] == "compile_time" and r["status"] == "ok":
+            steps = "never" if r["break_even"] is None else f"after {r['break_even']:.1f} steps"
+            out.append(
+                f"compile, {r['impl']}: {r['median']:.1f} ms for the demo step's graph; a step "
+                f"builds in {r['built']:.1f} ms and replays in {r['replayed']:.1f} ms; "
+                f"compiling pays for itself {steps}"
+            )
+        if r["workload"] == "compiled_memory" and r["status"] == "ok":
+            out.append(
+                f"bytes per compiled node, {r['impl']}: {r['median']:.0f} on top of the graph "
+                f"it keeps ({r['nodes']:,} nodes, tracemalloc)"
+            )
         if r["workload"] == "memory" and r["status"] == "ok":
             after = (
                 "backward failed"
@@ -281,9 +301,10 @@ def notes(records: list[dict[str, Any]]) -> str:
                 f"start-up, {r['impl']}: {r['median']:.0f} ms in-process, "
                 f"{r['process']:.0f} ms for the whole interpreter{extra}"
             )
-        if r["workload"] == "train" and r["status"] == "ok" and r["collector"] == "on":
+        train_rows = ("train", "train_compiled", "train_op_by_op_compiled")
+        if r["workload"] in train_rows and r["status"] == "ok" and r["collector"] == "on":
             losses = ", ".join(repr(x) for x in r["losses"][:3])
-            out.append(f"train losses, {r['impl']}: {losses}")
+            out.append(f"{r['workload']} losses, {r['impl']}: {losses}")
     return "\n".join(out)
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import os
 import random
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -92,6 +93,109 @@ def train_op_by_op(impl: Implementation, size: int, repeats: int) -> Result:
     if impl.name == "ours":
         impl = dataclasses.replace(impl, mlp=nn(impl.scalar))
     return train(impl, size, repeats)
+
+
+def train_compiled(impl: Implementation, size: int, repeats: int) -> Result:
+    """The demo step with ours tracing the first step's graph and replaying it after.
+
+    The others have nothing to compile: they run their usual step, so the
+    ratios compare a replay against what each of them does per step.
+    """
+    if impl.name != "ours":
+        return train(impl, size, repeats)
+    return _train_replayed(impl, size, repeats)
+
+
+def train_op_by_op_compiled(impl: Implementation, size: int, repeats: int) -> Result:
+    """:func:`train_compiled` on the copy of micrograd's ``nn.py`` (65,818 nodes a step)."""
+    if impl.name != "ours":
+        return train(impl, size, repeats)
+    return _train_replayed(dataclasses.replace(impl, mlp=nn(impl.scalar)), size, repeats)
+
+
+def _demo_graph(impl: Implementation, size: int) -> tuple[Any, Any]:
+    """micrograd's demo loss over ``size`` moons points, and the model, for ours."""
+    X, y = moons(size, noise=0.1, seed=0)
+    random.seed(SEED)
+    Value, mlp = impl.scalar, impl.mlp(2, [16, 16, 1])
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(mlp, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum(p * p for p in mlp.parameters())
+    return data_loss + reg_loss, mlp
+
+
+def _train_replayed(impl: Implementation, size: int, repeats: int) -> Result:
+    from micrograd_core import compile_graph  # noqa: PLC0415  (ours only)
+
+    times: list[float] = []
+    losses: list[float] = []
+    compiled = None
+    total_loss, mlp = _demo_graph(impl, size)
+    parameters = mlp.parameters()
+    for k in range(repeats + 2):
+        t0 = now()
+        if compiled is None:  # the first step builds the graph and traces it
+            compiled = compile_graph(total_loss)
+            loss = total_loss.data
+            del total_loss
+        else:
+            loss = compiled.forward()
+        mlp.zero_grad()
+        compiled.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in parameters:
+            p.data -= learning_rate * p.grad
+        times.append(_ms(t0, now()))
+        losses.append(loss)
+    return {"times": times[2:], "losses": losses}
+
+
+def compile_time(impl: Implementation, size: int, repeats: int) -> Result:
+    """Time to compile the demo step's graph, and after how many steps it has paid for itself.
+
+    ``break_even`` is the compile time over what a replayed step saves against
+    a step that builds its graph (both measured here, medians).
+    """
+    if impl.name != "ours":
+        msg = "only ours compiles a graph"
+        raise Unsupported(msg)
+    from micrograd_core import compile_graph  # noqa: PLC0415
+
+    built = statistics.median(train(impl, size, repeats)["times"])
+    replayed = statistics.median(_train_replayed(impl, size, repeats)["times"])
+    times = []
+    for _ in range(repeats):
+        total_loss, _ = _demo_graph(impl, size)
+        t0 = now()
+        compile_graph(total_loss)
+        times.append(_ms(t0, now()))
+    saved = built - replayed
+    cost = statistics.median(times)
+    return {
+        "times": times,
+        "built": built,
+        "replayed": replayed,
+        "break_even": cost / saved if saved > 0 else None,
+    }
+
+
+def compiled_memory(impl: Implementation, size: int, repeats: int) -> Result:
+    """Bytes a compiled graph adds per node, on top of the graph it keeps (demo step)."""
+    if impl.name != "ours":
+        msg = "only ours compiles a graph"
+        raise Unsupported(msg)
+    from micrograd_core import compile_graph  # noqa: PLC0415
+
+    total_loss, _ = _demo_graph(impl, size)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    compiled = compile_graph(total_loss)
+    added = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return {"times": [added / len(compiled)], "nodes": len(compiled)}
 
 
 def _graph_only(impl: Implementation) -> None:
@@ -254,6 +358,10 @@ def free(impl: Implementation, size: int, repeats: int) -> Result:
 WORKLOADS: dict[str, Callable[[Implementation, int, int], Result]] = {
     "train": train,
     "train_op_by_op": train_op_by_op,
+    "train_compiled": train_compiled,
+    "train_op_by_op_compiled": train_op_by_op_compiled,
+    "compile_time": compile_time,
+    "compiled_memory": compiled_memory,
     "chain": chain,
     "wide_sum": wide_sum,
     "deep_tanh": deep_tanh,

@@ -96,6 +96,13 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
     help="Sizes of the hidden layers, comma-separated.",
 )
 @click.option(
+    "--compile/--no-compile",
+    "compiled",
+    default=True,
+    show_default=True,
+    help="Trace the step's graph once and replay it (the same numbers, faster).",
+)
+@click.option(
     "--save",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the trained parameters to this JSON file.",
@@ -111,6 +118,7 @@ def demo(
     seed: int,
     activation: str,
     hidden: tuple[int, ...],
+    compiled: bool,
     save: Path | None,
     plot: Path | None,
 ) -> None:
@@ -154,7 +162,7 @@ def demo(
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("train", total=steps, figures=_figures())
-            for step in train(model, X, y, steps=steps):
+            for step in train(model, X, y, steps=steps, compile=compiled):
                 figures = _figures(step.loss, step.accuracy)
                 progress.update(task, completed=step.step, figures=figures)
             elapsed = time.perf_counter() - start

@@ -4,9 +4,11 @@ The engine knows no op: every operation comes from a plugin (the built-in ones
 from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 """
 
+from micrograd_core.compiled import CompiledGraph, compile_graph
 from micrograd_core.errors import (
     DivisionByZeroError,
     DomainError,
+    GraphChangedError,
     GraphTooLargeError,
     InvalidOpError,
     MethodNotFoundError,
@@ -48,8 +50,10 @@ from micrograd_core.value import Operand, Value, apply
 from micrograd_core.viz import draw_dot, render_graph, to_dot
 
 __all__ = [
+    "CompiledGraph",
     "DivisionByZeroError",
     "DomainError",
+    "GraphChangedError",
     "GraphTooLargeError",
     "Interval",
     "InvalidOpError",
@@ -77,6 +81,7 @@ __all__ = [
     "Value",
     "active_registry",
     "apply",
+    "compile_graph",
     "default_registry",
     "draw_dot",
     "float_or_op",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 __all__ = [
     "DivisionByZeroError",
     "DomainError",
+    "GraphChangedError",
     "GraphTooLargeError",
     "InvalidOpError",
     "MethodNotFoundError",
@@ -120,6 +121,18 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
     A ``DomainError`` like any op applied outside its domain, and a
     ``ZeroDivisionError``, which is what Python (and micrograd) raise there.
     """
+
+
+class GraphChangedError(MicrogradError, RuntimeError):
+    """A compiled graph no longer computes what building the graph again computes.
+
+    ``node`` is the position (in topological order) of the first node that
+    differs, or None when the graphs differ in size.
+    """
+
+    def __init__(self, msg: str, *, node: int | None) -> None:
+        super().__init__(msg)
+        self.node = node
 
 
 class GraphTooLargeError(MicrogradError, ValueError):

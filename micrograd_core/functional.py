@@ -26,7 +26,7 @@ from micrograd_core.errors import (
     NotDifferentiableError,
     OperandTypeError,
 )
-from micrograd_core.graph import node_of, real_result, topological_order
+from micrograd_core.graph import _UNDEFINED, node_of, real_result, topological_order
 from micrograd_core.op import Interval, Op
 from micrograd_core.value import Value, apply
 
@@ -105,7 +105,7 @@ def local_partials(node: Value, *, on_values: bool) -> list[object]:
             ds = list(op.gradient(*args))
             if len(ds) != len(inputs):
                 msg = f"{op.origin()}: gradient gave {len(ds)} partials for {len(inputs)} inputs"
-                raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+                raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
             ds = [None if c else d for d, c in zip(ds, constant, strict=True)]
         else:
             ds = [
@@ -118,8 +118,8 @@ def local_partials(node: Value, *, on_values: bool) -> list[object]:
         if on_values:
             raise _not_differentiable(op, e) from e
         msg = f"{op.origin()}: its partial derivatives raised TypeError: {e}"
-        raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op)) from e
-    except (ValueError, ArithmeticError) as e:
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin) from e
+    except _UNDEFINED as e:
         xs = [x.data for x in inputs]
         msg = f"{op.name}: a partial derivative at {tuple(xs)} is undefined ({e})"
         raise DomainError(msg, op_name=op.name, inputs=xs) from e
@@ -140,11 +140,7 @@ def _not_differentiable(op: Op, cause: TypeError) -> NotDifferentiableError:
         f"failed on Values ({cause}); write it with arithmetic and registered ops "
         "(float_or_op(math.cos, 'cos') instead of math.cos) to support any order"
     )
-    return NotDifferentiableError(msg, op_name=op.name, plugin=_plugin(op))
-
-
-def _plugin(op: Op) -> str | None:
-    return op.provenance.plugin if op.provenance is not None else None
+    return NotDifferentiableError(msg, op_name=op.name, plugin=op.plugin)
 
 
 def supports_higher_order(op: Op) -> bool:

@@ -36,6 +36,10 @@ class _ConstantInputs(tuple):  # type: ignore[type-arg]
 # must differentiate there.
 CONSTANT: tuple[Value, ...] = _ConstantInputs()
 
+# What an op's forward or partial raises outside its domain (math domain
+# error, division by zero, overflow): reported as a DomainError naming the op.
+_UNDEFINED = (ValueError, ArithmeticError)
+
 
 class Node(NamedTuple):
     """What a ``Value`` is in its graph: the op that made it and that op's inputs.
@@ -83,16 +87,12 @@ def real_result(result: object, op: Op, what: str) -> float:
     else:
         cause = f"returned {type(result).__name__!r} {_short(result)}, expected a real number"
     msg = f"{op.origin()}: its {what} {cause}"
-    raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+    raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
 
 
 def _short(x: object) -> str:
     text = repr(x)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _plugin(op: Op | None) -> str | None:
-    return op.provenance.plugin if op is not None and op.provenance is not None else None
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -181,12 +181,14 @@ def backward(root: Value) -> None:
             _accumulate(node, op)
     except MicrogradError:  # already says what went wrong
         raise
-    except (ValueError, ArithmeticError) as e:
+    except _UNDEFINED as e:
         raise _undefined_partial(node, op, e) from e
     except TypeError as e:
         name = op.origin() if op is not None else "an op"
         msg = f"{name}: its partial derivatives raised TypeError: {e}"
-        raise InvalidOpError(msg, op_name=getattr(op, "name", None), plugin=_plugin(op)) from e
+        raise InvalidOpError(
+            msg, op_name=getattr(op, "name", None), plugin=getattr(op, "plugin", None)
+        ) from e
 
 
 def _accumulate(node: Value, op: Op) -> None:
@@ -205,7 +207,7 @@ def _accumulate(node: Value, op: Op) -> None:
         if count != len(inputs):
             got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
             msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
-            raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+            raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
     else:  # a partial only for an input that needs it
         ds = [
             d(*args) if x._a is not CONSTANT else 0.0

@@ -172,6 +172,11 @@ class Op:
         """Apply the op to ``Value`` s or numbers and record it in the graph."""
         return _engine.apply(self, *args)
 
+    @property
+    def plugin(self) -> str | None:
+        """The name of the plugin that provides the op (None for an op not registered)."""
+        return self.provenance.plugin if self.provenance is not None else None
+
     def origin(self) -> str:
         """The op and its provider, for messages: ``op 'sin' of plugin 'trig'``."""
         if self.provenance is None:

@@ -24,14 +24,10 @@ from micrograd_core.errors import (
     OperandRangeError,
     OperandTypeError,
 )
-from micrograd_core.graph import CONSTANT, backward, node_of, real_result
+from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, node_of, real_result
 from micrograd_core.op import Op
 
 __all__ = ["ActiveOps", "OpSource", "Operand", "Value", "apply", "install", "installed"]
-
-# What an op's forward or partial raises outside its domain (math domain
-# error, division by zero, overflow); reported as a DomainError naming the op.
-_UNDEFINED: Final = (ValueError, ArithmeticError)
 
 
 class Value:
@@ -270,22 +266,18 @@ def _compose(op: Op, inputs: tuple[Value, ...]) -> Value:
     """Apply a composite op: its function of ``Value`` s records the primitives."""
     if op.compose is None:
         msg = f"{op.origin()} has neither a forward nor a compose function"
-        raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
     result = op.compose(*inputs)
     if type(result) is not Value:
         got = type(result).__name__
         msg = f"{op.origin()}: its compose function returned {got!r}, expected a Value"
-        raise InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
     return result
 
 
 def _broken_forward(op: Op, cause: TypeError) -> InvalidOpError:
     msg = f"{op.origin()}: its forward raised TypeError: {cause}"
-    return InvalidOpError(msg, op_name=op.name, plugin=_plugin(op))
-
-
-def _plugin(op: Op) -> str | None:
-    return op.provenance.plugin if op.provenance is not None else None
+    return InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
 
 
 _new: Final = object.__new__

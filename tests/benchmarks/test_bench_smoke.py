@@ -15,7 +15,7 @@ import micrograd_ops
 from benchmarks import run
 from benchmarks.impl import load
 from benchmarks.worker import run as run_worker
-from benchmarks.workloads import train
+from benchmarks.workloads import train, train_compiled, train_op_by_op_compiled
 from micrograd_core import OpRegistry, Provenance
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +60,10 @@ def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object
     assert workloads == {
         "train",
         "train_op_by_op",
+        "train_compiled",
+        "train_op_by_op_compiled",
+        "compile_time",
+        "compiled_memory",
         "chain",
         "wide_sum",
         "deep_tanh",
@@ -89,7 +93,7 @@ def test_engine_and_floor_agree(tiny_run: tuple[str, dict[str, object]]) -> None
             next(r["losses"] for r in _records(result, impl) if r["workload"] == workload)
         )
         for impl in ("ours", "floor")
-        for workload in ("train", "train_op_by_op")
+        for workload in ("train", "train_op_by_op", "train_compiled", "train_op_by_op_compiled")
     }
     assert len(set(losses.values())) == 1, losses
 
@@ -100,6 +104,15 @@ def test_floor_gradients_match_the_engine() -> None:
     engine = train(load("ours"), 12, 2)  # type: ignore[arg-type]
     assert floor["losses"] == engine["losses"]
     assert len(set(engine["losses"])) == len(engine["losses"])  # training moves
+
+
+def test_compiled_steps_match_the_floor() -> None:
+    """A replayed step gives the floor's numbers, bit for bit, step after step."""
+    floor = train(load("floor"), 12, 3)  # type: ignore[arg-type]
+    ours = load("ours")
+    assert ours is not None
+    assert train_compiled(ours, 12, 3)["losses"] == floor["losses"]
+    assert train_op_by_op_compiled(ours, 12, 3)["losses"] == floor["losses"]
 
 
 def test_a_wrong_derivative_shows() -> None:

@@ -208,3 +208,13 @@ def test_help_describes_the_model_the_options_build() -> None:
     assert "--hidden" in text
     assert "PNG" not in text  # any image format matplotlib writes
     assert ".svg" in text
+
+
+def test_compiled_and_uncompiled_runs_save_the_same_parameters(tmp_path: Path) -> None:
+    saved = []
+    for flag in ("--compile", "--no-compile"):
+        path = tmp_path / f"{flag[2:]}.json"
+        code, output = invoke("--steps", "5", "--hidden", "4", "--save", str(path), flag)
+        assert code == 0, output
+        saved.append(json.loads(path.read_text()))
+    assert saved[0] == saved[1]

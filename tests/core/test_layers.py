@@ -17,7 +17,7 @@ import micrograd_core
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
     frozenset({"op", "hookspecs"}),
-    frozenset({"graph", "value", "functional"}),  # the engine
+    frozenset({"graph", "value", "functional", "compiled"}),  # the engine
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state

@@ -1,0 +1,379 @@
+"""compile_graph: a replay computes what a freshly built graph computes, to the last bit."""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import sys
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import micrograd_trig
+import pytest
+
+import micrograd_ops
+from micrograd_core import (
+    CompiledGraph,
+    DomainError,
+    GraphChangedError,
+    InvalidOpError,
+    Op,
+    OpRegistry,
+    Provenance,
+    Value,
+    apply,
+    compile_graph,
+    load_registry,
+)
+from micrograd_core import compiled as compiled_module
+from micrograd_nn import MLP, moons_classifier, train
+from micrograd_nn.training import _objective, scores
+
+Build = Callable[[], Value]
+
+
+@pytest.fixture(autouse=True)
+def builtin(builtin_registry: OpRegistry) -> OpRegistry:
+    """Every test runs on the built-in ops alone, whatever plugins are installed."""
+    return builtin_registry
+
+
+def fresh(build: Build, leaves: Sequence[Value]) -> tuple[float, list[float]]:
+    """The root's value and the leaves' gradients from a graph built now (grads from 0)."""
+    for leaf in leaves:
+        leaf.grad = 0.0
+    root = build()
+    root.backward()
+    return root.data, [leaf.grad for leaf in leaves]
+
+
+def replayed(compiled: CompiledGraph, leaves: Sequence[Value]) -> tuple[float, list[float]]:
+    """The same from a replay of the compiled graph."""
+    for leaf in leaves:
+        leaf.grad = 0.0
+    data = compiled.forward()
+    compiled.backward()
+    return data, [leaf.grad for leaf in leaves]
+
+
+def same(a: tuple[float, list[float]], b: tuple[float, list[float]]) -> bool:
+    """Bit for bit (as hex: -0.0 is not 0.0, NaN is NaN)."""
+    return [a[0], *a[1]] == [b[0], *b[1]] and [x.hex() for x in [a[0], *a[1]]] == [
+        x.hex() for x in [b[0], *b[1]]
+    ]
+
+
+def check_replays(
+    build: Build, leaves: Sequence[Value], settings: Iterator[Sequence[float]]
+) -> CompiledGraph:
+    """Compile once, then for each setting of the leaves compare a replay with a fresh graph."""
+    compiled = compile_graph(build())
+    for setting in settings:
+        for leaf, x in zip(leaves, setting, strict=True):
+            leaf.data = x
+        expected = fresh(build, leaves)
+        got = replayed(compiled, leaves)
+        assert same(got, expected), (setting, got, expected)
+    return compiled
+
+
+# -- the same numbers -----------------------------------------------------------
+
+
+def test_replay_after_the_inputs_change() -> None:
+    x, y, w = Value(0.5), Value(-1.5), Value(2.0)
+
+    def build() -> Value:
+        return ((x * w + y).tanh() * x + (y * y).exp()) / (w**2 + 1)
+
+    rng = random.Random(0)
+    check_replays(build, [x, y, w], ([rng.uniform(-2, 2) for _ in range(3)] for _ in range(50)))
+
+
+def test_relu_branches_flip_between_replays() -> None:
+    x, w = Value(1.0), Value(0.5)
+
+    def build() -> Value:
+        return (x * w).relu() * 3 + (x - 1).relu()
+
+    # both relus change side, and pass through their kink at 0 (relu'(0) = 0)
+    settings = [(1.0, 0.5), (-1.0, 0.5), (2.0, -1.0), (0.0, 1.0), (1.0, 0.0), (3.0, 2.0)]
+    check_replays(build, [x, w], iter(settings))
+
+
+def test_shared_subexpressions_and_constants() -> None:
+    a, b = Value(1.5), Value(-0.75)
+
+    def build() -> Value:
+        e = a * b  # used four times
+        f = e * e + e * 2 + 1 / e + a**2 - 3  # x * x: one node, both inputs the same
+        return apply("affine", f, e, e, a, a, b, 2.0) + 2**a
+
+    rng = random.Random(1)
+    settings = ([rng.uniform(0.1, 2), rng.uniform(-2, -0.1)] for _ in range(30))
+    check_replays(build, [a, b], settings)
+
+
+def test_gradients_accumulate_like_backward() -> None:
+    # backward() adds to .grad: two replays add twice, as two backward() calls do
+    x = Value(3.0)
+    compiled = compile_graph(x * x)
+    compiled.backward()
+    compiled.backward()
+    assert x.grad == 12.0
+
+
+def test_a_leaf_as_root() -> None:
+    x = Value(2.0)
+    compiled = compile_graph(x)
+    x.data = 5.0
+    assert compiled.forward() == 5.0
+    compiled.backward()
+    assert x.grad == 1.0
+
+
+def test_an_op_from_a_third_party_plugin() -> None:
+    trig = load_registry({"builtin": micrograd_ops}, environ={}).with_ops(
+        micrograd_trig.OPS, Provenance("trig")
+    )
+    x, y = Value(0.3), Value(1.2)
+
+    def build() -> Value:
+        return apply("atan", apply("sin", x) * apply("cos", y) + apply("tan", x * y))
+
+    with trig.activated():
+        rng = random.Random(2)
+        compiled = check_replays(
+            build, [x, y], ([rng.uniform(-0.7, 0.7) for _ in range(2)] for _ in range(20))
+        )
+        x.data, y.data = 0.25, -0.5
+        expected = fresh(build, [x, y])
+    # the registry is gone; the compiled graph keeps the ops it was traced with
+    assert replayed(compiled, [x, y]) == expected
+
+
+def test_the_demo_over_100_steps() -> None:
+    # the demo's model on fewer points: 100 steps, every loss and gradient compared
+    model, X, y = moons_classifier(seed=0, hidden=(8, 8), n_samples=30)
+    twin, _, _ = moons_classifier(seed=0, hidden=(8, 8), n_samples=30)
+    compiled = None
+    for k in range(100):
+        batch = scores(model, X)
+        loss = _objective(batch, y, model.parameters(), 1e-4)
+        model.zero_grad()
+        loss.backward()
+        if compiled is None:
+            twin_batch = scores(twin, X)
+            compiled = compile_graph(_objective(twin_batch, y, twin.parameters(), 1e-4))
+        twin.zero_grad()
+        assert compiled.forward() == loss.data
+        compiled.backward()
+        assert [p.grad for p in twin.parameters()] == [p.grad for p in model.parameters()]
+        assert [s.data for s in twin_batch] == [s.data for s in batch]
+        for m in (model, twin):
+            for p in m.parameters():
+                p.data -= (1.0 - 0.9 * k / 100) * p.grad
+
+
+def test_train_with_compile_gives_the_same_steps() -> None:
+    model, X, y = moons_classifier(seed=0, n_samples=40)
+    twin, _, _ = moons_classifier(seed=0, n_samples=40)
+    assert list(train(model, X, y, steps=10)) == list(train(twin, X, y, steps=10, compile=True))
+    assert [p.data for p in model.parameters()] == [p.data for p in twin.parameters()]
+
+
+# -- a wrong replay is caught -----------------------------------------------------
+
+
+def test_a_replay_with_stale_partials_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relu test fails on a replay that keeps each partial's value from the trace."""
+    real_plan = compiled_module._plan
+
+    def stale_plan(order: Sequence[Value]) -> tuple[object, object]:
+        forward, backward = real_plan(order)
+        values = [v.data for v in order]
+        frozen = [
+            (get, i, constant(fns(*get(values))), to, pick, count)
+            if count == compiled_module._ONE
+            else (get, i, fns, to, pick, count)
+            for get, i, fns, to, pick, count in backward
+        ]
+        return forward, frozen
+
+    def constant(d: float) -> Callable[..., float]:
+        return lambda *_: d
+
+    monkeypatch.setattr(compiled_module, "_plan", stale_plan)
+    with pytest.raises(AssertionError):
+        test_relu_branches_flip_between_replays()
+
+
+def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared-subexpression test fails on a replay that merges repeated inputs (x * x)."""
+    real_plan = compiled_module._plan
+
+    def merged(order: Sequence[Value]) -> tuple[object, object]:
+        forward, backward = real_plan(order)
+        once = []
+        for get, i, fns, to, pick, count in backward:
+            if count == compiled_module._EACH and len(set(to)) < len(to):
+                once.append((get, i, fns[0], to[:1], pick, compiled_module._ONE))
+            else:
+                once.append((get, i, fns, to, pick, count))
+        return forward, once
+
+    monkeypatch.setattr(compiled_module, "_plan", merged)
+    with pytest.raises(AssertionError):
+        test_shared_subexpressions_and_constants()
+
+
+def test_a_replay_that_reads_stale_leaves_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo test fails on a replay that skips the leaves changed since the trace."""
+    real_plan = compiled_module._plan
+
+    def stale(order: Sequence[Value]) -> tuple[object, object]:
+        forward, backward = real_plan(order)
+        return forward[1:], backward  # the first node is never recomputed
+
+    monkeypatch.setattr(compiled_module, "_plan", stale)
+    with pytest.raises(AssertionError):
+        test_the_demo_over_100_steps()
+
+
+# -- what is frozen, and the check for it ---------------------------------------
+
+
+def test_verify_catches_control_flow_that_changed() -> None:
+    x = Value(2.0)
+
+    def build() -> Value:
+        return x * 2 if x.data > 0 else x + 2  # Python control flow on .data
+
+    compiled = compile_graph(build(), build=build)
+    x.data = 3.0
+    assert compiled.forward(verify=True) == 6.0
+    x.data = -3.0
+    assert compiled.forward() == -6.0  # the traced branch, replayed
+    with pytest.raises(GraphChangedError, match=r"has add at node 2 of 3 .*op 'mul'.*control") as e:
+        compiled.forward(verify=True)
+    assert e.value.node == 2
+
+
+def test_verify_catches_a_different_shape_and_a_different_value() -> None:
+    x = Value(2.0)
+    grow = [False]
+
+    def build() -> Value:
+        y = x * 2
+        return y + 1 if grow[0] else y
+
+    compiled = compile_graph(build(), build=build)
+    grow[0] = True
+    with pytest.raises(GraphChangedError, match="has 5 nodes where the traced one has 3"):
+        compiled.forward(verify=True)
+    # the same structure but another constant: the values differ
+    k = [2.0]
+    compiled = compile_graph(x * k[0], build=lambda: x * k[0])
+    k[0] = 3.0
+    with pytest.raises(
+        GraphChangedError, match=r"replay gives 2.0 where .* gives 3.0 at node 0 .*a constant"
+    ):
+        compiled.forward(verify=True)
+
+
+def test_verify_without_build_recomputes_through_the_engine() -> None:
+    x = Value(0.5)
+    compiled = compile_graph((x * 3).tanh())
+    x.data = -1.25
+    assert compiled.forward(verify=True) == (Value(-1.25) * 3).tanh().data
+
+
+# -- errors name the op and its place ---------------------------------------------
+
+
+def test_a_domain_error_in_a_forward_replay() -> None:
+    x = Value(2.0)
+    compiled = compile_graph(apply("log", x * 1.5))
+    x.data = -1.0
+    with pytest.raises(DomainError, match=r"^log\(-1.5\) is outside .*at node 3 of 4") as e:
+        compiled.forward()
+    assert e.value.op_name == "log"
+
+
+def test_a_domain_error_in_a_backward_replay() -> None:
+    a, b = Value(2.0), Value(2.0)
+    compiled = compile_graph(a**b)
+    a.data = -2.0
+    assert compiled.forward() == 4.0
+    with pytest.raises(DomainError, match=r"pow: d/dy of x \*\* y .* at node 2 of 3"):
+        compiled.backward()
+
+
+def test_an_op_result_that_is_no_real_number() -> None:
+    def forward(x: float) -> Any:
+        return complex(x, 1) if x < 0 else x
+
+    def partial(x: float, out: float) -> Any:
+        return 1j if x > 5 else 1
+
+    odd = Op("odd", 1, forward=forward, partials=(partial,))
+    x = Value(1.0)
+    compiled = compile_graph(apply(odd, x) * 2)
+    compiled.backward()  # an int partial is a real number, as in the engine
+    assert x.grad == 2.0
+    x.data = 6.0
+    compiled.forward()
+    with pytest.raises(InvalidOpError, match=r"op 'odd': its partial 0 returned 'complex'"):
+        compiled.backward()
+    x.data = -1.0
+    with pytest.raises(InvalidOpError, match=r"op 'odd': its forward returned 'complex'"):
+        compiled.forward()
+
+
+def test_an_int_result_becomes_a_float_as_in_the_engine() -> None:
+    floor = Op("floor", 1, forward=math.floor, partials=(lambda x, out: 0,))
+    x = Value(2.5)
+    compiled = compile_graph(apply(floor, x) + x)
+    x.data = 3.75
+    assert compiled.forward() == 6.75
+    assert type(compiled.forward()) is float
+
+
+def test_a_gradient_of_the_wrong_length() -> None:
+    short = Op("short", 1, variadic=1, forward=lambda *xs: sum(xs), gradient=lambda *a: [1.0])
+    x, y = Value(1.0), Value(2.0)
+    compiled = compile_graph(apply(short, x, y))
+    with pytest.raises(InvalidOpError, match="gradient gave 1 partials for 2 inputs"):
+        compiled.backward()
+
+
+# -- memory ----------------------------------------------------------------------
+
+
+def test_a_dropped_compiled_graph_is_freed_without_the_collector() -> None:
+    random.seed(0)
+    model = MLP(2, [4, 1])
+    w = model.parameters()[0]
+    before = sys.getrefcount(w)
+    gc.collect()
+    gc.disable()
+    try:
+        score = model([1.0, 2.0])
+        assert isinstance(score, Value)
+        compiled = compile_graph(score.relu())
+        del score
+        assert sys.getrefcount(w) > before
+        ref = weakref.ref(compiled)
+        del compiled
+        assert ref() is None
+        assert sys.getrefcount(w) == before
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_compile_graph_takes_a_value() -> None:
+    with pytest.raises(TypeError, match="takes the Value at the root of a graph, got 'float'"):
+        compile_graph(1.0)  # type: ignore[arg-type]

@@ -24,18 +24,19 @@ plugin's failure): the registry those ops would come from does not exist yet.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import overload
 
 from micrograd_core import registry as _registry
 from micrograd_core import value as _engine
 from micrograd_core.errors import InvalidOpError, RegistryBuildError
-from micrograd_core.op import Op, Provenance
+from micrograd_core.op import Interval, Kink, Op, Provenance
 from micrograd_core.plugins import load_registry
 from micrograd_core.registry import OpRegistry
 from micrograd_core.value import Operand, Value
@@ -153,10 +154,39 @@ def _caller(depth: int) -> str:
 @overload
 def register_op(op: Op, /, *, plugin: str | None = None) -> Op: ...
 @overload
-def register_op(op: Callable[..., Value], /, *, plugin: str | None = None) -> Op: ...
+def register_op(
+    op: Callable[..., Value],
+    /,
+    *,
+    plugin: str | None = None,
+    method: str | None = None,
+    doc: str | None = None,
+    domain: Sequence[Interval] = (),
+    kinks: Sequence[Kink] = (),
+) -> Op: ...
+@overload
+def register_op(
+    op: None = None,
+    /,
+    *,
+    plugin: str | None = None,
+    method: str | None = None,
+    doc: str | None = None,
+    domain: Sequence[Interval] = (),
+    kinks: Sequence[Kink] = (),
+) -> Callable[[Callable[..., Value]], Op]: ...
 
 
-def register_op(op: Op | Callable[..., Value], /, *, plugin: str | None = None) -> Op:
+def register_op(
+    op: Op | Callable[..., Value] | None = None,
+    /,
+    *,
+    plugin: str | None = None,
+    method: str | None = None,
+    doc: str | None = None,
+    domain: Sequence[Interval] = (),
+    kinks: Sequence[Kink] = (),
+) -> Op | Callable[[Callable[..., Value]], Op]:
     """Register ``op`` into the default registry at run time (a script or a notebook).
 
     Returns the registered op. The checks of plugin loading apply, and a name
@@ -164,7 +194,7 @@ def register_op(op: Op | Callable[..., Value], /, *, plugin: str | None = None) 
     The provenance is ``plugin``, by default the caller's module (``'__main__'``
     in a script or notebook), which may register a name again to redefine it.
     As a decorator on a function of ``Value`` s, it registers a composite op
-    named after the function:
+    named after the function, whose doc is the function's first line:
 
     >>> from micrograd_core import Value
     >>> @register_op
@@ -176,18 +206,52 @@ def register_op(op: Op | Callable[..., Value], /, *, plugin: str | None = None) 
     >>> unregister_op("softsign").doc
     'x / (1 + |x|)'
 
+    With arguments, the decorator also sets what an ``Op`` would: the method it
+    claims, its doc, its domain and its kinks:
+
+    >>> @register_op(method="softplus2", doc="log(1 + e**x)")
+    ... def softplus2(x: Value) -> Value:
+    ...     return (x.exp() + 1).log()
+    >>> round(Value(0.0).softplus2().data, 6)
+    0.693147
+    >>> unregister_op("softplus2").method
+    'softplus2'
+
     For a registry of your own, use :meth:`OpRegistry.with_ops`; to register
     for one block only (a test), :func:`temporary_ops`.
     """
-    spec = op if isinstance(op, Op) else composite(op)
     provenance = Provenance(plugin if plugin is not None else _caller(1))
+    make = functools.partial(
+        composite, method=method, doc=doc, domain=tuple(domain), kinks=tuple(kinks)
+    )
+    if op is None:  # @register_op(method=...): the decorator to apply
+        return lambda compose: _register(make(compose), provenance)
+    if isinstance(op, Op):
+        if method is not None or doc is not None or domain or kinks:
+            msg = (
+                f"register_op() takes method, doc, domain and kinks for a function; the Op "
+                f"{op.name!r} carries its own (dataclasses.replace(op, method=...) changes them)"
+            )
+            raise InvalidOpError(msg, op_name=op.name)
+        return _register(op, provenance)
+    return _register(make(op), provenance)
+
+
+def _register(spec: Op, provenance: Provenance) -> Op:
     with _lock:
         registry = _built_default().with_ops([spec], provenance)
         _set_default(registry)
     return registry[spec.name]
 
 
-def composite(compose: Callable[..., Value]) -> Op:
+def composite(
+    compose: Callable[..., Value],
+    *,
+    method: str | None = None,
+    doc: str | None = None,
+    domain: tuple[Interval, ...] = (),
+    kinks: tuple[Kink, ...] = (),
+) -> Op:
     """A composite op from a function of ``Value`` s, named after it, its doc its first line."""
     if not callable(compose):
         msg = f"register_op() takes an Op or a function of Values, got {type(compose).__name__!r}"
@@ -198,9 +262,19 @@ def composite(compose: Callable[..., Value]) -> Op:
     variadic = int(any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters))
     if variadic and arity == 0:
         arity = 1  # ``def total(*xs)``: an op takes at least one input
-    doc = (inspect.getdoc(compose) or "").partition("\n")[0]
+    if doc is None:
+        doc = (inspect.getdoc(compose) or "").partition("\n")[0]
     name = getattr(compose, "__name__", "")
-    return Op(name, arity, compose=compose, variadic=variadic, doc=doc)
+    return Op(
+        name,
+        arity,
+        compose=compose,
+        variadic=variadic,
+        doc=doc,
+        method=method,
+        domain=domain,
+        kinks=kinks,
+    )
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

@@ -42,7 +42,7 @@ from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 from sybil.typing import Evaluator
 
-from micrograd_core import temporary_ops
+from micrograd_core import default_registry, state
 
 if TYPE_CHECKING:
     from tests.conftest import InstalledEnv
@@ -215,9 +215,12 @@ def _run(path: Path, env: InstalledEnv | None = None, workdir: Path = EXAMPLES) 
     document.namespace["__name__"] = "__main__"
     document.namespace["__reader__"] = Reader(cwd=workdir, env=env)
     # whatever a document registers or activates is undone when it ends
-    with temporary_ops():
+    before = default_registry()
+    try:
         for example in document:
             example.evaluate()
+    finally:
+        state._reset_default(before)
     left = document.namespace["__reader__"].printed
     assert not left, f"{path}: {UNSHOWN.format('at the end')}:\n{left}"
 

@@ -10,7 +10,9 @@ import pytest
 
 import micrograd_ops
 from micrograd_core import (
+    Interval,
     InvalidOpError,
+    Kink,
     Op,
     OpByName,
     OpCollisionError,
@@ -183,3 +185,33 @@ def test_registered_op_follows_the_active_registry() -> None:
         assert cube(2).data == 8.0
     with pytest.raises(OpNotFoundError, match="no op named 'cube'"):
         cube(2)
+
+
+def test_the_decorator_sets_method_doc_domain_and_kinks() -> None:
+    positive = Interval(0.0, math.inf, include_low=False)
+
+    @register_op(method="root", doc="the square root", domain=(positive,))
+    def sqrt_(x: Value) -> Value:
+        return x**0.5
+
+    op = default_registry()["sqrt_"]
+    assert (op.method, op.doc, op.domain, op.is_composite) == (
+        "root",
+        "the square root",
+        (positive,),
+        True,
+    )
+    assert Value(4.0).root().data == 2.0  # type: ignore[attr-defined]
+
+    @register_op(kinks=(Kink(at=(0.0,), partials=(0.0,)),))
+    def ramp(x: Value) -> Value:
+        """max(0, x), composed."""
+        return x.relu()
+
+    assert default_registry()["ramp"].kinks == (Kink(at=(0.0,), partials=(0.0,)),)
+    assert default_registry()["ramp"].doc == "max(0, x), composed."
+
+
+def test_an_op_record_carries_its_own_details() -> None:
+    with pytest.raises(InvalidOpError, match="the Op 'cube' carries its own"):
+        register_op(CUBE, method="cubed")

@@ -7,7 +7,7 @@ Value(data=0.75, grad=0.0)
 
 from __future__ import annotations
 
-from micrograd_core import Op, Register, Value, hookimpl
+from micrograd_core import Op, OpByName, Register, Value, hookimpl
 
 __all__ = ["SOFTSIGN", "micrograd_register_ops", "softsign"]
 
@@ -22,9 +22,12 @@ SOFTSIGN = Op(
 )
 
 
+_softsign = OpByName("softsign")  # the registered op, looked up once per registry
+
+
 def softsign(x: Value | float) -> Value:
     """The softsign of ``x``, recorded for ``backward()``."""
-    return SOFTSIGN(x)
+    return _softsign(x)
 
 
 @hookimpl

@@ -47,7 +47,8 @@ def one_line(text: str) -> str:
     ("settings", "message"),
     [
         ({"MICROGRAD_LOAD_PLUGINS": "nosuchplugin"}, NOT_SELECTED),
-        ({"MICROGRAD_DISABLE_PLUGINS": "builtin"}, DISABLED),
+        # only builtin is selected, whatever else is installed, and it is disabled
+        ({"MICROGRAD_LOAD_PLUGINS": "builtin", "MICROGRAD_DISABLE_PLUGINS": "builtin"}, DISABLED),
     ],
     ids=["not selected", "disabled"],
 )

@@ -14,12 +14,20 @@ import pytest
 from hypothesis import settings
 
 import micrograd_ops
-from micrograd_core import OpRegistry, load_registry
+from micrograd_core import OpRegistry, default_registry, load_registry, state
 
 # Derandomised in CI so a failure reproduces; random locally to explore more.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def scratch_default() -> Iterator[None]:
+    """Whatever a test registers into the default registry is gone after it."""
+    before = default_registry()
+    yield
+    state._reset_default(before)
 
 
 @pytest.fixture

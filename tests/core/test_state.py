@@ -36,11 +36,7 @@ CUBE = Op(
 )
 
 
-@pytest.fixture(autouse=True)
-def scratch() -> Iterator[None]:
-    before = default_registry()
-    yield
-    state._reset_default(before)
+pytestmark = pytest.mark.usefixtures("scratch_default")
 
 
 @pytest.fixture

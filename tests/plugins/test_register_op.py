@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,7 +23,6 @@ from micrograd_core import (
     default_registry,
     load_registry,
     register_op,
-    state,
     temporary_ops,
     unregister_op,
 )
@@ -38,12 +36,7 @@ CUBE = Op(
 )
 
 
-@pytest.fixture(autouse=True)
-def scratch() -> Iterator[None]:
-    """Whatever a test registers is gone after it."""
-    before = default_registry()
-    yield
-    state._reset_default(before)
+pytestmark = pytest.mark.usefixtures("scratch_default")
 
 
 def test_register_op_adds_to_the_default_and_to_value() -> None:

@@ -108,7 +108,7 @@ def active_registry() -> OpRegistry:
     return active if active is not None else default_registry()
 
 
-def _set_default(registry: OpRegistry) -> None:
+def _set_default(registry: OpRegistry | None) -> None:
     """Make ``registry`` the default (under the lock), and active unless another is."""
     global _default  # noqa: PLW0603  (registries are immutable: the default is replaced)
     _default = registry
@@ -118,11 +118,8 @@ def _set_default(registry: OpRegistry) -> None:
 
 def _reset_default(registry: OpRegistry | None) -> None:
     """Make ``registry`` the default as it is (None: build it again on next use); for tests."""
-    global _default  # noqa: PLW0603
     with _lock:
-        _default = registry
-        if not _activations:
-            _install(registry)
+        _set_default(registry)
 
 
 def _install_first_use() -> None:

@@ -48,12 +48,11 @@ from micrograd_core.graph import (
     _UNDEFINED,
     CONSTANT,
     _accumulate,
-    _undefined_partial,
     node_of,
-    real_result,
+    partials_error,
     topological_order,
 )
-from micrograd_core.value import Value, _broken_forward, _domain_error
+from micrograd_core.value import Value, forward_value
 
 __all__ = ["CompiledGraph", "compile_graph"]
 
@@ -267,24 +266,13 @@ def _forward_node_by_node(order: Sequence[Value]) -> None:
         op = node._op
         if op is None:
             continue
-        xs = [v.data for v in node_of(node).inputs]
-        forward = op.forward
-        if forward is None:  # never in a traced graph: composites record their parts
+        if op.forward is None:  # never in a traced graph: composites record their parts
             msg = f"{op.origin()} has no forward function"
             raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
         try:
-            data = forward(*xs)
-        except DomainError as e:  # the op's own, naming it: add where it is
+            node.data = forward_value(op, [v.data for v in node_of(node).inputs])
+        except DomainError as e:  # it names the op: add where it is
             raise _located(e, i, node, total) from e
-        except MicrogradError:
-            raise
-        except _UNDEFINED as e:
-            raise _located(_domain_error(op, xs, e), i, node, total) from e
-        except TypeError as e:
-            raise _broken_forward(op, e) from e
-        if type(data) is not float:
-            data = real_result(data, op, "forward")
-        node.data = data
 
 
 def _backward_node_by_node(order: Sequence[Value]) -> None:
@@ -302,15 +290,13 @@ def _backward_node_by_node(order: Sequence[Value]) -> None:
             continue
         try:
             _accumulate(node, op)
-        except DomainError as e:
-            raise _located(e, i, node, total) from e
-        except MicrogradError:
-            raise
-        except _UNDEFINED as e:
-            raise _located(_undefined_partial(node, op, e), i, node, total) from e
-        except TypeError as e:
-            msg = f"{op.origin()}: its partial derivatives raised TypeError: {e}"
-            raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin) from e
+        except (MicrogradError, TypeError, *_UNDEFINED) as e:
+            error = partials_error(node, op, e)
+            if isinstance(error, DomainError):
+                raise _located(error, i, node, total) from e
+            if error is e:
+                raise
+            raise error from e
 
 
 # -- the replay plan -------------------------------------------------------------

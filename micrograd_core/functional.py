@@ -20,13 +20,18 @@ from collections.abc import Callable, Sequence
 from typing import SupportsFloat, overload
 
 from micrograd_core.errors import (
-    DomainError,
     InvalidOpError,
     MicrogradError,
     NotDifferentiableError,
     OperandTypeError,
 )
-from micrograd_core.graph import _UNDEFINED, node_of, real_result, topological_order
+from micrograd_core.graph import (
+    _UNDEFINED,
+    node_of,
+    partials_error,
+    real_result,
+    topological_order,
+)
 from micrograd_core.op import Interval, Op
 from micrograd_core.value import Value, apply
 
@@ -112,17 +117,13 @@ def local_partials(node: Value, *, on_values: bool) -> list[object]:
                 None if c else partial(*args)
                 for partial, c in zip(op.partials, constant, strict=True)
             ]
-    except MicrogradError:
-        raise
-    except TypeError as e:
-        if on_values:
+    except (MicrogradError, TypeError, *_UNDEFINED) as e:
+        if on_values and isinstance(e, TypeError) and not isinstance(e, MicrogradError):
             raise _not_differentiable(op, e) from e
-        msg = f"{op.origin()}: its partial derivatives raised TypeError: {e}"
-        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin) from e
-    except _UNDEFINED as e:
-        xs = [x.data for x in inputs]
-        msg = f"{op.name}: a partial derivative at {tuple(xs)} is undefined ({e})"
-        raise DomainError(msg, op_name=op.name, inputs=xs) from e
+        error = partials_error(node, op, e)  # as backward() reports it
+        if error is e:
+            raise
+        raise error from e
     return [_checked(d, op, i, on_values) for i, d in enumerate(ds)]
 
 

@@ -179,16 +179,25 @@ def backward(root: Value) -> None:
                     b.grad += d * g
                 continue
             _accumulate(node, op)
-    except MicrogradError:  # already says what went wrong
-        raise
-    except _UNDEFINED as e:
-        raise _undefined_partial(node, op, e) from e
-    except TypeError as e:
-        name = op.origin() if op is not None else "an op"
-        msg = f"{name}: its partial derivatives raised TypeError: {e}"
-        raise InvalidOpError(
-            msg, op_name=getattr(op, "name", None), plugin=getattr(op, "plugin", None)
-        ) from e
+    except (MicrogradError, TypeError, *_UNDEFINED) as e:
+        error = partials_error(node, op, e)
+        if error is e:  # already says what went wrong
+            raise
+        raise error from e
+
+
+def partials_error(node: Value, op: Op | None, error: Exception) -> Exception:
+    """The engine's error for what ``node``'s partials raised: a ``MicrogradError`` as it
+    is, a math error as a ``DomainError``, a ``TypeError`` as the op's bug."""
+    if isinstance(error, MicrogradError):
+        return error
+    if isinstance(error, _UNDEFINED):
+        return _undefined_partial(node, op, error)
+    name = op.origin() if op is not None else "an op"
+    msg = f"{name}: its partial derivatives raised TypeError: {error}"
+    return InvalidOpError(
+        msg, op_name=getattr(op, "name", None), plugin=getattr(op, "plugin", None)
+    )
 
 
 def _accumulate(node: Value, op: Op) -> None:

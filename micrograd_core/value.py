@@ -197,21 +197,22 @@ def _apply_to(op: Op, *args: Operand) -> Value:
 
 def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
     """Compute ``op`` on ``inputs`` and record the node (composites record their parts)."""
-    forward = op.forward
-    if forward is None:
+    if op.forward is None:
         return _compose(op, inputs)
-    xs = [a.data for a in inputs]
+    return _node(forward_value(op, [a.data for a in inputs]), op, inputs)
+
+
+def forward_value(op: Op, xs: list[float]) -> float:
+    """``op``'s forward at ``xs``, checked: a float, or the engine's error naming the op."""
     try:
-        data = forward(*xs)
+        data = op.forward(*xs)  # type: ignore[misc]  # the callers apply composites apart
     except MicrogradError:
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, xs, e) from e
     except TypeError as e:
         raise _broken_forward(op, e) from e
-    if type(data) is not float:
-        data = real_result(data, op, "forward")
-    return _node(data, op, inputs)
+    return data if type(data) is float else real_result(data, op, "forward")
 
 
 def _apply1(op: Op, a: Value) -> Value:

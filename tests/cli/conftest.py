@@ -36,10 +36,11 @@ def micrograd(activations_site: Path, tmp_path: Path) -> Micrograd:
     """Run ``micrograd ARGS`` in a process of its own, piped, with the built-in ops and
     micrograd-activations alone (whatever else this environment holds);
     ``columns=None`` leaves the width unset, ``terminal=True`` makes rich take the
-    pipe for a terminal."""
+    pipe for a terminal, and ``settings`` (``MICROGRAD_LOAD_PLUGINS="..."``) replace
+    the plugin settings."""
 
     def run(
-        *args: str, columns: int | None = None, terminal: bool = False
+        *args: str, columns: int | None = None, terminal: bool = False, **settings: str
     ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MICROGRAD_")}
         for name in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "PYTEST_ADDOPTS"):
@@ -51,6 +52,7 @@ def micrograd(activations_site: Path, tmp_path: Path) -> Micrograd:
             NO_COLOR="1",
             TERM="xterm",  # not "dumb": rich gives a dumb terminal 80 columns whatever COLUMNS says
         )
+        env.update(settings)
         if columns is not None:
             env["COLUMNS"] = str(columns)
         if terminal:

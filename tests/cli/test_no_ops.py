@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-MICROGRAD = Path(sys.executable).with_name("micrograd")
+from tests.cli.conftest import Micrograd
 
 NOT_SELECTED = (
     "no ops are registered: plugin 'builtin', which provides the built-in ops, is installed "
@@ -22,21 +18,6 @@ DISABLED = (
     "but it is disabled by MICROGRAD_DISABLE_PLUGINS='builtin'; remove builtin from "
     "MICROGRAD_DISABLE_PLUGINS"
 )
-
-
-def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROGRAD_")}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.update(settings, PYTHONIOENCODING="utf-8", NO_COLOR="1", COLUMNS="300")
-    return subprocess.run(
-        [str(MICROGRAD), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 def one_line(text: str) -> str:
@@ -53,23 +34,23 @@ def one_line(text: str) -> str:
     ids=["not selected", "disabled"],
 )
 def test_ops_with_no_ops_says_why_and_fails(
-    tmp_path: Path, settings: dict[str, str], message: str
+    micrograd: Micrograd, settings: dict[str, str], message: str
 ) -> None:
-    done = run(tmp_path, "ops", **settings)
+    done = micrograd("ops", columns=300, **settings)
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"Error: {message}" in one_line(done.stderr)
 
 
-def test_ops_json_with_no_ops_is_still_valid_json(tmp_path: Path) -> None:
-    done = run(tmp_path, "ops", "--json", MICROGRAD_LOAD_PLUGINS="nosuchplugin")
+def test_ops_json_with_no_ops_is_still_valid_json(micrograd: Micrograd) -> None:
+    done = micrograd("ops", "--json", MICROGRAD_LOAD_PLUGINS="nosuchplugin")
     assert done.returncode == 1
     assert json.loads(done.stdout) == {"ops": [], "failed": [], "collisions": []}
     assert f"Error: {NOT_SELECTED}" in one_line(done.stderr)
 
 
-def test_demo_with_no_ops_says_the_builtin_plugin_is_not_selected(tmp_path: Path) -> None:
-    done = run(tmp_path, "demo", "--steps", "1", MICROGRAD_LOAD_PLUGINS="nosuchplugin")
+def test_demo_with_no_ops_says_the_builtin_plugin_is_not_selected(micrograd: Micrograd) -> None:
+    done = micrograd("demo", "--steps", "1", columns=300, MICROGRAD_LOAD_PLUGINS="nosuchplugin")
     assert done.returncode == 1
     assert f"Error: {NOT_SELECTED}" in one_line(done.stderr)
     assert "--activation" not in done.stderr

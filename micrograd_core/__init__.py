@@ -33,7 +33,7 @@ from micrograd_core.functional import (
 )
 from micrograd_core.graph import Node, node_of
 from micrograd_core.hookspecs import Register, hookimpl
-from micrograd_core.op import Interval, Kink, Op, Provenance
+from micrograd_core.op import Inline, Interval, Kink, Op, Provenance
 from micrograd_core.plugins import load_registry
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin
 from micrograd_core.state import (
@@ -55,6 +55,7 @@ __all__ = [
     "DomainError",
     "GraphChangedError",
     "GraphTooLargeError",
+    "Inline",
     "Interval",
     "InvalidOpError",
     "Kink",

@@ -39,11 +39,15 @@ place in the graph.
 
 from __future__ import annotations
 
+import ast
+import functools
+import math
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from micrograd_core.errors import DomainError, GraphChangedError, InvalidOpError, MicrogradError
+from micrograd_core.op import Op
 from micrograd_core.graph import (
     _UNDEFINED,
     CONSTANT,
@@ -94,14 +98,12 @@ class CompiledGraph:
 
     __slots__ = (
         "__weakref__",
-        "_backward",
         "_build",
-        "_forward",
         "_grad_leaves",
         "_interior",
         "_leaves",
         "_order",
-        "_values",
+        "_plan",
         "root",
     )
 
@@ -110,9 +112,7 @@ class CompiledGraph:
     _leaves: tuple[tuple[int, Value], ...]
     _grad_leaves: tuple[tuple[int, Value], ...]
     _interior: tuple[tuple[int, Value], ...]
-    _values: list[float]
-    _forward: _ForwardPlan
-    _backward: _BackwardPlan
+    _plan: _Plan
     _build: Callable[[], Value] | None
 
     def __init__(self, root: Value, build: Callable[[], Value] | None = None) -> None:
@@ -122,8 +122,7 @@ class CompiledGraph:
         self._leaves = tuple((i, v) for i, v in enumerate(order) if v._op is None)
         self._grad_leaves = tuple((i, v) for i, v in self._leaves if v._a is not CONSTANT)
         self._interior = tuple((i, v) for i, v in enumerate(order) if v._op is not None)
-        self._values = [v.data for v in order]
-        self._forward, self._backward = _plan(order)
+        self._plan = _plan(order)
         self._build = build
 
     def __repr__(self) -> str:
@@ -150,32 +149,48 @@ class CompiledGraph:
         one, node by node through the engine. A difference raises
         :class:`GraphChangedError`.
         """
-        values = self._values
+        plan = self._plan
+        b = plan.buffer
         for i, leaf in self._leaves:
-            values[i] = leaf.data
+            b[i] = leaf.data
         try:
-            ok = _replay_forward(self._forward, values)
+            for kernel, rows in plan.forward:
+                kernel(b, rows)
+            total = sum(b[: plan.size])
+            # Every value finite: no op overflowed or left its domain, where its
+            # inline expression may skip the check its function makes.
+            ok = type(total) is float and total - total == 0.0
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
         if ok:
             for i, node in self._interior:
-                node.data = values[i]
-        else:  # a result that is no float, or an error: the engine says which
+                node.data = b[i]
+        else:  # not finite, no float, or an error: the engine's own pass decides
             _forward_node_by_node(self._order)
-            self._values = [v.data for v in self._order]
+            b[: plan.size] = [v.data for v in self._order]
         if verify:
             self._verify()
         return self.root.data
 
     def backward(self) -> None:
         """Add d(root)/d(leaf) into every leaf's ``.grad``, as ``root.backward()`` would."""
-        grads = [0.0] * len(self._order)
+        plan = self._plan
+        b = plan.buffer
+        grads = [0.0] * plan.size
         for i, leaf in self._grad_leaves:
             grads[i] = leaf.grad
         grads[-1] = 1.0
         self.root.grad = 1.0
         try:
-            ok = _replay_backward(self._backward, self._values, grads)
+            dropped = 0.0
+            for kernel, rows in plan.partials:
+                dropped += kernel(b, rows)
+            # One check in C: a partial that gave no real number (a complex, a
+            # numpy float) leaves a sum that is no float.
+            ok = type(sum(b[plan.size :], dropped)) is float
+            if ok:
+                for total, rows in plan.gradient:
+                    total(b, grads, rows)
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
         if not ok:
@@ -186,7 +201,7 @@ class CompiledGraph:
 
     def _verify(self) -> None:
         """Compare the replay with a graph built again (or recomputed through the engine)."""
-        replay = [v.data for v in self._order]
+        replay = self._plan.buffer[: len(self._order)]
         if self._build is None:
             _forward_node_by_node(self._order)
             again = [v.data for v in self._order]
@@ -301,29 +316,166 @@ def _backward_node_by_node(order: Sequence[Value]) -> None:
 
 # -- the replay plan -------------------------------------------------------------
 #
-# Values and gradients live in two lists, one entry per node in topological
-# order. The plan holds, for each node, its op's functions and an
-# ``operator.itemgetter`` of its inputs' positions, so that one loop iteration
-# gathers the inputs in C and calls the op. (Generating straight-line Python
-# for the graph instead runs no faster here, and Python's compiler takes about
-# two seconds for the 8,318 nodes of a demo step: 40 times the cost of a step.)
+# One list of floats, the buffer, holds every node's value (slot i for node i in
+# topological order), then the numbers some partials are (add's 1.0), then the
+# partials each backward pass computes. A pass is a list of (kernel, rows): a
+# kernel is a loop over its rows, one row per node (or per gradient sum), so the
+# interpreter runs one loop per group of alike nodes, not one call per node.
+#
+# - forward: level by level, a node's level being one more than its inputs'
+#   highest, so the nodes of one level depend on none of each other. An op that
+#   offers inline expressions gets a kernel with its forward written into the
+#   loop; any other op's forward function is called per node.
+# - partials: every partial of an input that needs a gradient, from the values
+#   alone, likewise. A partial that is an input (mul's), the output (exp's) or
+#   a number (add's 1.0) is not computed: the sums read it where it is.
+# - gradient: for each node j, ``g[j] = g[j] + d1 * g[c1] + d2 * g[c2] + ...``
+#   over the nodes c that use it, in reverse topological order: the order in
+#   which ``backward()`` adds into ``j.grad``, so the sum rounds the same way to
+#   the last bit. Levels run from the top down: a node's users sit at higher
+#   levels, so their gradients are final when it is summed.
 
-_ForwardPlan = list[tuple[Callable[..., Any], Callable[[list[float]], Any], int]]
-# args getter (inputs, then the node), node, partials or gradient, to, pick or None, count
-_BackwardPlan = list[
-    tuple[
-        Callable[[list[float]], Any],
-        int,
-        Any,
-        tuple[int, ...],
-        Callable[[Sequence[float]], Any] | None,
-        int,
-    ]
-]
+_Rows = list[tuple[Any, ...]]
+_Forward = Callable[[list[float], _Rows], None]
+_Partials = Callable[[list[float], _Rows], float]  # returns partials it computed and dropped
+_Sum = Callable[[list[float], list[float], _Rows], None]
+
+_TERMS: Final = 32  # terms per row of a gradient sum; a longer sum takes several rows
 
 
-_ONE: Final = -1  # a backward entry for one partial
-_EACH: Final = -2  # a backward entry for several partials, one per input
+class _Plan(NamedTuple):
+    size: int  # how many slots of the buffer are nodes' values
+    buffer: list[float]
+    forward: list[tuple[_Forward, _Rows]]
+    partials: list[tuple[_Partials, _Rows]]
+    gradient: list[tuple[_Sum, _Rows]]
+
+
+def _call_forward(b: list[float], rows: _Rows) -> None:
+    """The kernel of an op without inline expressions: call its forward per node."""
+    for forward, get, i in rows:
+        b[i] = forward(*get(b))
+
+
+def _call_partials(b: list[float], rows: _Rows) -> float:
+    """Call a partial function per input that needs it."""
+    for partial, get, s in rows:
+        b[s] = partial(*get(b))
+    return 0.0
+
+
+def _call_gradients(b: list[float], rows: _Rows) -> float:
+    """Call an op's ``gradient`` per node; keep the partials its inputs need."""
+    dropped = 0.0  # the partials of constants, unused but checked as the engine checks them
+    for gradient, get, count, keep in rows:
+        ds = gradient(*get(b))
+        if len(ds) != count:
+            raise _WrongCount
+        dropped += sum(ds)
+        for k, s in keep:
+            b[s] = ds[k]
+    return dropped
+
+
+class _WrongCount(Exception):
+    """A gradient gave the wrong number of partials (the engine's pass says so)."""
+
+
+def _plan(order: Sequence[Value]) -> _Plan:
+    """The plan that replays the graph ``order`` (topological, the root last)."""
+    size = len(order)
+    slot = {id(v): i for i, v in enumerate(order)}
+    constant = [v._a is CONSTANT for v in order]
+    buffer = [v.data for v in order]
+    numbers: dict[str, int] = {}  # a number's hex -> its slot, one per distinct number
+    level = [0] * size
+    forward: dict[tuple[int, object], _Rows] = {}
+    partials: dict[object, _Rows] = {}
+    # terms[j]: (slot of the partial, consumer) for each use of node j, added in order
+    terms: list[list[int]] = [[] for _ in range(size)]
+    inlined: dict[tuple[int, int], _Inlined | None] = {}
+
+    def number(x: float) -> int:
+        key = x.hex()
+        if key not in numbers:
+            numbers[key] = len(buffer)
+            buffer.append(x)
+        return numbers[key]
+
+    def fresh() -> int:
+        buffer.append(0.0)
+        return len(buffer) - 1
+
+    uses: list[tuple[int, list[tuple[int, int]]]] = []  # consumer, [(input slot, partial slot)]
+    for i, node in enumerate(order):
+        op = node._op
+        if op is None:
+            continue
+        ins = [slot[id(v)] for v in node_of(node).inputs]
+        n = len(ins)
+        level[i] = 1 + max(level[j] for j in ins)
+        wanted = [k for k, j in enumerate(ins) if not constant[j]]
+        key = (id(op), n)
+        if key not in inlined:
+            inlined[key] = _inlined(op, n)
+        fast = inlined[key]
+        if fast is not None:
+            forward.setdefault((level[i], fast.forward), []).append((i, *ins))
+            where: dict[int, int] = {}
+            computed = []
+            for k in wanted:
+                ref = fast.partials[k]
+                if isinstance(ref, int):
+                    where[k] = ins[ref] if ref >= 0 else i
+                elif isinstance(ref, float):
+                    where[k] = number(ref)
+                else:
+                    where[k] = fresh()
+                    computed.append(k)
+            if computed:
+                kernel = _partials_kernel(tuple(str(fast.partials[k]) for k in computed), n)
+                row = (i, *ins, *(where[k] for k in computed))
+                partials.setdefault(kernel, []).append(row)
+        else:
+            get = _getter(ins)
+            forward.setdefault((level[i], _call_forward), []).append((op.forward, get, i))
+            where = {k: fresh() for k in wanted}
+            args = _getter([*ins, i])
+            if op.gradient is not None:
+                keep = tuple((k, where[k]) for k in wanted)
+                partials.setdefault(_call_gradients, []).append((op.gradient, args, n, keep))
+            else:
+                for k in wanted:
+                    row = (op.partials[k], args, where[k])
+                    partials.setdefault(_call_partials, []).append(row)
+        uses.append((i, [(ins[k], where[k]) for k in wanted]))
+    for i, edges in reversed(uses):  # backward()'s order: users last to first
+        for j, d in edges:
+            terms[j] += (d, i)
+    return _Plan(
+        size,
+        buffer,
+        [(kernel, rows) for (_, kernel), rows in sorted(forward.items(), key=_by_level)],
+        list(partials.items()),  # type: ignore[arg-type]
+        _sums(terms, level),
+    )
+
+
+def _by_level(item: tuple[tuple[int, object], _Rows]) -> int:
+    return item[0][0]
+
+
+def _sums(terms: list[list[int]], level: list[int]) -> list[tuple[_Sum, _Rows]]:
+    """The gradient pass: each node's sum, by levels from the top, in rows of at most _TERMS."""
+    groups: dict[tuple[int, int], _Rows] = {}
+    for j, flat in enumerate(terms):
+        for start in range(0, len(flat), 2 * _TERMS):
+            chunk = flat[start : start + 2 * _TERMS]
+            groups.setdefault((level[j], len(chunk) // 2), []).append((j, *chunk))
+    # Within a level, full rows first: a long sum's last, shorter row must come
+    # after its full ones, which sit in the same group in order.
+    ordered = sorted(groups.items(), key=lambda item: (-item[0][0], -item[0][1]))
+    return [(_sum_kernel(count), rows) for (_, count), rows in ordered]
 
 
 def _getter(slots: Sequence[int]) -> Callable[[list[float]], Any]:
@@ -333,64 +485,88 @@ def _getter(slots: Sequence[int]) -> Callable[[list[float]], Any]:
     return operator.itemgetter(*slots)
 
 
-def _plan(order: Sequence[Value]) -> tuple[_ForwardPlan, _BackwardPlan]:
-    """The forward and backward plans of the graph ``order`` (topological)."""
-    slot = {id(v): i for i, v in enumerate(order)}
-    constant = [v._a is CONSTANT for v in order]
-    forward: _ForwardPlan = []
-    backward: _BackwardPlan = []
-    for i, node in enumerate(order):
-        op = node._op
-        if op is None:
-            continue
-        ins = [slot[id(v)] for v in node_of(node).inputs]
-        forward.append((op.forward, _getter(ins), i))  # type: ignore[arg-type]
-        wanted = [k for k, j in enumerate(ins) if not constant[j]]
-        if not wanted:
-            continue
-        to = tuple(ins[k] for k in wanted)
-        args = _getter([*ins, i])
-        if op.gradient is not None:
-            pick = None if len(wanted) == len(ins) else operator.itemgetter(*wanted, 0)
-            backward.append((args, i, op.gradient, to, pick, len(ins)))
-        elif len(wanted) == 1:
-            backward.append((args, i, op.partials[wanted[0]], to, None, _ONE))
-        else:
-            partials = tuple(op.partials[k] for k in wanted)
-            backward.append((args, i, partials, to, None, _EACH))
-    backward.reverse()
-    return forward, backward
+# -- kernels: an op's inline expressions written into a loop --------------------
 
 
-def _replay_forward(plan: _ForwardPlan, values: list[float]) -> bool:
-    """Run the forward plan; False if any result is no float (the engine must say why)."""
-    for f, get, i in plan:
-        values[i] = f(*get(values))
-    return not set(map(type, values)) - {float}
+class _Inlined(NamedTuple):
+    """An op's inline expressions for one number of inputs, ready for the plan."""
+
+    forward: _Forward
+    # per input: its partial's text to compute, or where it already is: an int
+    # (the input of that index; -1, the output), or a float (a number)
+    partials: tuple[str | int | float, ...]
 
 
-def _replay_backward(plan: _BackwardPlan, values: list[float], grads: list[float]) -> bool:
-    """Run the backward plan; False if a partial gave no real number or a wrong count."""
-    unused = 0.0  # partials for constants: unused, but checked as the engine checks them
-    for get, i, fns, to, pick, count in plan:
-        g = grads[i]
-        if count == _ONE:  # the bulk of every graph: one input needs a gradient
-            j = to[0]
-            grads[j] = grads[j] + fns(*get(values)) * g
-            continue
-        if count == _EACH:  # one partial per input that needs it
-            args = get(values)
-            for partial, j in zip(fns, to):  # noqa: B905  (as long as each other)
-                grads[j] = grads[j] + partial(*args) * g
-            continue
-        ds = fns(*get(values))
-        if len(ds) != count:
-            return False
-        if pick is not None:
-            unused += sum(ds)
-            ds = pick(ds)  # one element more than ``to``: zip stops at ``to``
-        for j, d in zip(to, ds):  # noqa: B905
-            grads[j] = grads[j] + d * g
-    # One check in C: a partial that gave no real number (a complex, a numpy
-    # float) leaves a gradient, or the sum of them, that is no float.
-    return type(sum(grads, unused)) is float
+def _inlined(op: Op, n: int) -> _Inlined | None:
+    """``op``'s kernels for ``n`` inputs; None when it offers no inline expressions, or
+    when they cannot be compiled (its functions then run: slower, never wrong)."""
+    try:
+        inline = op.inlined(n)
+        if inline is None:
+            return None
+        forward = _kernel(_forward_source(inline.forward, n))
+    except Exception:  # noqa: BLE001  (a bad inline, a sum too deep to compile: use the functions)
+        return None
+    return _Inlined(forward, tuple(_reference(p, n) for p in inline.partials))
+
+
+def _reference(text: str, n: int) -> str | int | float:
+    """Where a partial already is, if it is an input, the output or a number; else its text."""
+    expression = ast.parse(text.strip(), mode="eval").body
+    if isinstance(expression, ast.Name):
+        return -1 if expression.id == "out" else int(expression.id[1:])
+    if isinstance(expression, ast.Constant):
+        return float(expression.value)
+    return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _partials_kernel(texts: tuple[str, ...], n: int) -> _Partials:
+    lines = [f"b[s{m}] = {_into_loop(t)}" for m, t in enumerate(texts)]
+    row = ", ".join(["i", *(f"a{k}" for k in range(n)), *(f"s{m}" for m in range(len(texts)))])
+    return _kernel(_loop("b, rows", row, lines, "return 0.0"))  # type: ignore[return-value]
+
+
+def _forward_source(text: str, n: int) -> str:
+    row = ", ".join(["i", *(f"a{k}" for k in range(n))])
+    return _loop("b, rows", row, [f"b[i] = {_into_loop(text)}"])
+
+
+@functools.lru_cache(maxsize=_TERMS)
+def _sum_kernel(count: int) -> _Sum:
+    row = ", ".join(["j", *(f"d{t}, c{t}" for t in range(count))])
+    total = " + ".join(["g[j]", *(f"b[d{t}] * g[c{t}]" for t in range(count))])
+    return _kernel(_loop("b, g, rows", row, [f"g[j] = {total}"]))  # type: ignore[return-value]
+
+
+def _loop(parameters: str, row: str, body: list[str], after: str = "") -> str:
+    lines = [f"def kernel({parameters}):", f"    for {row} in rows:"]
+    lines += [f"        {line}" for line in body]
+    if after:
+        lines.append(f"    {after}")
+    return "\n".join(lines) + "\n"
+
+
+class _IntoLoop(ast.NodeTransformer):
+    """``x3`` -> ``b[a3]`` (the input's slot, from the row), ``out`` -> ``b[i]``."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:  # noqa: N802  (ast's naming)
+        if node.id == "math":
+            return node
+        index = "i" if node.id == "out" else f"a{node.id[1:]}"
+        load = ast.Load()
+        return ast.Subscript(ast.Name("b", load), ast.Name(index, load), load)
+
+
+def _into_loop(text: str) -> str:
+    """An inline expression as a kernel's loop computes it, from the buffer ``b``."""
+    tree = _IntoLoop().visit(ast.parse(text.strip(), mode="eval"))
+    return ast.unparse(tree)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kernel(source: str) -> Callable[..., Any]:
+    """The function ``kernel`` that ``source`` defines, compiled once per process."""
+    namespace: dict[str, Any] = {"math": math}
+    exec(compile(source, "<micrograd kernel>", "exec"), namespace)  # noqa: S102  (validated)
+    return namespace["kernel"]  # type: ignore[no-any-return]

@@ -13,10 +13,15 @@ returns one partial per input. A variadic op, which takes any number of inputs
 A composite op has no forward or partials of its own: ``compose`` builds it
 from other ops on ``Value`` s, so the graph records the primitives and there is
 no gradient to write.
+
+An op may also offer its forward and partials as Python expressions
+(:class:`Inline`), which a compiled graph writes into its replay loops instead
+of calling the functions: the same floats, without a call per node.
 """
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 import re
@@ -29,7 +34,7 @@ from micrograd_core.errors import InvalidOpError
 if TYPE_CHECKING:
     from micrograd_core.value import Value
 
-__all__ = ["Interval", "Kink", "Op", "Provenance", "validate"]
+__all__ = ["Inline", "Interval", "Kink", "Op", "Provenance", "validate"]
 
 Forward = Callable[..., float]
 Partial = Callable[..., float]
@@ -77,6 +82,89 @@ class Kink:
 
 
 @dataclass(frozen=True, slots=True)
+class Inline:
+    """An op's forward value and partials as Python expressions, for compiled graphs.
+
+    The inputs are ``x0``, ``x1``, ...; a partial also sees the forward output
+    as ``out``; ``math`` is the math module. Nothing else is in scope.
+
+    >>> mul_inline = Inline("x0 * x1", partials=("x1", "x0"))
+    >>> tanh_inline = Inline("math.tanh(x0)", partials=("1 - out**2",))
+
+    Each expression must compute the same float as the function it stands for,
+    to the last bit (the contract kit's ``inline`` check compares them). It may
+    leave out the function's checks: where the function raises, the expression
+    may raise anything or give a value that is not finite, and the compiled
+    graph then runs the op's own functions, which say what went wrong.
+    """
+
+    forward: str
+    partials: tuple[str, ...]
+
+    def problem(self, arity: int) -> str | None:
+        """What is wrong with these expressions for ``arity`` inputs, or None."""
+        if not isinstance(self.forward, str):
+            return f"inline forward must be a string, got {type(self.forward).__name__!r}"
+        if not isinstance(self.partials, tuple) or len(self.partials) != arity:
+            return f"inline partials must be a tuple of {arity} expressions, one per input"
+        inputs = {f"x{i}" for i in range(arity)}
+        for what, text, names in (
+            ("forward", self.forward, inputs),
+            *((f"partial {i}", p, inputs | {"out"}) for i, p in enumerate(self.partials)),
+        ):
+            problem = _expression_problem(text, names)
+            if problem is not None:
+                return f"inline {what} {text!r}: {problem}"
+        return None
+
+
+InlineSpec = Inline | Callable[[int], Inline]
+
+# What an inline expression may be made of: arithmetic, comparisons, conditional
+# expressions and calls of math's functions on its own names. No assignment,
+# lambda or comprehension can reach a compiled graph's loop variables.
+_EXPRESSION_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.Attribute,
+    ast.Name,
+    ast.Constant,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+)
+
+
+def _expression_problem(text: object, names: set[str]) -> str | None:
+    if not isinstance(text, str):
+        return f"must be a string, got {type(text).__name__!r}"
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        return f"is not a Python expression ({e.msg})"
+    for node in ast.walk(tree):
+        if not isinstance(node, _EXPRESSION_NODES):
+            return f"may not use {type(node).__name__} (only arithmetic, comparisons and math)"
+        if isinstance(node, ast.Name) and node.id not in names and node.id != "math":
+            known = ", ".join(sorted(names, key=lambda n: (len(n), n)))
+            return f"uses {node.id!r}; it may use {known} and math"
+        if isinstance(node, ast.Attribute) and not (
+            isinstance(node.value, ast.Name) and node.value.id == "math"
+        ):
+            return "may only read attributes of math (math.exp)"
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool):
+            return f"may not use the constant {node.value!r}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where an op came from: the plugin (entry-point name) and its distribution."""
 
@@ -99,7 +187,10 @@ class Op:
     (9.0, 6.0)
 
     ``domain`` gives one interval per input where the op is smooth (empty: all
-    reals); tools draw test inputs from it. ``kinks`` lists the points where the
+    reals); tools draw test inputs from it. ``inline`` optionally gives the
+    forward and partials again as expressions (:class:`Inline`), a callable
+    from the number of inputs to them for a variadic op; compiled graphs use
+    them to replay faster. ``kinks`` lists the points where the
     op is not differentiable and the partials it uses there. ``method`` is the
     name it claims on ``Value`` (``x.tanh()``). The registry fills in
     ``provenance``.
@@ -130,6 +221,7 @@ class Op:
     doc: str = ""
     domain: tuple[Interval, ...] = ()
     kinks: tuple[Kink, ...] = ()
+    inline: InlineSpec | None = None
     provenance: Provenance | None = None
 
     @property
@@ -171,6 +263,17 @@ class Op:
     def __call__(self, *args: Value | float) -> Value:
         """Apply the op to ``Value`` s or numbers and record it in the graph."""
         return _engine.apply(self, *args)
+
+    def inlined(self, n: int) -> Inline | None:
+        """The op's :class:`Inline` expressions for ``n`` inputs, or None when it offers none."""
+        spec = self.inline
+        if spec is None or isinstance(spec, Inline):
+            return spec
+        inline = _expand(spec, n)
+        if isinstance(inline, str):
+            msg = f"{self.origin()}: {inline}"
+            raise InvalidOpError(msg, op_name=self.name, plugin=self.plugin)
+        return inline
 
     @property
     def plugin(self) -> str | None:
@@ -266,4 +369,33 @@ def _problem(op: Op, reserved: frozenset[str]) -> str | None:
             return f"cannot claim method {method!r}: Value already uses it for another purpose"
     if not isinstance(op.doc, str):
         return f"doc must be a string, got {type(op.doc).__name__!r}"
-    return None
+    return _inline_problem(op)
+
+
+def _inline_problem(op: Op) -> str | None:
+    """What is wrong with ``op.inline``, or None (checked once more per arity on use)."""
+    spec = op.inline
+    if spec is None:
+        return None
+    if op.compose is not None:
+        return "a composite op has no inline expressions: its parts do"
+    if isinstance(spec, Inline):
+        if op.variadic:
+            return "a variadic op gives inline as a function of the number of inputs"
+        return spec.problem(op.arity)
+    if not callable(spec):
+        return f"inline must be an Inline or a function of n, got {type(spec).__name__!r}"
+    expanded = _expand(spec, op.arity + op.variadic)
+    return expanded if isinstance(expanded, str) else None
+
+
+def _expand(spec: Callable[[int], Inline], n: int) -> Inline | str:
+    """A variadic op's expressions for ``n`` inputs, or what is wrong with them."""
+    try:
+        inline = spec(n)
+    except Exception as e:  # noqa: BLE001  (the plugin's code: any failure is its bug)
+        return f"inline({n}) raised {type(e).__name__}: {e}"
+    if not isinstance(inline, Inline):
+        return f"inline({n}) must return an Inline, got {type(inline).__name__!r}"
+    problem = inline.problem(n)
+    return inline if problem is None else problem

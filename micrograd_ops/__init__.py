@@ -19,6 +19,7 @@ from typing import NoReturn
 from micrograd_core import (
     DivisionByZeroError,
     DomainError,
+    Inline,
     Interval,
     Kink,
     Op,
@@ -131,6 +132,7 @@ add = Op(
     2,
     forward=_add,
     partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    inline=Inline("x0 + x1", partials=("1.0", "1.0")),
     doc="x + y",
 )
 mul = Op(
@@ -138,6 +140,7 @@ mul = Op(
     2,
     forward=_mul,
     partials=(lambda x, y, out: y, lambda x, y, out: x),
+    inline=Inline("x0 * x1", partials=("x1", "x0")),
     doc="x * y",
 )
 pow = Op(  # noqa: A001  (the op's name)
@@ -154,6 +157,7 @@ relu = Op(
     forward=lambda x: 0.0 if x < 0 else x,
     # not (out <= 0), as PyTorch: relu'(nan) is 1 (micrograd's out > 0 gives 0).
     partials=(lambda x, out: 0.0 if out <= 0 else 1.0,),
+    inline=Inline("0.0 if x0 < 0 else x0", partials=("0.0 if out <= 0 else 1.0",)),
     method="relu",
     doc="max(0, x), with relu'(0) = 0 as in micrograd",
     kinks=(Kink(at=(0.0,), partials=(0.0,)),),
@@ -165,6 +169,7 @@ tanh = Op(
     # loses every digit (tanh(1e-17) would be 0.0); micrograd 0.1.0 has no tanh.
     forward=math.tanh,
     partials=(lambda x, out: 1 - out**2,),
+    inline=Inline("math.tanh(x0)", partials=("1 - out**2",)),
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
 )
@@ -182,6 +187,7 @@ exp = Op(
     1,
     forward=_exp,
     partials=(lambda x, out: out,),
+    inline=Inline("math.exp(x0)", partials=("out",)),
     method="exp",
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
 )
@@ -191,6 +197,7 @@ log = Op(
     1,
     forward=math.log,
     partials=(lambda x, out: 1 / x,),
+    inline=Inline("math.log(x0)", partials=("1 / x0",)),
     method="log",
     doc="natural logarithm, for x > 0; log' = 1 / x",
     domain=(POSITIVE,),
@@ -217,12 +224,23 @@ def _d_affine(c: float, *ab_out: float) -> list[float]:
     return partials
 
 
+def _inline_affine(n: int) -> Inline:
+    """affine's forward and partials as expressions, for ``n`` inputs (c, a1, b1, ...)."""
+    pairs = range(1, n, 2)
+    forward = "x0" + "".join(f" + x{i} * x{i + 1}" for i in pairs)
+    partials = ["1.0"] * n
+    for i in pairs:
+        partials[i], partials[i + 1] = f"x{i + 1}", f"x{i}"
+    return Inline(forward, partials=tuple(partials))
+
+
 affine = Op(
     "affine",
     1,
     variadic=2,
     forward=_affine,
     gradient=_d_affine,
+    inline=_inline_affine,
     doc="c + a1*b1 + a2*b2 + ... summed left to right (a neuron: b + w.x)",
 )
 

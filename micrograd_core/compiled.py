@@ -47,7 +47,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple
 
 from micrograd_core.errors import DomainError, GraphChangedError, InvalidOpError, MicrogradError
-from micrograd_core.op import Op
 from micrograd_core.graph import (
     _UNDEFINED,
     CONSTANT,
@@ -56,6 +55,7 @@ from micrograd_core.graph import (
     partials_error,
     topological_order,
 )
+from micrograd_core.op import Op
 from micrograd_core.value import Value, forward_value
 
 __all__ = ["CompiledGraph", "compile_graph"]
@@ -389,7 +389,7 @@ def _plan(order: Sequence[Value]) -> _Plan:
     buffer = [v.data for v in order]
     numbers: dict[str, int] = {}  # a number's hex -> its slot, one per distinct number
     level = [0] * size
-    forward: dict[tuple[int, object], _Rows] = {}
+    forward: dict[tuple[int, _Forward], _Rows] = {}
     partials: dict[object, _Rows] = {}
     # terms[j]: (slot of the partial, consumer) for each use of node j, added in order
     terms: list[list[int]] = [[] for _ in range(size)]
@@ -446,8 +446,8 @@ def _plan(order: Sequence[Value]) -> _Plan:
                 partials.setdefault(_call_gradients, []).append((op.gradient, args, n, keep))
             else:
                 for k in wanted:
-                    row = (op.partials[k], args, where[k])
-                    partials.setdefault(_call_partials, []).append(row)
+                    call = (op.partials[k], args, where[k])
+                    partials.setdefault(_call_partials, []).append(call)
         uses.append((i, [(ins[k], where[k]) for k in wanted]))
     for i, edges in reversed(uses):  # backward()'s order: users last to first
         for j, d in edges:
@@ -461,7 +461,7 @@ def _plan(order: Sequence[Value]) -> _Plan:
     )
 
 
-def _by_level(item: tuple[tuple[int, object], _Rows]) -> int:
+def _by_level(item: tuple[tuple[int, _Forward], _Rows]) -> int:
     return item[0][0]
 
 
@@ -515,7 +515,7 @@ def _reference(text: str, n: int) -> str | int | float:
     expression = ast.parse(text.strip(), mode="eval").body
     if isinstance(expression, ast.Name):
         return -1 if expression.id == "out" else int(expression.id[1:])
-    if isinstance(expression, ast.Constant):
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, int | float):
         return float(expression.value)
     return text
 
@@ -524,7 +524,7 @@ def _reference(text: str, n: int) -> str | int | float:
 def _partials_kernel(texts: tuple[str, ...], n: int) -> _Partials:
     lines = [f"b[s{m}] = {_into_loop(t)}" for m, t in enumerate(texts)]
     row = ", ".join(["i", *(f"a{k}" for k in range(n)), *(f"s{m}" for m in range(len(texts)))])
-    return _kernel(_loop("b, rows", row, lines, "return 0.0"))  # type: ignore[return-value]
+    return _kernel(_loop("b, rows", row, lines, "return 0.0"))
 
 
 def _forward_source(text: str, n: int) -> str:
@@ -536,7 +536,7 @@ def _forward_source(text: str, n: int) -> str:
 def _sum_kernel(count: int) -> _Sum:
     row = ", ".join(["j", *(f"d{t}, c{t}" for t in range(count))])
     total = " + ".join(["g[j]", *(f"b[d{t}] * g[c{t}]" for t in range(count))])
-    return _kernel(_loop("b, g, rows", row, [f"g[j] = {total}"]))  # type: ignore[return-value]
+    return _kernel(_loop("b, g, rows", row, [f"g[j] = {total}"]))
 
 
 def _loop(parameters: str, row: str, body: list[str], after: str = "") -> str:
@@ -550,7 +550,7 @@ def _loop(parameters: str, row: str, body: list[str], after: str = "") -> str:
 class _IntoLoop(ast.NodeTransformer):
     """``x3`` -> ``b[a3]`` (the input's slot, from the row), ``out`` -> ``b[i]``."""
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:  # noqa: N802  (ast's naming)
+    def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id == "math":
             return node
         index = "i" if node.id == "out" else f"a{node.id[1:]}"
@@ -568,5 +568,5 @@ def _into_loop(text: str) -> str:
 def _kernel(source: str) -> Callable[..., Any]:
     """The function ``kernel`` that ``source`` defines, compiled once per process."""
     namespace: dict[str, Any] = {"math": math}
-    exec(compile(source, "<micrograd kernel>", "exec"), namespace)  # noqa: S102  (validated)
+    exec(compile(source, "<micrograd kernel>", "exec"), namespace)
     return namespace["kernel"]  # type: ignore[no-any-return]

@@ -18,6 +18,7 @@ from micrograd_core import (
     CompiledGraph,
     DomainError,
     GraphChangedError,
+    Inline,
     InvalidOpError,
     Op,
     OpRegistry,
@@ -60,9 +61,7 @@ def replayed(compiled: CompiledGraph, leaves: Sequence[Value]) -> tuple[float, l
 
 def same(a: tuple[float, list[float]], b: tuple[float, list[float]]) -> bool:
     """Bit for bit (as hex: -0.0 is not 0.0, NaN is NaN)."""
-    return [a[0], *a[1]] == [b[0], *b[1]] and [x.hex() for x in [a[0], *a[1]]] == [
-        x.hex() for x in [b[0], *b[1]]
-    ]
+    return [x.hex() for x in [a[0], *a[1]]] == [x.hex() for x in [b[0], *b[1]]]
 
 
 def check_replays(
@@ -187,59 +186,157 @@ def test_train_with_compile_gives_the_same_steps() -> None:
 # -- a wrong replay is caught -----------------------------------------------------
 
 
+def sabotage(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], Any]) -> None:
+    """Make compile_graph build ``change(plan)`` instead of its plan."""
+    real_plan = compiled_module._plan
+    monkeypatch.setattr(compiled_module, "_plan", lambda order: change(real_plan(order)))
+
+
 def test_a_replay_with_stale_partials_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The relu test fails on a replay that keeps each partial's value from the trace."""
-    real_plan = compiled_module._plan
 
-    def stale_plan(order: Sequence[Value]) -> tuple[object, object]:
-        forward, backward = real_plan(order)
-        values = [v.data for v in order]
-        frozen = [
-            (get, i, constant(fns(*get(values))), to, pick, count)
-            if count == compiled_module._ONE
-            else (get, i, fns, to, pick, count)
-            for get, i, fns, to, pick, count in backward
-        ]
-        return forward, frozen
+    def stale(plan: Any) -> Any:
+        for kernel, rows in plan.partials:
+            kernel(plan.buffer, rows)
+        return plan._replace(partials=[])
 
-    def constant(d: float) -> Callable[..., float]:
-        return lambda *_: d
-
-    monkeypatch.setattr(compiled_module, "_plan", stale_plan)
+    sabotage(monkeypatch, stale)
     with pytest.raises(AssertionError):
         test_relu_branches_flip_between_replays()
 
 
 def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared-subexpression test fails on a replay that merges repeated inputs (x * x)."""
-    real_plan = compiled_module._plan
+    real_sums = compiled_module._sums
 
-    def merged(order: Sequence[Value]) -> tuple[object, object]:
-        forward, backward = real_plan(order)
+    def merged(terms: list[list[int]], level: list[int]) -> Any:
         once = []
-        for get, i, fns, to, pick, count in backward:
-            if count == compiled_module._EACH and len(set(to)) < len(to):
-                once.append((get, i, fns[0], to[:1], pick, compiled_module._ONE))
-            else:
-                once.append((get, i, fns, to, pick, count))
-        return forward, once
+        for flat in terms:
+            pairs = list(zip(flat[::2], flat[1::2], strict=True))
+            once.append([x for pair in dict.fromkeys(pairs) for x in pair])
+        return real_sums(once, level)
 
-    monkeypatch.setattr(compiled_module, "_plan", merged)
+    monkeypatch.setattr(compiled_module, "_sums", merged)
     with pytest.raises(AssertionError):
         test_shared_subexpressions_and_constants()
 
 
-def test_a_replay_that_reads_stale_leaves_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo test fails on a replay that skips the leaves changed since the trace."""
-    real_plan = compiled_module._plan
+def test_a_replay_that_sums_in_another_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo test fails on a replay whose gradient sums add the users first to last:
+    the same terms, rounded in another order."""
+    real_sums = compiled_module._sums
 
-    def stale(order: Sequence[Value]) -> tuple[object, object]:
-        forward, backward = real_plan(order)
-        return forward[1:], backward  # the first node is never recomputed
+    def reordered(terms: list[list[int]], level: list[int]) -> Any:
+        flipped = [[x for i in range(len(t) - 2, -1, -2) for x in t[i : i + 2]] for t in terms]
+        return real_sums(flipped, level)
 
-    monkeypatch.setattr(compiled_module, "_plan", stale)
+    monkeypatch.setattr(compiled_module, "_sums", reordered)
     with pytest.raises(AssertionError):
         test_the_demo_over_100_steps()
+
+
+def test_a_replay_that_reads_stale_leaves_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo test fails on a replay that skips a node in its first forward loop."""
+
+    def stale(plan: Any) -> Any:
+        (kernel, rows), *rest = plan.forward
+        return plan._replace(forward=[(kernel, rows[1:]), *rest])
+
+    sabotage(monkeypatch, stale)
+    with pytest.raises(AssertionError):
+        test_the_demo_over_100_steps()
+
+
+def test_a_replay_out_of_level_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inputs test fails on a replay that runs the forward levels top down."""
+    sabotage(monkeypatch, lambda plan: plan._replace(forward=plan.forward[::-1]))
+    with pytest.raises(AssertionError):
+        test_replay_after_the_inputs_change()
+
+
+# -- inline expressions ------------------------------------------------------------
+
+
+def shifted(inline: Inline | None) -> Op:
+    """An op ``x + 1`` whose inline expressions are ``inline``."""
+    return Op(
+        "shifted", 1, forward=lambda x: x + 1.0, partials=(lambda x, out: 1.0,), inline=inline
+    )
+
+
+def test_the_replay_runs_an_ops_inline_expressions() -> None:
+    """An op whose expressions disagree with its functions (a bug the contract kit
+    reports) shows which ones a replay runs, and verify=True catches the difference."""
+    liar = shifted(Inline("x0 + 2.0", partials=("3.0",)))
+    x = Value(1.0)
+    compiled = compile_graph(apply(liar, x) * x)
+    x.data = 2.0
+    assert compiled.forward() == 8.0  # (2 + 2) * 2, the expression's
+    compiled.backward()
+    assert x.grad == 3.0 * 2.0 + 4.0
+    with pytest.raises(
+        GraphChangedError, match=r"the replay gives 4\.0 where the engine gives 3\.0"
+    ):
+        compiled.forward(verify=True)
+
+
+def test_ops_with_and_without_inline_expressions_in_one_graph() -> None:
+    # pow offers none: its functions run between the built-ins' loops
+    plain = shifted(None)
+    x, y = Value(0.5), Value(1.5)
+
+    def build() -> Value:
+        return apply(plain, (x * y).tanh() ** y) * x + apply("affine", y, x, y, x, 2.0)
+
+    rng = random.Random(3)
+    check_replays(build, [x, y], ([rng.uniform(0.1, 2) for _ in range(2)] for _ in range(30)))
+
+
+def test_inline_expressions_that_fail_for_some_arity_fall_back_to_the_functions() -> None:
+    def inline(n: int) -> Inline:
+        if n > 3:
+            msg = "only up to 3 inputs"
+            raise ValueError(msg)
+        return Inline(" + ".join(f"x{i}" for i in range(n)), partials=("1.0",) * n)
+
+    total = Op("total", 1, variadic=1, forward=lambda *xs: sum(xs, 0.0), inline=inline,
+               gradient=lambda *xs: [1.0] * (len(xs) - 1))  # fmt: skip
+    xs = [Value(float(i)) for i in range(5)]
+
+    def build() -> Value:
+        return apply(total, *xs[:3]) * apply(total, *xs)
+
+    check_replays(build, xs, ([float(i * k) for i in range(5)] for k in range(5)))
+
+
+def test_a_neuron_too_wide_to_compile_inline_falls_back_to_the_functions() -> None:
+    # 1,501 products in one expression are deeper than Python's compiler goes
+    ws = [Value(random.Random(i).uniform(-1, 1)) for i in range(1501)]
+
+    def build() -> Value:
+        return apply("affine", 0.5, *(x for w in ws for x in (w, w))).tanh()
+
+    check_replays(build, ws[:3], ([0.01 * k] * 3 for k in range(3)))
+
+
+def test_an_overflow_in_a_replay_is_the_ops_domain_error() -> None:
+    # mul's inline expression does not check for overflow; its function does
+    x, y = Value(2.0), Value(3.0)
+    compiled = compile_graph(x * y + 1)
+    x.data = 1e200
+    y.data = 1e200
+    with pytest.raises(DomainError, match=r"mul\(1e\+200, 1e\+200\) overflows .*at node 3 of 5"):
+        compiled.forward()
+
+
+def test_infinite_and_nan_inputs_replay_as_the_engine_computes() -> None:
+    x, y = Value(1.0), Value(2.0)
+
+    def build() -> Value:
+        return (x * y).relu() + (x + y).tanh() * y
+
+    settings = [(math.inf, 1.0), (-math.inf, 2.0), (math.nan, 1.0), (1.0, 2.0), (0.0, math.inf)]
+    check_replays(build, [x, y], iter(settings))
 
 
 # -- what is frozen, and the check for it ---------------------------------------

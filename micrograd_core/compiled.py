@@ -1,10 +1,11 @@
 """Compiled graphs: trace a graph once, then replay its forward and backward passes fast.
 
 A training step builds the same graph every time, only with new numbers in it.
-:func:`compile_graph` freezes the structure of one such graph into a flat plan:
-for each node, its op's own functions (``forward``, the partials or
-``gradient``) and where its inputs sit in a list of floats. Replaying it calls
-each op on plain floats, allocates no node and walks no graph:
+:func:`compile_graph` freezes the structure of one such graph into a plan of
+loops over a list of floats, one loop per group of alike nodes: each op's
+inline expressions (:class:`~micrograd_core.op.Inline`) written into the
+loop, or its own functions (``forward``, the partials or ``gradient``) called
+per node. Replaying it allocates no node and walks no graph:
 
 >>> from micrograd_core import Value
 >>> x, w = Value(2.0), Value(-3.0)

@@ -42,6 +42,8 @@ def report(registry: OpRegistry) -> Listing:
                 "method": op.method,
                 # its gradient rule works on Values too: gradients of gradients, any order
                 "higher_order": supports_higher_order(op),
+                # it offers inline expressions: compiled graphs replay it without calls
+                "inline": op.inline is not None,
                 "plugin": provenance.plugin if provenance else None,
                 "distribution": provenance.distribution if provenance else None,
                 "version": provenance.version if provenance else None,

@@ -54,6 +54,7 @@ def test_json_is_the_same_at_any_width(micrograd: Micrograd) -> None:
         "variadic": 0,
         "method": "tanh",
         "higher_order": True,
+        "inline": True,
         "plugin": "builtin",
         "distribution": "micrograd-registry",
         "version": version("micrograd-registry"),

@@ -88,6 +88,7 @@ def test_installed_plugins_are_discovered_and_listed(installed_env: InstalledEnv
         "variadic": 0,
         "method": "sin",
         "higher_order": True,
+        "inline": True,
         "plugin": "trig",
         "distribution": "micrograd-trig",
         "version": version("micrograd-trig"),

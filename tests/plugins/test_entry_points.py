@@ -142,6 +142,7 @@ def test_ops_json_lists_ops_failures_and_collisions(site: Site) -> None:
         "variadic": 0,
         "method": None,
         "higher_order": True,
+        "inline": True,
         "plugin": "builtin",
         "distribution": "micrograd-registry",
         "version": "0.1.0",

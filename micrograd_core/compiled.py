@@ -157,10 +157,12 @@ class CompiledGraph:
         try:
             for kernel, rows in plan.forward:
                 kernel(b, rows)
-            total = sum(b[: plan.size])
-            # Every value finite: no op overflowed or left its domain, where its
-            # inline expression may skip the check its function makes.
-            ok = type(total) is float and total - total == 0.0
+            values = b[: plan.size]
+            total = sum(values)
+            # Every value a finite float: no op overflowed or left its domain
+            # (where its inline expression may skip its function's check), and
+            # none returned an int or a leaf held one (the engine makes it a float).
+            ok = total - total == 0.0 and set(map(type, values)) == _FLOAT
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
         if ok:
@@ -341,6 +343,7 @@ _Forward = Callable[[list[float], _Rows], None]
 _Partials = Callable[[list[float], _Rows], float]  # returns partials it computed and dropped
 _Sum = Callable[[list[float], list[float], _Rows], None]
 
+_FLOAT: Final = {float}
 _TERMS: Final = 32  # terms per row of a gradient sum; a longer sum takes several rows
 
 

@@ -445,9 +445,13 @@ def test_an_op_result_that_is_no_real_number() -> None:
 def test_an_int_result_becomes_a_float_as_in_the_engine() -> None:
     floor = Op("floor", 1, forward=math.floor, partials=(lambda x, out: 0,))
     x = Value(2.5)
-    compiled = compile_graph(apply(floor, x) + x)
+    floored = apply(floor, x)
+    compiled = compile_graph(floored * 2.0 + x)
     x.data = 3.75
-    assert compiled.forward() == 6.75
+    assert compiled.forward() == 9.75
+    assert type(floored.data) is float
+    x.data = 4  # an int set by hand: the engine computes with it and gives floats
+    assert compiled.forward() == fresh(lambda: apply(floor, x) * 2.0 + x, [x])[0] == 12.0
     assert type(compiled.forward()) is float
 
 

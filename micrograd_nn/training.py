@@ -101,9 +101,10 @@ def train(
 
     With ``compile=True`` the graph of the first step is traced once
     (:func:`micrograd_core.compile_graph`) and every step replays it with the
-    updated parameters: the same losses and gradients to the last bit, 1.3 to
-    1.7 times faster. The model must build the same graph for every step, as a
-    model of ``Value`` s without Python control flow on ``.data`` does.
+    updated parameters: the same losses and gradients to the last bit, several
+    times faster (see docs/performance.md). The model must build the same graph
+    for every step, as a model of ``Value`` s without Python control flow on
+    ``.data`` does.
     """
     optimizer = SGD(model.parameters(), lr=1.0)
     if compile:

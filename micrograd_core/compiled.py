@@ -120,10 +120,11 @@ class CompiledGraph:
         order = topological_order(root)
         self.root = root
         self._order = tuple(order)
-        self._leaves = tuple((i, v) for i, v in enumerate(order) if v._op is None)
-        self._grad_leaves = tuple((i, v) for i, v in self._leaves if v._a is not CONSTANT)
-        self._interior = tuple((i, v) for i, v in enumerate(order) if v._op is not None)
         self._plan = _plan(order)
+        at = self._plan.slots  # where each node's value sits in the plan's buffer
+        self._leaves = tuple((at[i], v) for i, v in enumerate(order) if v._op is None)
+        self._grad_leaves = tuple((s, v) for s, v in self._leaves if v._a is not CONSTANT)
+        self._interior = tuple((at[i], v) for i, v in enumerate(order) if v._op is not None)
         self._build = build
 
     def __repr__(self) -> str:
@@ -170,7 +171,8 @@ class CompiledGraph:
                 node.data = b[i]
         else:  # not finite, no float, or an error: the engine's own pass decides
             _forward_node_by_node(self._order)
-            b[: plan.size] = [v.data for v in self._order]
+            for s, node in zip(plan.slots, self._order, strict=True):
+                b[s] = node.data
         if verify:
             self._verify()
         return self.root.data
@@ -204,7 +206,7 @@ class CompiledGraph:
 
     def _verify(self) -> None:
         """Compare the replay with a graph built again (or recomputed through the engine)."""
-        replay = self._plan.buffer[: len(self._order)]
+        replay = [self._plan.buffer[s] for s in self._plan.slots]
         if self._build is None:
             _forward_node_by_node(self._order)
             again = [v.data for v in self._order]
@@ -349,6 +351,7 @@ _TERMS: Final = 32  # terms per row of a gradient sum; a longer sum takes severa
 
 class _Plan(NamedTuple):
     size: int  # how many slots of the buffer are nodes' values
+    slots: list[int]  # the slot of each node, in topological order
     buffer: list[float]
     forward: list[tuple[_Forward, _Rows]]
     partials: list[tuple[_Partials, _Rows]]
@@ -388,11 +391,23 @@ class _WrongCount(Exception):
 def _plan(order: Sequence[Value]) -> _Plan:
     """The plan that replays the graph ``order`` (topological, the root last)."""
     size = len(order)
-    slot = {id(v): i for i, v in enumerate(order)}
-    constant = [v._a is CONSTANT for v in order]
-    buffer = [v.data for v in order]
+    index = {id(v): i for i, v in enumerate(order)}
+    inputs = [[index[id(v)] for v in node_of(node).inputs] for node in order]
+    levels = [0] * size
+    for i, ins in enumerate(inputs):
+        if ins:
+            levels[i] = 1 + max(levels[j] for j in ins)
+    # Slots in level order: a loop over one level's rows reads and writes
+    # neighbouring slots (and floats allocated one after the other), which
+    # matters more than anything else once the graph outgrows the CPU's caches.
+    placed = sorted(range(size), key=levels.__getitem__)
+    slots = [0] * size
+    for s, i in enumerate(placed):
+        slots[i] = s
+    constant = [order[i]._a is CONSTANT for i in placed]
+    level = [levels[i] for i in placed]
+    buffer = [order[i].data for i in placed]
     numbers: dict[str, int] = {}  # a number's hex -> its slot, one per distinct number
-    level = [0] * size
     forward: dict[tuple[int, _Forward], _Rows] = {}
     partials: dict[object, _Rows] = {}
     # terms[j]: (slot of the partial, consumer) for each use of node j, added in order
@@ -411,13 +426,13 @@ def _plan(order: Sequence[Value]) -> _Plan:
         return len(buffer) - 1
 
     uses: list[tuple[int, list[tuple[int, int]]]] = []  # consumer, [(input slot, partial slot)]
-    for i, node in enumerate(order):
+    for t, node in enumerate(order):  # topological order: backward()'s, reversed
         op = node._op
         if op is None:
             continue
-        ins = [slot[id(v)] for v in node_of(node).inputs]
+        i = slots[t]
+        ins = [slots[j] for j in inputs[t]]
         n = len(ins)
-        level[i] = 1 + max(level[j] for j in ins)
         wanted = [k for k, j in enumerate(ins) if not constant[j]]
         key = (id(op), n)
         if key not in inlined:
@@ -458,6 +473,7 @@ def _plan(order: Sequence[Value]) -> _Plan:
             terms[j] += (d, i)
     return _Plan(
         size,
+        slots,
         buffer,
         [(kernel, rows) for (_, kernel), rows in sorted(forward.items(), key=_by_level)],
         list(partials.items()),  # type: ignore[arg-type]

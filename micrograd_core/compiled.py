@@ -321,8 +321,8 @@ def _backward_node_by_node(order: Sequence[Value]) -> None:
 
 # -- the replay plan -------------------------------------------------------------
 #
-# One list of floats, the buffer, holds every node's value (slot i for node i in
-# topological order), then the numbers some partials are (add's 1.0), then the
+# One list of floats, the buffer, holds every node's value (one slot per node,
+# in level order), then the numbers some partials are (add's 1.0), then the
 # partials each backward pass computes. A pass is a list of (kernel, rows): a
 # kernel is a loop over its rows, one row per node (or per gradient sum), so the
 # interpreter runs one loop per group of alike nodes, not one call per node.

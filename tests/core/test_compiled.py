@@ -12,6 +12,8 @@ from typing import Any
 
 import micrograd_trig
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import micrograd_ops
 from micrograd_core import (
@@ -183,6 +185,68 @@ def test_train_with_compile_gives_the_same_steps() -> None:
     assert [p.data for p in model.parameters()] == [p.data for p in twin.parameters()]
 
 
+# -- random graphs -------------------------------------------------------------
+
+
+KINDS = ("add", "mul", "square", "relu", "tanh", "exp", "pow", "affine", "plain", "sub", "div")
+
+
+def random_graph(program: list[tuple[str, int, int, float]], xs: list[Value]) -> Value:
+    """Each step applies an op to two earlier results, often the same one, or a constant."""
+    pool = list(xs)
+    plain = shifted(None)  # no inline expressions: its functions run per node
+    for kind, i, j, c in program:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        match kind:
+            case "add":
+                v = a + b
+            case "mul":
+                v = a * b
+            case "square":
+                v = a * a
+            case "relu":
+                v = (a * c).relu()
+            case "tanh":
+                v = (a + b * c).tanh()
+            case "exp":
+                v = a.tanh().exp()
+            case "pow":
+                v = (a * a + 1) ** c
+            case "affine":
+                v = apply("affine", c, a, b, b, a, c, a)
+            case "plain":
+                v = apply(plain, a) * c
+            case "sub":
+                v = c - a - b
+            case _:
+                v = a / (b * b + 1)
+        pool.append(v)
+    return pool[-1] + pool[-2] * 0.5  # the last two share what came before
+
+
+program_steps = st.lists(
+    st.tuples(
+        st.sampled_from(KINDS),
+        st.integers(0, 40),
+        st.integers(0, 40),
+        st.sampled_from([-1.5, -1.0, -0.5, 0.0, 0.5, 2.0]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+leaf_values = st.lists(st.sampled_from([-1.0, -0.5, 0.0, 0.25, 1.0, 1.5]) | st.floats(-2, 2),
+                       min_size=3, max_size=3)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(program=program_steps, points=st.lists(leaf_values, min_size=1, max_size=3))
+def test_random_graphs_replay_as_they_build(
+    program: list[tuple[str, int, int, float]], points: list[list[float]]
+) -> None:
+    xs = [Value(0.5), Value(-1.0), Value(2.0)]
+    check_replays(lambda: random_graph(program, xs), xs, iter(points))
+
+
 # -- a wrong replay is caught -----------------------------------------------------
 
 
@@ -222,8 +286,8 @@ def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.Mo
 
 
 def test_a_replay_that_sums_in_another_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo test fails on a replay whose gradient sums add the users first to last:
-    the same terms, rounded in another order."""
+    """The demo test and the random graphs fail on a replay whose gradient sums add the
+    users first to last: the same terms, rounded in another order."""
     real_sums = compiled_module._sums
 
     def reordered(terms: list[list[int]], level: list[int]) -> Any:
@@ -233,6 +297,8 @@ def test_a_replay_that_sums_in_another_order_is_caught(monkeypatch: pytest.Monke
     monkeypatch.setattr(compiled_module, "_sums", reordered)
     with pytest.raises(AssertionError):
         test_the_demo_over_100_steps()
+    with pytest.raises(AssertionError):
+        test_random_graphs_replay_as_they_build()
 
 
 def test_a_replay_that_reads_stale_leaves_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -521,7 +521,10 @@ def _compare_inline(
     except Exception as e:
         if isinstance(want, Exception):
             return
-        msg = f"{head} raised {type(e).__name__}: {e}, but {source} gives {_bits(want)}"
+        msg = (
+            f"{head} raised {type(e).__name__}: {e}, but {source} gives {_bits(want)}; "
+            "an inline expression may raise only where its function raises"
+        )
         raise CheckFailure(msg) from e
     value = _inline_float(got)
     if isinstance(want, Exception):

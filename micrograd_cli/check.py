@@ -35,6 +35,7 @@ _HEADINGS = {
     "taylor": "taylor",
     "second_order": "2nd",
     "engine": "engine",
+    "inline": "inline",
     "constants": "const",
     "accumulation": "accum",
     "kinks": "kinks",

@@ -19,6 +19,10 @@ The rules, in short:
   of gradients), the derivative of each partial, from that rule's graph, matches
   central differences and the Taylor verdict of the partial.
 - ``engine``: ``op(*values).backward()`` gives exactly the partials.
+- ``inline``: for an op that offers :class:`~micrograd_core.op.Inline` expressions
+  (what compiled graphs replay), each gives the same float as its function, to the
+  last bit, inside the domain or not and at the declared kinks; where the function
+  raises, the expression raises or gives a value that is not finite.
 - ``constants``: backward never evaluates the partial of a constant operand, and
   works wherever the op is defined around the inputs that need a gradient.
 - ``accumulation``: ``f(x, x)`` gets the sum of the partials.
@@ -36,6 +40,7 @@ the ops they are composed of.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import itertools
 import math
@@ -67,6 +72,7 @@ __all__ = [
     "check_engine",
     "check_finite_differences",
     "check_forward",
+    "check_inline",
     "check_kinks",
     "check_large_inputs",
     "check_metadata",
@@ -159,7 +165,11 @@ def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
             _real(f"partial {i}", _call(f"partial {i}", d, *xs, out))
             for i, d in enumerate(op.partials)
         )
-    given = _call("gradient", op.gradient, *xs, out)
+    return out, _gradient_partials(_call("gradient", op.gradient, *xs, out), len(xs))
+
+
+def _gradient_partials(given: object, n: int) -> tuple[float, ...]:
+    """What an op's ``gradient`` returned for ``n`` inputs, as ``n`` floats, else a failure."""
     if not isinstance(given, Sequence) or isinstance(given, str):
         msg = (
             f"gradient returned {type(given).__name__!r} ({reprlib.repr(given)}), expected a "
@@ -167,10 +177,10 @@ def gradient(op: Op, xs: Point) -> tuple[float, tuple[float, ...]]:
         )
         raise CheckFailure(msg)
     partials = tuple(_real(f"gradient's partial {i}", d) for i, d in enumerate(given))
-    if len(partials) != len(xs):
-        msg = f"gradient gave {len(partials)} partials for {len(xs)} inputs, expected one per input"
+    if len(partials) != n:
+        msg = f"gradient gave {len(partials)} partials for {n} inputs, expected one per input"
         raise CheckFailure(msg)
-    return out, partials
+    return partials
 
 
 def _analytic(op: Op) -> str:
@@ -434,6 +444,136 @@ def check_engine(op: Op, xs: Point) -> None:
         if got != want:
             msg = f"backward() gave input {i} the gradient {got!r}, but partial {i} is {want!r}"
             raise CheckFailure(msg)
+
+
+_INLINE_RULE = "an inline expression must give the same float as its function, to the last bit"
+
+
+def check_inline(op: Op, xs: Point) -> None:
+    """The op's inline expressions give its forward value and partials to the last bit.
+
+    Compiled graphs write an op's :class:`~micrograd_core.op.Inline` expressions
+    into their replay loops instead of calling its functions, so each must give
+    the same float (``float.hex``; an int counts as ``float(int)``, NaN equals
+    NaN). Every partial is compared, a constant's too (from ``gradient`` when the
+    op gives its partials at once). Where a function raises, its expression may
+    raise anything or give a value that is not a finite float: a compiled graph
+    then runs the functions, which say what went wrong.
+    """
+    n = len(xs)
+    inline = _call("inline", op.inlined, n)
+    if inline is None:
+        msg = "the op offers no inline expressions"
+        raise CheckFailure(msg)
+    problem = inline.problem(n)
+    if problem is not None:
+        raise CheckFailure(problem)
+    if op.forward is None:
+        msg = "a composite op has no inline expressions: its parts do"
+        raise CheckFailure(msg)
+    inputs = tuple(f"x{i}" for i in range(n))
+    forward = _function_value("forward", op.forward, xs)
+    _compare_inline("forward", inline.forward, inputs, xs, "forward", forward)
+    if not isinstance(forward, float):  # the forward raised: no output for the partials
+        return
+    args = (*xs, forward)
+    for i, (source, want) in enumerate(_function_partials(op, args)):
+        _compare_inline(f"partial {i}", inline.partials[i], (*inputs, "out"), args, source, want)
+
+
+def _function_value(what: str, fn: Callable[..., object], args: Point) -> float | Exception:
+    """What the op's function ``fn`` gives at ``args``: a float, or the exception it raised."""
+    try:
+        given = fn(*args)
+    except Exception as e:  # noqa: BLE001  (its inline expression may raise there too)
+        return e
+    return _real(what, given)
+
+
+def _function_partials(op: Op, args: Point) -> list[tuple[str, float | Exception]]:
+    """The op's partials at ``args`` (its inputs, then its output), each named: a float, or
+    what its function raised."""
+    n = len(args) - 1
+    if op.gradient is None:
+        return [
+            (f"partial {i}", _function_value(f"partial {i}", d, args))
+            for i, d in enumerate(op.partials)
+        ]
+    try:
+        given = op.gradient(*args)
+    except Exception as e:  # noqa: BLE001  (its inline expressions may raise there too)
+        return [(f"gradient's partial {i}", e) for i in range(n)]
+    return [(f"gradient's partial {i}", d) for i, d in enumerate(_gradient_partials(given, n))]
+
+
+def _compare_inline(
+    what: str, text: str, names: tuple[str, ...], args: Point, source: str, want: float | Exception
+) -> None:
+    """Fail unless the inline expression ``text`` gives ``want``, what ``source`` gives.
+
+    Where ``source`` raised (``want`` is its exception), the expression must raise
+    or give a value that is not a finite float.
+    """
+    expression = _call(f"compiling inline {what} {text!r}", _inline_function, text, names)
+    head = f"inline {what} {text!r}"
+    try:
+        got = expression(*args)
+    except Exception as e:
+        if isinstance(want, Exception):
+            return
+        msg = (
+            f"{head} raised {type(e).__name__}: {e}, but {source} gives {_bits(want)}; "
+            "an inline expression may raise only where its function raises"
+        )
+        raise CheckFailure(msg) from e
+    value = _inline_float(got)
+    if isinstance(want, Exception):
+        if value is None or not math.isfinite(value):
+            return
+        msg = (
+            f"{head} gives {_bits(value)}, but {source} raises {type(want).__name__}: {want}; "
+            "where a function raises, its expression must raise or give a value that is not finite"
+        )
+        raise CheckFailure(msg)
+    if value is None:
+        msg = (
+            f"{head} gives {type(got).__name__!r} ({reprlib.repr(got)}), but {source} gives "
+            f"{_bits(want)}; {_INLINE_RULE}"
+        )
+        raise CheckFailure(msg)
+    if value.hex() != want.hex():
+        msg = f"{head} gives {_bits(value)}, but {source} gives {_bits(want)}; {_INLINE_RULE}"
+        raise CheckFailure(msg)
+
+
+def _bits(x: float) -> str:
+    """A float and its exact bits: ``0.1 (0x1.999999999999ap-4)``."""
+    return f"{x!r} ({x.hex()})"
+
+
+def _inline_float(x: object) -> float | None:
+    """The float a compiled graph takes an expression's result for (an int as one), or None."""
+    if isinstance(x, float):
+        return x
+    if isinstance(x, int):
+        try:
+            return float(x)
+        except OverflowError:  # an int beyond the float range
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _inline_function(text: str, names: tuple[str, ...]) -> Callable[..., object]:
+    """The expression ``text`` as a function of ``names``, with only them and math in scope.
+
+    Compiled once per expression and number of inputs; ``text`` is validated
+    first (:meth:`~micrograd_core.op.Inline.problem`).
+    """
+    source = f"lambda {', '.join(names)}: (\n{text.strip()}\n)"
+    scope: dict[str, object] = {"math": math, "__builtins__": {}}
+    function: Callable[..., object] = eval(compile(source, "<inline expression>", "eval"), scope)
+    return function
 
 
 def _recording(op: Op, calls: list[int]) -> Op:
@@ -710,6 +850,8 @@ class Check:
     at_point: Callable[[Op, Point], None] | None = None
     on_op: Callable[..., None] | None = None
     region: Literal["domain", "box"] = "domain"
+    at_kinks: bool = False
+    """Whether a point check also tries the op's declared kinks, first (other checks keep clear)."""
     options: tuple[Literal["bound", "references"], ...] = ()
     """The keyword arguments of the run an op check takes (``bound``, ``references``)."""
 
@@ -727,6 +869,8 @@ class Check:
             return "needs arity >= 2"
         if self.name == "kinks" and not op.kinks:
             return "the op declares no kinks"
+        if self.name == "inline" and op.inline is None:
+            return "the op offers no inline expressions"
         if self.name == "second_order":
             if op.is_composite:
                 return "a composite: the ops it is built from are checked"
@@ -745,6 +889,7 @@ CHECKS: dict[str, Check] = {
         Check("taylor", at_point=check_taylor),
         Check("second_order", at_point=check_second_order),
         Check("engine", at_point=check_engine),
+        Check("inline", at_point=check_inline, region="box", at_kinks=True),
         Check("constants", at_point=check_constants, region="box"),
         Check("accumulation", at_point=check_accumulation),
         Check("kinks", on_op=check_kinks),
@@ -771,26 +916,31 @@ def _resolve(sampler: Sampler) -> Literal["hypothesis", "builtin"]:
     return sampler
 
 
-def _points_first(op: Op, references: Sequence[Reference], domain: bool) -> list[Point]:
-    """The reference points a point check tries before any other, where they apply."""
-    return [
+def _points_first(op: Op, check: Check, references: Sequence[Reference]) -> list[Point]:
+    """The points a point check tries before any other: the reference points where they
+    apply, then the declared kinks for a check that looks at them."""
+    domain = check.region == "domain"
+    points = [
         ref.inputs
         for ref in references
         if len(ref.inputs) == op.arity
         and _sample.clear(op, ref.inputs)
         and (not domain or all(x in op.input_domain(i) for i, x in enumerate(ref.inputs)))
     ]
+    if check.at_kinks:
+        points += [kink.at for kink in op.kinks]
+    return points
 
 
 def _first_failure_builtin(
-    op: Op, at_point: Callable[[Op, Point], None], run: _Run, domain: bool
+    op: Op, at_point: Callable[[Op, Point], None], check: Check, run: _Run
 ) -> CheckFailure | None:
     def keep(xs: Point) -> bool:
         return finite_region(op, xs)
 
-    points = _points_first(op, run.references, domain)
+    points = _points_first(op, check, run.references)
     points += _sample.sample_points(
-        op, run.examples, bound=run.bound, within_domain=domain, keep=keep
+        op, run.examples, bound=run.bound, within_domain=check.region == "domain", keep=keep
     )
     for xs in dict.fromkeys(points):
         try:
@@ -802,7 +952,7 @@ def _first_failure_builtin(
 
 
 def _first_failure_hypothesis(
-    op: Op, at_point: Callable[[Op, Point], None], run: _Run, domain: bool
+    op: Op, at_point: Callable[[Op, Point], None], check: Check, run: _Run
 ) -> CheckFailure | None:
     from hypothesis import assume, example, given  # noqa: PLC0415  (hypothesis is optional)
     from hypothesis.errors import HypothesisException  # noqa: PLC0415
@@ -814,6 +964,8 @@ def _first_failure_hypothesis(
 
     failing: list[Point] = []
 
+    domain = check.region == "domain"
+
     @contract_settings(run.examples)
     @given(inputs(op, bound=run.bound, within_domain=domain))
     def test(xs: Point) -> None:
@@ -821,7 +973,7 @@ def _first_failure_hypothesis(
         failing.append(xs)
         at_point(op, xs)
 
-    first = _points_first(op, run.references, domain)
+    first = _points_first(op, check, run.references)
     first += _sample.special_points(op, bound=run.bound, within_domain=domain)
     for xs in reversed([xs for xs in dict.fromkeys(first) if keep(xs)]):
         test = example(xs)(test)
@@ -911,7 +1063,7 @@ def _run(op: Op, check: Check, run: _Run) -> CheckResult:
     first_failure = (
         _first_failure_hypothesis if run.sampler == "hypothesis" else _first_failure_builtin
     )
-    found = first_failure(op, check.at_point, run, check.region == "domain")
+    found = first_failure(op, check.at_point, check, run)
     if found is None:
         return CheckResult(check.name, "passed")
     return CheckResult(check.name, "failed", str(found), found.inputs)

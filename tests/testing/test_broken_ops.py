@@ -6,12 +6,13 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
-from micrograd_core import Interval, Kink, Op, OpRegistry, Value
+import micrograd_ops
+from micrograd_core import Inline, Interval, Kink, Op, OpRegistry, Value
 from micrograd_core.testing import (
     CHECKS,
     ContractError,
@@ -49,6 +50,24 @@ def _dot_swapped_partials(*xs_out: float) -> list[float]:
 def _dot_one_partial_short(*xs_out: float) -> list[float]:
     xs = xs_out[:-1]
     return [xs[i ^ 1] for i in range(len(xs) - 1)]
+
+
+def _dot_left_to_right(*xs: float) -> float:
+    r = xs[0] * xs[1]
+    for i in range(2, len(xs), 2):
+        r += xs[i] * xs[i + 1]
+    return r
+
+
+def _dot_gradient(*xs_out: float) -> list[float]:
+    xs = xs_out[:-1]
+    return [xs[i ^ 1] for i in range(len(xs))]
+
+
+def _dot_summed_right_to_left(n: int) -> Inline:
+    # Reals add in any order; floats do not: with 4 pairs the sum rounds differently.
+    forward = " + ".join(f"x{i} * x{i + 1}" for i in reversed(range(0, n, 2)))
+    return Inline(forward, partials=tuple(f"x{i ^ 1}" for i in range(n)))
 
 
 def _cube_wrong_above_20(x: float, out: float) -> float:
@@ -91,6 +110,7 @@ class Broken:
 
 ANY = frozenset(CHECKS)  # an op returning garbage fails wherever it is evaluated
 CUBE = "cube"
+NOT_TO_THE_BIT = r"; an inline expression must give the same float as its function, to the last bit"
 
 
 BROKEN = {
@@ -295,6 +315,92 @@ BROKEN = {
         "finite_differences",
         r"partial 0 raised TypeError: object of type 'float' has no len\(\)",
         ANY,
+    ),
+    # Inline expressions right in exact arithmetic, or nearly right: compiled graphs
+    # would replay them, and give other numbers than the engine.
+    "tanh-inline-partial-rounds-differently": Broken(
+        replace(
+            micrograd_ops.tanh,
+            inline=Inline("math.tanh(x0)", partials=("(1 - out) * (1 + out)",)),
+        ),
+        "inline",
+        r"inline partial 0 '\(1 - out\) \* \(1 \+ out\)' gives \S+ \(0x1\.\S+\), but partial 0 "
+        r"gives \S+ \(0x1\.\S+\)" + NOT_TO_THE_BIT,
+    ),
+    "exp-inline-forward-off-by-ulps": Broken(
+        # math.e is e rounded, and e ** x carries that error: an ulp or two from exp(x).
+        replace(micrograd_ops.exp, inline=Inline("math.e ** x0", partials=("out",))),
+        "inline",
+        r"inline forward 'math\.e \*\* x0' gives \S+ \(0x1\.\S+\), but forward gives \S+ "
+        r"\(0x1\.\S+\)" + NOT_TO_THE_BIT,
+    ),
+    "mul-inline-partials-swapped": Broken(
+        # Right wherever x == y, such as at (0, 0), the first special point.
+        replace(micrograd_ops.mul, inline=Inline("x0 * x1", partials=("x0", "x1"))),
+        "inline",
+        r"inline partial 0 'x0' gives 0\.0 \(0x0\.0p\+0\), but partial 0 gives 1\.0 "
+        r"\(0x1\.0000000000000p\+0\)" + NOT_TO_THE_BIT,
+    ),
+    "sub-inline-negates-the-other-difference": Broken(
+        # -(y - x) is x - y but at x == y, where it is -0.0 and x - y is 0.0.
+        Op(
+            "sub",
+            2,
+            forward=lambda x, y: x - y,
+            partials=(lambda x, y, out: 1.0, lambda x, y, out: -1.0),
+            inline=Inline("-(x1 - x0)", partials=("1.0", "-1.0")),
+        ),
+        "inline",
+        r"inline forward '-\(x1 - x0\)' gives -0\.0 \(-0x0\.0p\+0\), but forward gives 0\.0 "
+        r"\(0x0\.0p\+0\)" + NOT_TO_THE_BIT,
+    ),
+    "log-inline-finite-where-log-raises": Broken(
+        # Checked outside the domain too: at x = -1 log raises, its expression gives 0.0.
+        replace(micrograd_ops.log, inline=Inline("math.log(math.fabs(x0))", partials=("1 / x0",))),
+        "inline",
+        r"inline forward 'math\.log\(math\.fabs\(x0\)\)' gives 0\.0 \(0x0\.0p\+0\), but forward "
+        r"raises ValueError: math domain error; where a function raises, its expression must "
+        r"raise or give a value that is not finite",
+    ),
+    "relu-inline-partial-wrong-at-the-kink": Broken(
+        # Right everywhere but at 0, which the inline check tries because it is a kink.
+        replace(
+            micrograd_ops.relu,
+            inline=Inline("0.0 if x0 < 0 else x0", partials=("1.0 if x0 >= 0 else 0.0",)),
+        ),
+        "inline",
+        r"inline partial 0 '1\.0 if x0 >= 0 else 0\.0' gives 1\.0 \(0x1\.0000000000000p\+0\), but "
+        r"partial 0 gives 0\.0 \(0x0\.0p\+0\)" + NOT_TO_THE_BIT,
+    ),
+    "hypot-inline-partial-drops-the-guard-at-its-kink": Broken(
+        Op(
+            "hypot",
+            2,
+            forward=math.hypot,
+            partials=(
+                lambda x, y, out: x / out if out else 0.0,
+                lambda x, y, out: y / out if out else 0.0,
+            ),
+            kinks=(Kink(at=(0.0, 0.0), partials=(0.0, 0.0)),),
+            inline=Inline("math.hypot(x0, x1)", partials=("x0 / out", "x1 / out")),
+        ),
+        "inline",
+        r"inline partial 0 'x0 / out' raised ZeroDivisionError: float division by zero, but "
+        r"partial 0 gives 0\.0 \(0x0\.0p\+0\); an inline expression may raise only where its "
+        r"function raises",
+    ),
+    "variadic-dot-inline-summed-in-another-order": Broken(
+        Op(
+            "dot",
+            2,
+            variadic=2,
+            forward=_dot_left_to_right,
+            gradient=_dot_gradient,
+            inline=_dot_summed_right_to_left,
+        ),
+        "inline",
+        r"with 8 inputs: inline forward 'x6 \* x7 \+ x4 \* x5 \+ x2 \* x3 \+ x0 \* x1' gives "
+        r"\S+ \(\S+\), but forward gives \S+ \(\S+\)" + NOT_TO_THE_BIT,
     ),
     "composite-returns-a-float": Broken(
         Op("half", 1, compose=lambda x: x.data / 2),

@@ -7,11 +7,13 @@ import math
 import pytest
 from hypothesis import given
 
-from micrograd_core import Interval, Kink, Op, OpRegistry
+from micrograd_core import Inline, Interval, Kink, Op, OpRegistry
 from micrograd_core.testing import (
     BOUND,
     CHECKS,
+    CheckFailure,
     Sampler,
+    check_inline,
     contract_report,
     run_check,
     sample_points,
@@ -26,7 +28,14 @@ UNIT = Interval(-1.0, 1.0, include_low=False, include_high=False)
 # sigmoid, softplus and the like are checked in micrograd-activations' own tests.
 GOOD = [
     Op("log", 1, forward=math.log, partials=(lambda x, out: 1 / x,), domain=(POSITIVE,)),
-    Op("sqrt", 1, forward=math.sqrt, partials=(lambda x, out: 0.5 / out,), domain=(POSITIVE,)),
+    Op(
+        "sqrt",
+        1,
+        forward=math.sqrt,
+        partials=(lambda x, out: 0.5 / out,),
+        domain=(POSITIVE,),
+        inline=Inline("math.sqrt(x0)", partials=("0.5 / out",)),
+    ),
     Op("atanh", 1, forward=math.atanh, partials=(lambda x, out: 1 / (1 - x * x),), domain=(UNIT,)),
     Op(
         "abs",
@@ -51,12 +60,24 @@ GOOD = [
             lambda x, y, out: y / out if out else 0.0,
         ),
         kinks=(Kink(at=(0.0, 0.0), partials=(0.0, 0.0)),),
+        inline=Inline(
+            "math.hypot(x0, x1)", partials=("x0 / out if out else 0.0", "x1 / out if out else 0.0")
+        ),
     ),
     Op(
         "fma",
         3,
         forward=lambda x, y, z: x * y + z,
         partials=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
+        inline=Inline("x0 * x1 + x2", partials=("x1", "x0", "1")),  # the int 1 is 1.0
+    ),
+    Op(
+        "ramp",
+        1,
+        forward=lambda x: 0.0 if x < 0 else x,
+        partials=(lambda x, out: 0.0 if out <= 0 else 1.0,),
+        kinks=(Kink(at=(0.0,), partials=(0.0,)),),
+        inline=Inline("0 if x0 < 0 else x0", partials=("0 if out <= 0 else 1",)),
     ),
     # Composites: the gradient is the engine's, through the built-in ops.
     Op("square", 1, compose=lambda x: x * x),
@@ -69,7 +90,10 @@ GOOD = [
 BY_NAME = {op.name: op for op in GOOD}
 
 
-@pytest.mark.parametrize("sampler", ["builtin", "hypothesis"])
+SAMPLERS: list[Sampler] = ["builtin", "hypothesis"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
 @pytest.mark.parametrize("op", GOOD, ids=[op.name for op in GOOD])
 def test_correct_ops_meet_the_contract(
     op: Op, sampler: Sampler, micrograd_registry: OpRegistry
@@ -84,6 +108,7 @@ def test_checks_that_do_not_apply_are_skipped_with_a_reason() -> None:
     assert report.result("accumulation").status == "skipped"
     assert report.result("accumulation").message == "needs arity >= 2"
     assert report.result("kinks").message == "the op declares no kinks"
+    assert report.result("inline").message == "the op offers no inline expressions"
     assert [r.check for r in report.results] == list(CHECKS)
     assert str(report).startswith("op 'log' meets the contract (builtin inputs)\npassed: metadata,")
 
@@ -176,3 +201,71 @@ def test_large_inputs_checks_gradients_with_a_relative_tolerance(
     off = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3.001 * x * x,))
     report = contract_report(off, checks=["large_inputs"], sampler="builtin")
     assert report.failures[0].inputs == (-1000.0,), str(report)
+
+
+def test_inline_expressions_are_compared_bit_for_bit() -> None:
+    # x + 0.0 is x for every float but -0.0, which it turns into 0.0; NaN is NaN.
+    ident = Op(
+        "ident",
+        1,
+        forward=lambda x: x,
+        partials=(lambda x, out: 1.0,),
+        inline=Inline("x0 + 0.0", partials=("1.0",)),
+    )
+    check_inline(ident, (1.5,))
+    check_inline(ident, (math.nan,))
+    with pytest.raises(
+        CheckFailure,
+        match=r"^inline forward 'x0 \+ 0\.0' gives 0\.0 \(0x0\.0p\+0\), but forward gives -0\.0 "
+        r"\(-0x0\.0p\+0\); an inline expression must give the same float as its function",
+    ):
+        check_inline(ident, (-0.0,))
+
+
+@pytest.mark.parametrize(
+    ("below_zero", "ok"),
+    [
+        ("math.sqrt(x0)", True),  # raises where math.sqrt raises
+        ("math.nan if x0 < 0 else math.sqrt(x0)", True),  # not finite
+        ("x0 ** 0.5 if x0 < 0 else math.sqrt(x0)", True),  # a complex: no float at all
+        ("0.0 if x0 < 0 else math.sqrt(x0)", False),  # a finite float where sqrt has none
+    ],
+)
+def test_where_a_function_raises_its_expression_raises_or_gives_no_finite_float(
+    below_zero: str, ok: bool
+) -> None:
+    sqrt = Op(
+        "sqrt",
+        1,
+        forward=math.sqrt,
+        partials=(lambda x, out: 0.5 / out,),
+        domain=(POSITIVE,),
+        inline=Inline(below_zero, partials=("0.5 / out",)),
+    )
+    # The inline check samples outside the domain too.
+    for sampler in SAMPLERS:
+        result = run_check(sqrt, "inline", sampler=sampler)
+        assert result.status == ("passed" if ok else "failed"), result
+    if not ok:
+        assert result.inputs == (-1.0,)
+        assert result.message.endswith(
+            "but forward raises ValueError: math domain error; where a function raises, its "
+            "expression must raise or give a value that is not finite"
+        )
+
+
+def test_a_variadic_op_is_checked_with_its_expressions_for_each_number_of_inputs() -> None:
+    def inline(n: int) -> Inline:
+        forward = " + ".join(f"x{i}" for i in range(n)) if n < 4 else "0.0"
+        return Inline(forward, partials=("1.0",) * n)
+
+    total = Op(
+        "total",
+        1,
+        variadic=1,
+        forward=lambda *xs: sum(xs[1:], xs[0]),
+        gradient=lambda *xs: [1.0] * (len(xs) - 1),
+        inline=inline,
+    )
+    result = run_check(total, "inline", sampler="builtin")
+    assert result.message.startswith("with 4 inputs: inline forward '0.0' gives 0.0"), result

@@ -49,7 +49,9 @@ def test_one_case_per_op_and_applicable_check() -> None:
     assert "pow-accumulation" in ids
     assert "relu-accumulation" not in ids  # one input: nothing to accumulate
     assert "tanh-kinks" not in ids  # no kinks declared
-    assert len(ids) == len(set(ids)) == 68
+    assert "affine-inline" in ids
+    assert "pow-inline" not in ids  # no inline expressions offered
+    assert len(ids) == len(set(ids)) == 75
 
 
 def test_registry_fixture_is_isolated_and_active(micrograd_registry: OpRegistry) -> None:
@@ -112,7 +114,7 @@ def test_a_plugin_test_file_is_two_lines(run_python: Run, tmp_path: Path) -> Non
     assert out.startswith("exit 0\n"), out
     assert "test_ops.py::test_contract[sin2-taylor] PASSED" in out
     assert "test_ops.py::test_builtin[tanh-taylor] PASSED" in out
-    assert "8 passed, 74 deselected" in out
+    assert "8 passed, 81 deselected" in out
 
 
 def test_a_failing_case_says_what_failed(run_python: Run, tmp_path: Path) -> None:
@@ -151,7 +153,7 @@ def test_the_plugin_works_without_hypothesis(run_python: Run, tmp_path: Path) ->
     assert (
         "micrograd contract kit: inputs from the built-in sampler (hypothesis not installed)" in out
     )
-    assert "69 passed" in out
+    assert "76 passed" in out
 
 
 def test_the_kit_works_without_hypothesis(run_python: Run) -> None:

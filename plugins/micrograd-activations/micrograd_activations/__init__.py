@@ -22,7 +22,17 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Kink, Op, OpByName, Operand, Register, Value, float_or_op, hookimpl
+from micrograd_core import (
+    Inline,
+    Kink,
+    Op,
+    OpByName,
+    Operand,
+    Register,
+    Value,
+    float_or_op,
+    hookimpl,
+)
 
 __all__ = [
     "LEAKY_SLOPE",
@@ -55,11 +65,20 @@ def _softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
+# The inline expressions (compiled graphs replay them) compute what the functions
+# compute, step by step, so the floats agree to the last bit. Only math is in
+# scope: max(x, 0.0) is written as the comparison max makes (0.0 > x picks 0.0;
+# a NaN or -0.0 stays x), abs(x) as math.fabs(x), the same float.
+_SIGMOID_INLINE = "1 / (1 + math.exp(-x0)) if x0 >= 0 else math.exp(x0) / (1 + math.exp(x0))"
+_SOFTPLUS_INLINE = "(0.0 if 0.0 > x0 else x0) + math.log1p(math.exp(-math.fabs(x0)))"
+
+
 SIGMOID = Op(
     "sigmoid",
     1,
     forward=_sigmoid,
     partials=(lambda x, out: out * (1 - out),),
+    inline=Inline(_SIGMOID_INLINE, partials=("out * (1 - out)",)),
     method="sigmoid",
     doc="1 / (1 + e**-x), finite for any x; sigmoid' = out * (1 - out)",
 )
@@ -71,6 +90,7 @@ SOFTPLUS = Op(
     1,
     forward=_softplus,
     partials=(lambda x, out: _d_softplus(x),),
+    inline=Inline(_SOFTPLUS_INLINE, partials=(_SIGMOID_INLINE,)),
     method="softplus",
     doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
 )
@@ -79,6 +99,9 @@ LEAKY_RELU = Op(
     1,
     forward=lambda x: x if x > 0 else LEAKY_SLOPE * x,
     partials=(lambda x, out: 1.0 if x > 0 else LEAKY_SLOPE,),
+    inline=Inline(
+        f"x0 if x0 > 0 else {LEAKY_SLOPE!r} * x0", partials=(f"1.0 if x0 > 0 else {LEAKY_SLOPE!r}",)
+    ),
     method="leaky_relu",
     doc="x for x > 0, else 0.01 * x; its derivative at 0 is 0.01",
     kinks=(Kink(at=(0.0,), partials=(LEAKY_SLOPE,)),),
@@ -93,6 +116,8 @@ def _gelu(x: Value) -> Value:
     return 0.5 * x * (1 + (_GELU_SCALE * (x + 0.044715 * x**3)).tanh())
 
 
+# silu and gelu are composites: they have no inline expressions of their own, and
+# a compiled graph replays the ops they are built from (sigmoid's included).
 SILU = Op(
     "silu",
     1,

@@ -27,7 +27,17 @@ from micrograd_activations import (
 )
 
 import micrograd_ops
-from micrograd_core import DomainError, Op, Operand, OpRegistry, Value, load_registry, node_of
+from micrograd_core import (
+    DomainError,
+    Op,
+    Operand,
+    OpRegistry,
+    Value,
+    compile_graph,
+    load_registry,
+    node_of,
+)
+from micrograd_core.testing import check_inline
 
 REALS = st.floats(-30, 30)
 
@@ -106,3 +116,51 @@ def test_registry_has_every_op_with_its_method(registry: OpRegistry) -> None:
         provenance = registry[op.name].provenance
         assert provenance is not None
         assert provenance.plugin == "activations"
+
+
+PRIMITIVES = [op for op in micrograd_activations.OPS if not op.is_composite]
+# Beyond what the contract kit samples: signed zeros, tiny and huge floats, exp's
+# overflow threshold, infinities and NaN (which max and abs in softplus pass on).
+EDGES = [
+    0.0,
+    -0.0,
+    5e-324,
+    1e-300,
+    36.0,
+    -745.2,
+    709.8,
+    710.0,
+    1e308,
+    -math.inf,
+    math.inf,
+    math.nan,
+]
+
+
+def test_every_op_but_the_composites_offers_inline_expressions() -> None:
+    assert [op.name for op in PRIMITIVES if op.inline is None] == []
+    assert [op.name for op in micrograd_activations.OPS if op.inline is None] == ["silu", "gelu"]
+
+
+@pytest.mark.parametrize("op", PRIMITIVES, ids=[op.name for op in PRIMITIVES])
+@pytest.mark.parametrize("x", EDGES)
+def test_inline_expressions_are_the_functions_at_the_edges(op: Op, x: float) -> None:
+    check_inline(op, (x,))
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_compiled_graph_gives_the_engine_s_numbers() -> None:
+    x = Value(0.3)
+
+    def build() -> Value:
+        return sigmoid(x) * softplus(x) + leaky_relu(x) * silu(x)
+
+    compiled = compile_graph(build())
+    for data in (-40.0, -1.5, 0.0, 0.7, 40.0):
+        x.data, x.grad = data, 0.0
+        replayed = compiled.forward()
+        compiled.backward()
+        replayed_grad, x.grad = x.grad, 0.0
+        fresh = build()
+        fresh.backward()
+        assert (replayed.hex(), replayed_grad.hex()) == (fresh.data.hex(), x.grad.hex())

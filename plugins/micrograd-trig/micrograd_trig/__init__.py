@@ -20,7 +20,17 @@ from __future__ import annotations
 
 import math
 
-from micrograd_core import Interval, Op, OpByName, Operand, Register, Value, float_or_op, hookimpl
+from micrograd_core import (
+    Inline,
+    Interval,
+    Op,
+    OpByName,
+    Operand,
+    Register,
+    Value,
+    float_or_op,
+    hookimpl,
+)
 
 __all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
 
@@ -28,7 +38,9 @@ __all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
 HALF_TURN = Interval(-math.pi / 2, math.pi / 2, include_low=False, include_high=False)
 
 # For the gradient rules: math on floats (backward()), the ops on Values (a
-# gradient of the gradient), so every op here supports any order.
+# gradient of the gradient), so every op here supports any order. Each op's
+# inline expressions, which compiled graphs replay, are its functions on floats
+# written out: the same floats to the last bit.
 _sin_rule = float_or_op(math.sin, "sin")
 _cos_rule = float_or_op(math.cos, "cos")
 
@@ -37,6 +49,7 @@ SIN = Op(
     1,
     forward=math.sin,
     partials=(lambda x, out: _cos_rule(x),),
+    inline=Inline("math.sin(x0)", partials=("math.cos(x0)",)),
     method="sin",
     doc="sine of x (radians); sin' = cos",
 )
@@ -45,6 +58,7 @@ COS = Op(
     1,
     forward=math.cos,
     partials=(lambda x, out: -_sin_rule(x),),
+    inline=Inline("math.cos(x0)", partials=("-math.sin(x0)",)),
     method="cos",
     doc="cosine of x (radians); cos' = -sin",
 )
@@ -53,6 +67,7 @@ TAN = Op(
     1,
     forward=math.tan,
     partials=(lambda x, out: 1 + out * out,),
+    inline=Inline("math.tan(x0)", partials=("1 + out * out",)),
     method="tan",
     doc="tangent of x (radians); tan' = 1 + tan**2; poles at pi/2 + k*pi",
     domain=(HALF_TURN,),
@@ -62,6 +77,7 @@ ATAN = Op(
     1,
     forward=math.atan,
     partials=(lambda x, out: 1 / (1 + x * x),),
+    inline=Inline("math.atan(x0)", partials=("1 / (1 + x0 * x0)",)),
     method="atan",
     doc="arctangent of x, in (-pi/2, pi/2); atan' = 1 / (1 + x**2)",
 )

@@ -13,7 +13,16 @@ import pytest
 from micrograd_trig import ATAN, COS, SIN, TAN, atan, cos, sin, tan
 
 import micrograd_ops
-from micrograd_core import Op, OpNotFoundError, OpRegistry, Value, load_registry, node_of
+from micrograd_core import (
+    Op,
+    OpNotFoundError,
+    OpRegistry,
+    Value,
+    compile_graph,
+    load_registry,
+    node_of,
+)
+from micrograd_core.testing import check_inline
 
 
 @pytest.fixture
@@ -66,3 +75,32 @@ def test_typed_function_follows_the_active_registry(registry: OpRegistry) -> Non
         with pytest.raises(OpNotFoundError, match="no op named 'sin'; registered: add"):
             sin(1.0)
     assert sin(1.0).data == math.sin(1.0)
+
+
+# Beyond what the contract kit samples: signed zeros, the smallest and largest
+# floats, infinities (where sin raises, and so does its expression) and NaN.
+EDGES = [0.0, -0.0, 5e-324, 1e-300, 1.5707963267948966, 1e22, 1e308, -math.inf, math.inf, math.nan]
+
+
+@pytest.mark.parametrize("op", micrograd_trig.OPS, ids=[op.name for op in micrograd_trig.OPS])
+@pytest.mark.parametrize("x", EDGES)
+def test_inline_expressions_are_the_functions_at_the_edges(op: Op, x: float) -> None:
+    check_inline(op, (x,))
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_compiled_graph_gives_the_engine_s_numbers() -> None:
+    x = Value(0.3)
+
+    def build() -> Value:
+        return sin(x) * cos(x) + tan(x) * atan(x)
+
+    compiled = compile_graph(build())
+    for data in (-1.2, 0.0, 0.7, 1.5):
+        x.data, x.grad = data, 0.0
+        replayed = compiled.forward()
+        compiled.backward()
+        replayed_grad, x.grad = x.grad, 0.0
+        fresh = build()
+        fresh.backward()
+        assert (replayed.hex(), replayed_grad.hex()) == (fresh.data.hex(), x.grad.hex())

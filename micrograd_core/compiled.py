@@ -191,8 +191,11 @@ class CompiledGraph:
             for kernel, rows in plan.partials:
                 dropped += kernel(b, rows)
             # One check in C: a partial that gave no real number (a complex, a
-            # numpy float) leaves a sum that is no float.
-            ok = type(sum(b[plan.size :], dropped)) is float
+            # numpy float) leaves a sum that is no float, and one that is not
+            # finite (where an inline expression may stand for a function that
+            # raises) a sum that is not finite.
+            total = sum(b[plan.size :], dropped)
+            ok = type(total) is float and total - total == 0.0
             if ok:
                 for total, rows in plan.gradient:
                     total(b, grads, rows)

@@ -408,6 +408,30 @@ def test_an_overflow_in_a_replay_is_the_ops_domain_error() -> None:
         compiled.forward()
 
 
+def test_an_inline_partial_that_is_not_finite_where_its_function_raises() -> None:
+    def d_root(x: float, out: float) -> float:
+        if out == 0:
+            msg = "root: no derivative at 0"
+            raise DomainError(msg, op_name="root", inputs=(x,))
+        return 0.5 / out
+
+    root = Op(
+        "root",
+        1,
+        forward=math.sqrt,
+        partials=(d_root,),
+        inline=Inline("math.sqrt(x0)", partials=("0.5 / out if out else math.inf",)),
+    )
+    x = Value(4.0)
+    compiled = compile_graph(apply(root, x) * 3.0)
+    compiled.backward()
+    assert x.grad == 0.75
+    x.data = 0.0
+    compiled.forward()
+    with pytest.raises(DomainError, match="root: no derivative at 0; at node 2 of 4"):
+        compiled.backward()
+
+
 def test_infinite_and_nan_inputs_replay_as_the_engine_computes() -> None:
     x, y = Value(1.0), Value(2.0)
 

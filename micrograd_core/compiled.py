@@ -197,8 +197,8 @@ class CompiledGraph:
             total = sum(b[plan.size :], dropped)
             ok = type(total) is float and total - total == 0.0
             if ok:
-                for total, rows in plan.gradient:
-                    total(b, grads, rows)
+                for sums, rows in plan.gradient:
+                    sums(b, grads, rows)
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
         if not ok:

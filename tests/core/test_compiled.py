@@ -6,6 +6,7 @@ import gc
 import math
 import random
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -245,6 +246,41 @@ def test_random_graphs_replay_as_they_build(
 ) -> None:
     xs = [Value(0.5), Value(-1.0), Value(2.0)]
     check_replays(lambda: random_graph(program, xs), xs, iter(points))
+
+
+def test_threads_compile_and_replay_their_own_graphs() -> None:
+    """Kernels are compiled once per process and shared: threads racing to compile
+    the same ones, then replaying, each get their own graph's numbers."""
+    for cache in (compiled_module._kernel, compiled_module._partials_kernel):
+        cache.cache_clear()
+    program = [("tanh", 0, 1, 0.5), ("affine", 3, 2, -1.0), ("relu", 4, 0, 2.0), ("mul", 5, 3, 0.0)]
+    failures: list[str] = []
+    start = threading.Barrier(4)
+
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        xs = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+        start.wait()
+        try:
+            check_replays(
+                lambda: random_graph(program, xs),
+                xs,
+                ([rng.uniform(-2, 2) for _ in range(3)] for _ in range(40)),
+            )
+        except AssertionError as e:  # pragma: no cover  (reported below)
+            failures.append(f"thread {seed}: {e}")
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
 
 
 # -- a wrong replay is caught -----------------------------------------------------

@@ -94,7 +94,8 @@ class CompiledGraph:
     except the root's, set to 1 as ``backward()`` sets it.
 
     The compiled graph holds the graph's nodes, and nothing holds it: drop it
-    (and the root) and reference counting frees everything at once.
+    (and the root) and reference counting frees everything at once. Like the
+    graph, it is for one thread at a time.
     """
 
     __slots__ = (

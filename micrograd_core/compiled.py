@@ -496,10 +496,15 @@ def _sums(terms: list[list[int]], level: list[int]) -> list[tuple[_Sum, _Rows]]:
         for start in range(0, len(flat), 2 * _TERMS):
             chunk = flat[start : start + 2 * _TERMS]
             groups.setdefault((level[j], len(chunk) // 2), []).append((j, *chunk))
-    # Within a level, full rows first: a long sum's last, shorter row must come
-    # after its full ones, which sit in the same group in order.
-    ordered = sorted(groups.items(), key=lambda item: (-item[0][0], -item[0][1]))
+    ordered = sorted(groups.items(), key=_top_down_full_rows_first)
     return [(_sum_kernel(count), rows) for (_, count), rows in ordered]
+
+
+def _top_down_full_rows_first(group: tuple[tuple[int, int], _Rows]) -> tuple[int, int]:
+    """Levels from the top; within a level, full rows first: a long sum's last,
+    shorter row must come after its full ones, which sit in one group in order."""
+    (level, count), _ = group
+    return -level, -count
 
 
 def _getter(slots: Sequence[int]) -> Callable[[list[float]], Any]:

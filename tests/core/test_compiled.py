@@ -118,6 +118,20 @@ def test_shared_subexpressions_and_constants() -> None:
     check_replays(build, [a, b], settings)
 
 
+def test_a_node_with_more_users_than_one_row_sums() -> None:
+    # x has 75 users: its gradient is summed in rows of 32, 32 and 11 terms
+    x, y = Value(0.7), Value(-0.3)
+
+    def build() -> Value:
+        total = y * 0.0
+        for k in range(75):
+            total = total + (x * (k / 7 - 5) + y).tanh()
+        return total
+
+    rng = random.Random(4)
+    check_replays(build, [x, y], ([rng.uniform(-1, 1) for _ in range(2)] for _ in range(10)))
+
+
 def test_gradients_accumulate_like_backward() -> None:
     # backward() adds to .grad: two replays add twice, as two backward() calls do
     x = Value(3.0)
@@ -335,6 +349,20 @@ def test_a_replay_that_sums_in_another_order_is_caught(monkeypatch: pytest.Monke
         test_the_demo_over_100_steps()
     with pytest.raises(AssertionError):
         test_random_graphs_replay_as_they_build()
+
+
+def test_a_replay_that_sums_a_long_sums_rows_out_of_order_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The many-users test fails on a replay that adds a long sum's last row first."""
+
+    def short_rows_first(group: tuple[tuple[int, int], object]) -> tuple[int, int]:
+        (level, count), _ = group
+        return -level, count
+
+    monkeypatch.setattr(compiled_module, "_top_down_full_rows_first", short_rows_first)
+    with pytest.raises(AssertionError):
+        test_a_node_with_more_users_than_one_row_sums()
 
 
 def test_a_replay_that_reads_stale_leaves_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

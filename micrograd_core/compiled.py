@@ -44,6 +44,7 @@ import ast
 import functools
 import math
 import operator
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple
 
@@ -412,9 +413,10 @@ def _plan(order: Sequence[Value]) -> _Plan:
     level = [levels[i] for i in placed]
     buffer = [order[i].data for i in placed]
     numbers: dict[str, int] = {}  # a number's hex -> its slot, one per distinct number
-    forward: dict[tuple[int, _Forward], _Rows] = {}
-    partials: dict[object, _Rows] = {}
-    # terms[j]: (slot of the partial, consumer) for each use of node j, added in order
+    forward: defaultdict[tuple[int, _Forward], _Rows] = defaultdict(list)
+    partials: defaultdict[object, _Rows] = defaultdict(list)
+    # terms[j]: (consumer, slot of the partial) for each use of node j in topological
+    # order, its inputs last to first: reversed, backward()'s order of adding them
     terms: list[list[int]] = [[] for _ in range(size)]
     inlined: dict[tuple[int, int], _Inlined | None] = {}
 
@@ -429,8 +431,7 @@ def _plan(order: Sequence[Value]) -> _Plan:
         buffer.append(0.0)
         return len(buffer) - 1
 
-    uses: list[tuple[int, list[tuple[int, int]]]] = []  # consumer, [(input slot, partial slot)]
-    for t, node in enumerate(order):  # topological order: backward()'s, reversed
+    for t, node in enumerate(order):
         op = node._op
         if op is None:
             continue
@@ -443,7 +444,7 @@ def _plan(order: Sequence[Value]) -> _Plan:
             inlined[key] = _inlined(op, n)
         fast = inlined[key]
         if fast is not None:
-            forward.setdefault((level[i], fast.forward), []).append((i, *ins))
+            forward[level[i], fast.forward].append((i, *ins))
             where: dict[int, int] = {}
             computed = []
             for k in wanted:
@@ -458,23 +459,21 @@ def _plan(order: Sequence[Value]) -> _Plan:
             if computed:
                 kernel = _partials_kernel(tuple(str(fast.partials[k]) for k in computed), n)
                 row = (i, *ins, *(where[k] for k in computed))
-                partials.setdefault(kernel, []).append(row)
+                partials[kernel].append(row)
         else:
             get = _getter(ins)
-            forward.setdefault((level[i], _call_forward), []).append((op.forward, get, i))
+            forward[level[i], _call_forward].append((op.forward, get, i))
             where = {k: fresh() for k in wanted}
             args = _getter([*ins, i])
             if op.gradient is not None:
                 keep = tuple((k, where[k]) for k in wanted)
-                partials.setdefault(_call_gradients, []).append((op.gradient, args, n, keep))
+                partials[_call_gradients].append((op.gradient, args, n, keep))
             else:
                 for k in wanted:
                     call = (op.partials[k], args, where[k])
-                    partials.setdefault(_call_partials, []).append(call)
-        uses.append((i, [(ins[k], where[k]) for k in wanted]))
-    for i, edges in reversed(uses):  # backward()'s order: users last to first
-        for j, d in edges:
-            terms[j] += (d, i)
+                    partials[_call_partials].append(call)
+        for k in reversed(wanted):  # each list is reversed at the end, see _sums
+            terms[ins[k]] += (i, where[k])
     return _Plan(
         size,
         slots,
@@ -491,11 +490,16 @@ def _by_level(item: tuple[tuple[int, _Forward], _Rows]) -> int:
 
 def _sums(terms: list[list[int]], level: list[int]) -> list[tuple[_Sum, _Rows]]:
     """The gradient pass: each node's sum, by levels from the top, in rows of at most _TERMS."""
-    groups: dict[tuple[int, int], _Rows] = {}
+    groups: defaultdict[tuple[int, int], _Rows] = defaultdict(list)
     for j, flat in enumerate(terms):
+        flat.reverse()  # (partial, consumer) pairs, users last to first
+        if len(flat) <= 2 * _TERMS:  # nearly every node: one row
+            if flat:
+                groups[level[j], len(flat) // 2].append((j, *flat))
+            continue
         for start in range(0, len(flat), 2 * _TERMS):
             chunk = flat[start : start + 2 * _TERMS]
-            groups.setdefault((level[j], len(chunk) // 2), []).append((j, *chunk))
+            groups[level[j], len(chunk) // 2].append((j, *chunk))
     ordered = sorted(groups.items(), key=_top_down_full_rows_first)
     return [(_sum_kernel(count), rows) for (_, count), rows in ordered]
 

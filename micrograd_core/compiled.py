@@ -102,6 +102,7 @@ class CompiledGraph:
     __slots__ = (
         "__weakref__",
         "_build",
+        "_finite",
         "_grad_leaves",
         "_interior",
         "_leaves",
@@ -116,6 +117,7 @@ class CompiledGraph:
     _grad_leaves: tuple[tuple[int, Value], ...]
     _interior: tuple[tuple[int, Value], ...]
     _plan: _Plan
+    _finite: bool
     _build: Callable[[], Value] | None
 
     def __init__(self, root: Value, build: Callable[[], Value] | None = None) -> None:
@@ -127,6 +129,7 @@ class CompiledGraph:
         self._leaves = tuple((at[i], v) for i, v in enumerate(order) if v._op is None)
         self._grad_leaves = tuple((s, v) for s, v in self._leaves if v._a is not CONSTANT)
         self._interior = tuple((at[i], v) for i, v in enumerate(order) if v._op is not None)
+        self._finite = _finite_floats(self._plan.buffer[: self._plan.size])
         self._build = build
 
     def __repr__(self) -> str:
@@ -160,14 +163,10 @@ class CompiledGraph:
         try:
             for kernel, rows in plan.forward:
                 kernel(b, rows)
-            values = b[: plan.size]
-            total = sum(values)
-            # Every value a finite float: no op overflowed or left its domain
-            # (where its inline expression may skip its function's check), and
-            # none returned an int or a leaf held one (the engine makes it a float).
-            ok = total - total == 0.0 and set(map(type, values)) == _FLOAT
+            ok = _finite_floats(b[: plan.size])
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
+        self._finite = ok
         if ok:
             for i, node in self._interior:
                 node.data = b[i]
@@ -188,6 +187,9 @@ class CompiledGraph:
             grads[i] = leaf.grad
         grads[-1] = 1.0
         self.root.grad = 1.0
+        if not self._finite:  # partials read in place (mul's: an input) may not be either
+            _backward_node_by_node(self._order)
+            return
         try:
             dropped = 0.0
             for kernel, rows in plan.partials:
@@ -259,6 +261,17 @@ class CompiledGraph:
                     f"{new.data!r} at {where}; compile the graph again"
                 )
                 raise GraphChangedError(msg, node=i)
+
+
+def _finite_floats(values: list[float]) -> bool:
+    """Whether every value is a finite float: then no op overflowed or left its domain
+    (where its inline expression may skip its function's check), and none returned an
+    int or read one from a leaf (the engine makes it a float). Two passes in C."""
+    try:
+        total = sum(values)
+    except TypeError:  # a leaf set to something that is no number
+        return False
+    return total - total == 0.0 and set(map(type, values)) == _FLOAT
 
 
 def _same(x: float, y: float) -> bool:

@@ -496,6 +496,32 @@ def test_an_inline_partial_that_is_not_finite_where_its_function_raises() -> Non
         compiled.backward()
 
 
+def test_a_partial_read_in_place_is_checked_after_a_forward_that_was_not_finite() -> None:
+    # the partial is an input (read where it is, never computed), and its
+    # function raises where that input is infinite
+    def d_half_square(x: float, out: float) -> float:
+        if not math.isfinite(x):
+            msg = "half_square: no derivative at infinity"
+            raise DomainError(msg, op_name="half_square", inputs=(x,))
+        return x
+
+    half_square = Op(
+        "half_square",
+        1,
+        forward=lambda x: x * x * 0.5,
+        partials=(d_half_square,),
+        inline=Inline("x0 * x0 * 0.5", partials=("x0",)),
+    )
+    x = Value(2.0)
+    compiled = compile_graph(apply(half_square, x) + 1.0)
+    compiled.backward()
+    assert x.grad == 2.0
+    x.data = math.inf
+    assert compiled.forward() == math.inf
+    with pytest.raises(DomainError, match="no derivative at infinity; at node 2 of 4"):
+        compiled.backward()
+
+
 def test_infinite_and_nan_inputs_replay_as_the_engine_computes() -> None:
     x, y = Value(1.0), Value(2.0)
 

@@ -548,7 +548,7 @@ def _inlined(op: Op, n: int) -> _Inlined | None:
     when they cannot be compiled (its functions then run: slower, never wrong)."""
     try:
         inline = op.inlined(n)
-        if inline is None or inline.problem(n) is not None:  # an op never validated
+        if inline is None:
             return None
         forward = _kernel(_forward_source(inline.forward, n))
     except Exception:  # noqa: BLE001  (a bad inline, a sum too deep to compile: use the functions)

@@ -265,11 +265,15 @@ class Op:
         return _engine.apply(self, *args)
 
     def inlined(self, n: int) -> Inline | None:
-        """The op's :class:`Inline` expressions for ``n`` inputs, or None when it offers none."""
+        """The op's :class:`Inline` expressions for ``n`` inputs, or None when it offers none.
+
+        They are checked for ``n`` inputs (an op applied without registering it
+        was never validated): InvalidOpError says what is wrong with them.
+        """
         spec = self.inline
-        if spec is None or isinstance(spec, Inline):
-            return spec
-        inline = _expand(spec, n)
+        if spec is None:
+            return None
+        inline = _resolve(spec, n)
         if isinstance(inline, str):
             msg = f"{self.origin()}: {inline}"
             raise InvalidOpError(msg, op_name=self.name, plugin=self.plugin)
@@ -379,23 +383,24 @@ def _inline_problem(op: Op) -> str | None:
         return None
     if op.compose is not None:
         return "a composite op has no inline expressions: its parts do"
-    if isinstance(spec, Inline):
-        if op.variadic:
-            return "a variadic op gives inline as a function of the number of inputs"
-        return spec.problem(op.arity)
-    if not callable(spec):
+    if isinstance(spec, Inline) and op.variadic:
+        return "a variadic op gives inline as a function of the number of inputs"
+    if not isinstance(spec, Inline) and not callable(spec):
         return f"inline must be an Inline or a function of n, got {type(spec).__name__!r}"
-    expanded = _expand(spec, op.arity + op.variadic)
-    return expanded if isinstance(expanded, str) else None
+    resolved = _resolve(spec, op.arity + op.variadic)
+    return resolved if isinstance(resolved, str) else None
 
 
-def _expand(spec: Callable[[int], Inline], n: int) -> Inline | str:
-    """A variadic op's expressions for ``n`` inputs, or what is wrong with them."""
-    try:
-        inline = spec(n)
-    except Exception as e:  # noqa: BLE001  (the plugin's code: any failure is its bug)
-        return f"inline({n}) raised {type(e).__name__}: {e}"
-    if not isinstance(inline, Inline):
-        return f"inline({n}) must return an Inline, got {type(inline).__name__!r}"
+def _resolve(spec: InlineSpec, n: int) -> Inline | str:
+    """The expressions of ``spec`` for ``n`` inputs, or what is wrong with them."""
+    if isinstance(spec, Inline):
+        inline = spec
+    else:  # a variadic op's function of the number of inputs
+        try:
+            inline = spec(n)
+        except Exception as e:  # noqa: BLE001  (the plugin's code: any failure is its bug)
+            return f"inline({n}) raised {type(e).__name__}: {e}"
+        if not isinstance(inline, Inline):
+            return f"inline({n}) must return an Inline, got {type(inline).__name__!r}"
     problem = inline.problem(n)
     return inline if problem is None else problem

@@ -465,9 +465,6 @@ def check_inline(op: Op, xs: Point) -> None:
     if inline is None:
         msg = "the op offers no inline expressions"
         raise CheckFailure(msg)
-    problem = inline.problem(n)
-    if problem is not None:
-        raise CheckFailure(problem)
     if op.forward is None:
         msg = "a composite op has no inline expressions: its parts do"
         raise CheckFailure(msg)

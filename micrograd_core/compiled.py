@@ -180,6 +180,9 @@ class CompiledGraph:
 
     def backward(self) -> None:
         """Add d(root)/d(leaf) into every leaf's ``.grad``, as ``root.backward()`` would."""
+        if not self._finite:  # partials read in place (mul's: an input) may not be either
+            _backward_node_by_node(self._order)
+            return
         plan = self._plan
         b = plan.buffer
         grads = [0.0] * plan.size
@@ -187,9 +190,6 @@ class CompiledGraph:
             grads[i] = leaf.grad
         grads[-1] = 1.0
         self.root.grad = 1.0
-        if not self._finite:  # partials read in place (mul's: an input) may not be either
-            _backward_node_by_node(self._order)
-            return
         try:
             dropped = 0.0
             for kernel, rows in plan.partials:
@@ -198,8 +198,7 @@ class CompiledGraph:
             # numpy float) leaves a sum that is no float, and one that is not
             # finite (where an inline expression may stand for a function that
             # raises) a sum that is not finite.
-            total = sum(b[plan.size :], dropped)
-            ok = type(total) is float and total - total == 0.0
+            ok = _finite_float(sum(b[plan.size :], dropped))
             if ok:
                 for sums, rows in plan.gradient:
                     sums(b, grads, rows)
@@ -271,7 +270,12 @@ def _finite_floats(values: list[float]) -> bool:
         total = sum(values)
     except TypeError:  # a leaf set to something that is no number
         return False
-    return total - total == 0.0 and set(map(type, values)) == _FLOAT
+    return _finite_float(total) and set(map(type, values)) == _FLOAT
+
+
+def _finite_float(x: object) -> bool:
+    """Whether ``x`` is a float that is neither infinite nor NaN (x - x is NaN for those)."""
+    return type(x) is float and x - x == 0.0
 
 
 def _same(x: float, y: float) -> bool:
@@ -553,10 +557,10 @@ def _inlined(op: Op, n: int) -> _Inlined | None:
         forward = _kernel(_forward_source(inline.forward, n))
     except Exception:  # noqa: BLE001  (a bad inline, a sum too deep to compile: use the functions)
         return None
-    return _Inlined(forward, tuple(_reference(p, n) for p in inline.partials))
+    return _Inlined(forward, tuple(_reference(p) for p in inline.partials))
 
 
-def _reference(text: str, n: int) -> str | int | float:
+def _reference(text: str) -> str | int | float:
     """Where a partial already is, if it is an input, the output or a number; else its text."""
     expression = ast.parse(text.strip(), mode="eval").body
     if isinstance(expression, ast.Name):

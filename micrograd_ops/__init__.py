@@ -6,6 +6,21 @@ each, as in micrograd. The numbers match micrograd's engine to the last bit.
 chain of ``mul`` and ``add`` nodes computes, in the same order, with a graph
 about ten times smaller.
 
+Every op is exported twice, as in every plugin: its ``Op`` record in capitals
+(``TANH``), which the hook registers, and a typed function in lowercase
+(``tanh(x) -> Value``), which applies the op the active registry holds under
+that name, as ``x.tanh()`` does. So the function follows ``registry.activated()``,
+``temporary_ops`` and the plugin settings, and mypy sees a ``Value``:
+
+>>> from micrograd_core import Value
+>>> x = Value(0.5)
+>>> y = add(tanh(x), power(x, 2))  # tanh(x) + x ** 2
+>>> round(y.data, 6)
+0.712117
+
+pow's function is ``power``, as in NumPy: ``pow`` is a Python builtin, and no
+name here hides one. ``x ** y`` applies the same op.
+
 Every gradient rule works on floats (``backward()``) and on ``Value`` s (a
 gradient of the gradient, ``micrograd_core.grad(..., create_graph=True)``):
 arithmetic does both, and ``log`` in pow's rule is ``float_or_op``.
@@ -23,20 +38,31 @@ from micrograd_core import (
     Interval,
     Kink,
     Op,
+    OpByName,
+    Operand,
     Register,
+    Value,
     float_or_op,
     hookimpl,
 )
 
 __all__ = [
+    "ADD",
+    "AFFINE",
+    "EXP",
+    "LOG",
+    "MUL",
     "OPS",
+    "POW",
+    "RELU",
+    "TANH",
     "add",
     "affine",
     "exp",
     "log",
     "micrograd_register_ops",
     "mul",
-    "pow",
+    "power",
     "relu",
     "tanh",
 ]
@@ -65,14 +91,55 @@ def _not_finite(name: str, r: float, xs: tuple[float, ...]) -> float:
     return r
 
 
+# -- add ----------------------------------------------------------------------
+
+
 def _add(x: float, y: float) -> float:
     r = x + y
     return r if r - r == 0.0 else _not_finite("add", r, (x, y))
 
 
+ADD = Op(
+    "add",
+    2,
+    forward=_add,
+    partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    inline=Inline("x0 + x1", partials=("1.0", "1.0")),
+    doc="x + y",
+)
+_add_op = OpByName("add")
+
+
+def add(x: Operand, y: Operand) -> Value:
+    """``x + y``, recorded for ``backward()``."""
+    return _add_op(x, y)
+
+
+# -- mul ----------------------------------------------------------------------
+
+
 def _mul(x: float, y: float) -> float:
     r = x * y
     return r if r - r == 0.0 else _not_finite("mul", r, (x, y))
+
+
+MUL = Op(
+    "mul",
+    2,
+    forward=_mul,
+    partials=(lambda x, y, out: y, lambda x, y, out: x),
+    inline=Inline("x0 * x1", partials=("x1", "x0")),
+    doc="x * y",
+)
+_mul_op = OpByName("mul")
+
+
+def mul(x: Operand, y: Operand) -> Value:
+    """``x * y``, recorded for ``backward()``."""
+    return _mul_op(x, y)
+
+
+# -- pow ----------------------------------------------------------------------
 
 
 def _pow(x: float, y: float) -> float:
@@ -107,8 +174,8 @@ def _pow_undefined(x: float, y: float) -> DomainError:
 def _d_pow_d_base(x: float, y: float, out: float) -> float:
     if y >= 0 and y <= 0 and x >= 0 and x <= 0:  # x == y == 0
         return 0.0
-    power: float = x ** (y - 1)
-    return y * power
+    lower: float = x ** (y - 1)
+    return y * lower
 
 
 def _d_pow_d_exponent(x: float, y: float, out: float) -> float:
@@ -127,23 +194,7 @@ def _data(x: float) -> float:
     return x if isinstance(x, float) else float(getattr(x, "data", x))
 
 
-add = Op(
-    "add",
-    2,
-    forward=_add,
-    partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
-    inline=Inline("x0 + x1", partials=("1.0", "1.0")),
-    doc="x + y",
-)
-mul = Op(
-    "mul",
-    2,
-    forward=_mul,
-    partials=(lambda x, y, out: y, lambda x, y, out: x),
-    inline=Inline("x0 * x1", partials=("x1", "x0")),
-    doc="x * y",
-)
-pow = Op(  # noqa: A001  (the op's name)
+POW = Op(
     "pow",
     2,
     forward=_pow,
@@ -151,7 +202,17 @@ pow = Op(  # noqa: A001  (the op's name)
     doc="x ** y; d/dy is out * log(x), so it needs x > 0 when y is not a constant",
     domain=(POSITIVE, REALS),
 )
-relu = Op(
+_pow_op = OpByName("pow")
+
+
+def power(x: Operand, y: Operand) -> Value:
+    """``x ** y``, recorded for ``backward()``: the op ``pow`` (a name Python's builtin has)."""
+    return _pow_op(x, y)
+
+
+# -- relu ---------------------------------------------------------------------
+
+RELU = Op(
     "relu",
     1,
     forward=lambda x: 0.0 if x < 0 else x,
@@ -162,7 +223,17 @@ relu = Op(
     doc="max(0, x), with relu'(0) = 0 as in micrograd",
     kinks=(Kink(at=(0.0,), partials=(0.0,)),),
 )
-tanh = Op(
+_relu_op = OpByName("relu")
+
+
+def relu(x: Operand) -> Value:
+    """``max(0, x)``, recorded for ``backward()``; the same as ``x.relu()``."""
+    return _relu_op(x)
+
+
+# -- tanh ---------------------------------------------------------------------
+
+TANH = Op(
     "tanh",
     1,
     # math.tanh, not the lecture's (e**2x - 1) / (e**2x + 1): near 0 that formula
@@ -173,6 +244,15 @@ tanh = Op(
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
 )
+_tanh_op = OpByName("tanh")
+
+
+def tanh(x: Operand) -> Value:
+    """The hyperbolic tangent of ``x``, recorded for ``backward()``; the same as ``x.tanh()``."""
+    return _tanh_op(x)
+
+
+# -- exp ----------------------------------------------------------------------
 
 
 def _exp(x: float) -> float:
@@ -182,7 +262,7 @@ def _exp(x: float) -> float:
         _overflowed("exp", x)
 
 
-exp = Op(
+EXP = Op(
     "exp",
     1,
     forward=_exp,
@@ -191,8 +271,17 @@ exp = Op(
     method="exp",
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
 )
+_exp_op = OpByName("exp")
 
-log = Op(
+
+def exp(x: Operand) -> Value:
+    """``e ** x``, recorded for ``backward()``; the same as ``x.exp()``."""
+    return _exp_op(x)
+
+
+# -- log ----------------------------------------------------------------------
+
+LOG = Op(
     "log",
     1,
     forward=math.log,
@@ -202,7 +291,16 @@ log = Op(
     doc="natural logarithm, for x > 0; log' = 1 / x",
     domain=(POSITIVE,),
 )
-_log = float_or_op(math.log, log)
+_log = float_or_op(math.log, LOG)  # for pow's rule: math on floats, this op on Values
+_log_op = OpByName("log")
+
+
+def log(x: Operand) -> Value:
+    """The natural logarithm of ``x > 0``, recorded for ``backward()``; ``x.log()`` too."""
+    return _log_op(x)
+
+
+# -- affine -------------------------------------------------------------------
 
 
 def _affine(c: float, *ab: float) -> float:
@@ -234,7 +332,7 @@ def _inline_affine(n: int) -> Inline:
     return Inline(forward, partials=tuple(partials))
 
 
-affine = Op(
+AFFINE = Op(
     "affine",
     1,
     variadic=2,
@@ -243,8 +341,26 @@ affine = Op(
     inline=_inline_affine,
     doc="c + a1*b1 + a2*b2 + ... summed left to right (a neuron: b + w.x)",
 )
+_affine_op = OpByName("affine")
 
-OPS = (add, mul, pow, relu, tanh, exp, log, affine)
+
+def affine(c: Operand, *ab: Operand) -> Value:
+    """``c + a1*b1 + a2*b2 + ...`` as one node, recorded for ``backward()``."""
+    return _affine_op(c, *ab)
+
+
+# -- the hook -----------------------------------------------------------------
+
+OPS = (
+    ADD,
+    MUL,
+    POW,
+    RELU,
+    TANH,
+    EXP,
+    LOG,
+    AFFINE,
+)
 
 
 @hookimpl

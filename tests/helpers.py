@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from micrograd_core import Register, hookimpl
+import builtins
+import dataclasses
+import inspect
+from collections.abc import Mapping
+from types import ModuleType
+
+from micrograd_core import (
+    Op,
+    OpRegistry,
+    Provenance,
+    Register,
+    Value,
+    hookimpl,
+    load_registry,
+    node_of,
+)
 
 
 def make_plugin(*ops: object, raises: BaseException | None = None) -> object:
@@ -17,3 +32,60 @@ def make_plugin(*ops: object, raises: BaseException | None = None) -> object:
                 register(op)  # type: ignore[arg-type]  # invalid ops on purpose
 
     return Plugin()
+
+
+def stand_in(op: Op, marker: float) -> Op:
+    """Another op of ``op``'s name and arity, whose value is always ``marker``."""
+    return Op(
+        op.name,
+        op.arity,
+        variadic=op.variadic,
+        forward=lambda *xs: marker,
+        gradient=lambda *xs_out: [0.0] * (len(xs_out) - 1),
+        doc=f"a stand-in for {op.name!r}",
+    )
+
+
+def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = {}) -> None:
+    """``module`` exports its ops as every plugin here does, the built-in one included.
+
+    Each op its hook registers is the module's attribute of its name in capitals
+    (``TANH``), an ``Op`` record, and no public ``Op`` has a lowercase name; ``OPS``,
+    if there, holds them all. Each op has a typed function in lowercase, named after
+    the op unless ``renamed`` says otherwise (``{"pow": "power"}``), that returns a
+    ``Value`` to mypy and applies the op the active registry holds under that name,
+    not its own record. No public name of the module is a Python builtin's.
+    """
+    registered = load_registry({"plugin": module}, environ={})
+    assert registered.failures == ()
+    ops = [getattr(module, name.upper()) for name in registered]
+    assert ops, f"{module.__name__} registers no op"
+    for op in ops:
+        assert isinstance(op, Op)
+        assert dataclasses.replace(registered[op.name], provenance=None) == op
+    if hasattr(module, "OPS"):
+        assert sorted(op.name for op in module.OPS) == sorted(registered)
+    lowercase_ops = [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, Op) and not name.isupper() and not name.startswith("_")
+    ]
+    assert lowercase_ops == []
+    public = [name for name in dir(module) if not name.startswith("_")]
+    assert [name for name in public if hasattr(builtins, name)] == []
+    assert set(module.__all__) <= set(public)
+
+    stand_ins = {op.name: stand_in(op, marker=100.0 + i) for i, op in enumerate(ops)}
+    other = OpRegistry().with_ops(stand_ins.values(), Provenance("stand-ins"))
+    for op in ops:
+        function_name = renamed.get(op.name, op.name)
+        assert {op.name.upper(), function_name} <= set(module.__all__)
+        function = getattr(module, function_name)
+        assert inspect.isfunction(function), f"{function!r} is not a function"
+        returns = inspect.signature(function).return_annotation
+        assert returns in (Value, "Value"), f"{function_name}() returns {returns!r}, not Value"
+        args = [0.5] * op.arity
+        with other.activated():
+            out = function(*args)
+        assert node_of(out).op is other[op.name]
+        assert out.data == 100.0 + ops.index(op)

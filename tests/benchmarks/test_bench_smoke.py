@@ -118,7 +118,7 @@ def test_compiled_steps_match_the_floor() -> None:
 def test_a_wrong_derivative_shows() -> None:
     """With relu' wrong, the engine's losses part from the floor's after the first step."""
     floor = train(load("floor"), 12, 2)  # type: ignore[arg-type]
-    wrong = dataclasses.replace(micrograd_ops.relu, partials=(lambda x, out: 1.0,))
+    wrong = dataclasses.replace(micrograd_ops.RELU, partials=(lambda x, out: 1.0,))
     ops = [op for op in micrograd_ops.OPS if op.name != "relu"] + [wrong]
     with OpRegistry.from_ops(ops, Provenance("wrong-relu")).activated():
         engine = train(load("ours"), 12, 2)  # type: ignore[arg-type]

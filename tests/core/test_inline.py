@@ -105,6 +105,6 @@ def test_register_op_refuses_bad_inline_expressions() -> None:
 def test_the_builtins_offer_inline_expressions_except_pow() -> None:
     offered = {op.name for op in micrograd_ops.OPS if op.inline is not None}
     assert offered == {op.name for op in micrograd_ops.OPS} - {"pow"}
-    assert micrograd_ops.affine.inlined(5) == Inline(
+    assert micrograd_ops.AFFINE.inlined(5) == Inline(
         "x0 + x1 * x2 + x3 * x4", partials=("1.0", "x2", "x1", "x4", "x3")
     )

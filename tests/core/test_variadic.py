@@ -44,11 +44,11 @@ total = Op("total", 1, variadic=1, forward=_sum, gradient=_ones, doc="x1 + x2 + 
 
 
 def test_accepts_the_fixed_inputs_plus_any_number_of_groups() -> None:
-    affine = micrograd_ops.affine
+    affine = micrograd_ops.AFFINE
     assert [n for n in range(8) if affine.accepts(n)] == [1, 3, 5, 7]
     assert affine.arity_text == "1, 3, 5, ..."
-    assert micrograd_ops.add.arity_text == "2"
-    assert [n for n in range(4) if micrograd_ops.add.accepts(n)] == [2]
+    assert micrograd_ops.ADD.arity_text == "2"
+    assert [n for n in range(4) if micrograd_ops.ADD.accepts(n)] == [2]
 
 
 def test_a_wrong_number_of_inputs_says_what_the_op_takes(builtin_registry: OpRegistry) -> None:
@@ -68,7 +68,7 @@ def test_affine_value_and_gradient(builtin_registry: OpRegistry) -> None:
 @given(st.lists(finite, min_size=1, max_size=9).filter(lambda xs: len(xs) % 2 == 1))
 def test_affine_matches_micrograds_chain_to_the_last_bit(xs: list[float]) -> None:
     fused = [Value(x) for x in xs]
-    out = apply(micrograd_ops.affine, *fused)
+    out = apply(micrograd_ops.AFFINE, *fused)
     chained = [Value(x) for x in xs]
     expected = chained[0]
     for w, x in zip(chained[1::2], chained[2::2], strict=True):
@@ -165,7 +165,7 @@ def test_a_variadic_op_as_fixed_arity_repeats_its_group_domain() -> None:
 
 
 def test_the_kit_checks_a_variadic_op_at_several_input_counts() -> None:
-    report = contract_report(micrograd_ops.affine, sampler="builtin")
+    report = contract_report(micrograd_ops.AFFINE, sampler="builtin")
     assert report.ok, str(report)
     # accumulation needs two inputs: skipped with one, run with three and seven
     assert report.result("accumulation").status == "passed"

@@ -75,11 +75,11 @@ def test_a_wrong_partial_is_caught() -> None:
 
 
 def test_relu_kink_convention() -> None:
-    assert micrograd_ops.relu.partials[0](0.0, 0.0) == 0.0
-    assert [k.partials for k in micrograd_ops.relu.kinks] == [(0.0,)]
+    assert micrograd_ops.RELU.partials[0](0.0, 0.0) == 0.0
+    assert [k.partials for k in micrograd_ops.RELU.kinks] == [(0.0,)]
 
 
 def test_log_outside_its_domain_names_it() -> None:
     with pytest.raises(DomainError, match=r"log\(-1.0\) is outside .*input 0 in \(0, inf\)"):
         micrograd_ops.log(-1.0)
-    assert 0.0 not in micrograd_ops.log.input_domain(0)
+    assert 0.0 not in micrograd_ops.LOG.input_domain(0)

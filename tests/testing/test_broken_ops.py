@@ -320,7 +320,7 @@ BROKEN = {
     # would replay them, and give other numbers than the engine.
     "tanh-inline-partial-rounds-differently": Broken(
         replace(
-            micrograd_ops.tanh,
+            micrograd_ops.TANH,
             inline=Inline("math.tanh(x0)", partials=("(1 - out) * (1 + out)",)),
         ),
         "inline",
@@ -329,14 +329,14 @@ BROKEN = {
     ),
     "exp-inline-forward-off-by-ulps": Broken(
         # math.e is e rounded, and e ** x carries that error: an ulp or two from exp(x).
-        replace(micrograd_ops.exp, inline=Inline("math.e ** x0", partials=("out",))),
+        replace(micrograd_ops.EXP, inline=Inline("math.e ** x0", partials=("out",))),
         "inline",
         r"inline forward 'math\.e \*\* x0' gives \S+ \(0x1\.\S+\), but forward gives \S+ "
         r"\(0x1\.\S+\)" + NOT_TO_THE_BIT,
     ),
     "mul-inline-partials-swapped": Broken(
         # Right wherever x == y, such as at (0, 0), the first special point.
-        replace(micrograd_ops.mul, inline=Inline("x0 * x1", partials=("x0", "x1"))),
+        replace(micrograd_ops.MUL, inline=Inline("x0 * x1", partials=("x0", "x1"))),
         "inline",
         r"inline partial 0 'x0' gives 0\.0 \(0x0\.0p\+0\), but partial 0 gives 1\.0 "
         r"\(0x1\.0000000000000p\+0\)" + NOT_TO_THE_BIT,
@@ -356,7 +356,7 @@ BROKEN = {
     ),
     "log-inline-finite-where-log-raises": Broken(
         # Checked outside the domain too: at x = -1 log raises, its expression gives 0.0.
-        replace(micrograd_ops.log, inline=Inline("math.log(math.fabs(x0))", partials=("1 / x0",))),
+        replace(micrograd_ops.LOG, inline=Inline("math.log(math.fabs(x0))", partials=("1 / x0",))),
         "inline",
         r"inline forward 'math\.log\(math\.fabs\(x0\)\)' gives 0\.0 \(0x0\.0p\+0\), but forward "
         r"raises ValueError: math domain error; where a function raises, its expression must "
@@ -365,7 +365,7 @@ BROKEN = {
     "relu-inline-partial-wrong-at-the-kink": Broken(
         # Right everywhere but at 0, which the inline check tries because it is a kink.
         replace(
-            micrograd_ops.relu,
+            micrograd_ops.RELU,
             inline=Inline("0.0 if x0 < 0 else x0", partials=("1.0 if x0 >= 0 else 0.0",)),
         ),
         "inline",

@@ -15,7 +15,11 @@ claim the methods of the same names::
 written by hand, so ``backward()`` runs through the primitives they record.
 Every gradient rule works on ``Value`` s too, so all of them support gradients
 of gradients (``micrograd_core.grad(..., create_graph=True)``, ``hessian``).
-``log`` is a built-in op now; ``log(x)`` here applies it, as before.
+Each op is exported twice: its ``Op`` record in capitals (``SIGMOID``), which
+the hook registers, and a typed function in lowercase (``sigmoid(x)``, a
+``Value`` to mypy), which applies the op the active registry holds under that
+name, so it follows ``registry.activated()`` and the plugin settings.
+``log`` is a built-in op now; ``log`` here is ``micrograd_ops.log``, as before.
 """
 
 from __future__ import annotations
@@ -33,10 +37,16 @@ from micrograd_core import (
     float_or_op,
     hookimpl,
 )
+from micrograd_ops import log
 
 __all__ = [
+    "GELU",
+    "LEAKY_RELU",
     "LEAKY_SLOPE",
     "OPS",
+    "SIGMOID",
+    "SILU",
+    "SOFTPLUS",
     "gelu",
     "leaky_relu",
     "log",
@@ -82,6 +92,14 @@ SIGMOID = Op(
     method="sigmoid",
     doc="1 / (1 + e**-x), finite for any x; sigmoid' = out * (1 - out)",
 )
+_sigmoid_op = OpByName("sigmoid")
+
+
+def sigmoid(x: Operand) -> Value:
+    """The logistic function ``1 / (1 + e**-x)``, recorded for ``backward()``."""
+    return _sigmoid_op(x)
+
+
 # softplus' = sigmoid: math on floats, the op on Values (a gradient of the gradient)
 _d_softplus = float_or_op(_sigmoid, SIGMOID)
 
@@ -94,6 +112,14 @@ SOFTPLUS = Op(
     method="softplus",
     doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
 )
+_softplus_op = OpByName("softplus")
+
+
+def softplus(x: Operand) -> Value:
+    """``log(1 + e**x)``, computed without overflow, recorded for ``backward()``."""
+    return _softplus_op(x)
+
+
 LEAKY_RELU = Op(
     "leaky_relu",
     1,
@@ -106,14 +132,16 @@ LEAKY_RELU = Op(
     doc="x for x > 0, else 0.01 * x; its derivative at 0 is 0.01",
     kinks=(Kink(at=(0.0,), partials=(LEAKY_SLOPE,)),),
 )
+_leaky_relu_op = OpByName("leaky_relu")
+
+
+def leaky_relu(x: Operand) -> Value:
+    """``x`` for positive ``x``, else ``0.01 * x``, recorded for ``backward()``."""
+    return _leaky_relu_op(x)
 
 
 def _silu(x: Value) -> Value:
     return x * SIGMOID(x)
-
-
-def _gelu(x: Value) -> Value:
-    return 0.5 * x * (1 + (_GELU_SCALE * (x + 0.044715 * x**3)).tanh())
 
 
 # silu and gelu are composites: they have no inline expressions of their own, and
@@ -125,38 +153,7 @@ SILU = Op(
     method="silu",
     doc="x * sigmoid(x), composed from mul and sigmoid",
 )
-GELU = Op(
-    "gelu",
-    1,
-    compose=_gelu,
-    method="gelu",
-    doc="GELU, tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x**3)))",
-)
-
-OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, SILU, GELU)
-
-_sigmoid_op, _softplus_op, _leaky_relu_op, _silu_op, _gelu_op = (OpByName(op.name) for op in OPS)
-_log_op = OpByName("log")
-
-
-def sigmoid(x: Operand) -> Value:
-    """The logistic function ``1 / (1 + e**-x)``, recorded for ``backward()``."""
-    return _sigmoid_op(x)
-
-
-def softplus(x: Operand) -> Value:
-    """``log(1 + e**x)``, computed without overflow, recorded for ``backward()``."""
-    return _softplus_op(x)
-
-
-def leaky_relu(x: Operand) -> Value:
-    """``x`` for positive ``x``, else ``0.01 * x``, recorded for ``backward()``."""
-    return _leaky_relu_op(x)
-
-
-def log(x: Operand) -> Value:
-    """The natural logarithm of ``x > 0``: the built-in op ``log``, recorded for ``backward()``."""
-    return _log_op(x)
+_silu_op = OpByName("silu")
 
 
 def silu(x: Operand) -> Value:
@@ -164,9 +161,26 @@ def silu(x: Operand) -> Value:
     return _silu_op(x)
 
 
+def _gelu(x: Value) -> Value:
+    return 0.5 * x * (1 + (_GELU_SCALE * (x + 0.044715 * x**3)).tanh())
+
+
+GELU = Op(
+    "gelu",
+    1,
+    compose=_gelu,
+    method="gelu",
+    doc="GELU, tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x**3)))",
+)
+_gelu_op = OpByName("gelu")
+
+
 def gelu(x: Operand) -> Value:
     """The GELU activation (tanh approximation), recorded as its primitives."""
     return _gelu_op(x)
+
+
+OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, SILU, GELU)
 
 
 @hookimpl

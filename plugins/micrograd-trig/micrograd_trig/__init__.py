@@ -11,8 +11,10 @@ claim the methods of the same names::
     y.backward()
     print(f"{y.data:.4f} {x.grad:.4f}")  # 0.4207 0.5403: sin(2x) / 2 and cos(2x)
 
-``sin(x)`` and the other functions here are typed (a ``Value`` to mypy) and
-apply the op the active registry holds under that name; in code that mypy
+Each op is exported twice: its ``Op`` record in capitals (``SIN``), which the
+hook registers, and a typed function in lowercase (``sin(x)``, a ``Value`` to
+mypy), which applies the op the active registry holds under that name, so it
+follows ``registry.activated()`` and the plugin settings; in code that mypy
 need not check, ``x.sin()`` does the same. Angles are in radians.
 """
 
@@ -32,7 +34,19 @@ from micrograd_core import (
     hookimpl,
 )
 
-__all__ = ["OPS", "atan", "cos", "micrograd_register_ops", "sin", "tan"]
+__all__ = [
+    "ATAN",
+    "COS",
+    "HALF_TURN",
+    "OPS",
+    "SIN",
+    "TAN",
+    "atan",
+    "cos",
+    "micrograd_register_ops",
+    "sin",
+    "tan",
+]
 
 # tan is smooth on every interval between its poles; this is the one tests draw from.
 HALF_TURN = Interval(-math.pi / 2, math.pi / 2, include_low=False, include_high=False)
@@ -53,6 +67,14 @@ SIN = Op(
     method="sin",
     doc="sine of x (radians); sin' = cos",
 )
+_sin_op = OpByName("sin")
+
+
+def sin(x: Operand) -> Value:
+    """The sine of ``x`` (radians), recorded for ``backward()``."""
+    return _sin_op(x)
+
+
 COS = Op(
     "cos",
     1,
@@ -62,6 +84,14 @@ COS = Op(
     method="cos",
     doc="cosine of x (radians); cos' = -sin",
 )
+_cos_op = OpByName("cos")
+
+
+def cos(x: Operand) -> Value:
+    """The cosine of ``x`` (radians), recorded for ``backward()``."""
+    return _cos_op(x)
+
+
 TAN = Op(
     "tan",
     1,
@@ -72,6 +102,14 @@ TAN = Op(
     doc="tangent of x (radians); tan' = 1 + tan**2; poles at pi/2 + k*pi",
     domain=(HALF_TURN,),
 )
+_tan_op = OpByName("tan")
+
+
+def tan(x: Operand) -> Value:
+    """The tangent of ``x`` (radians), recorded for ``backward()``."""
+    return _tan_op(x)
+
+
 ATAN = Op(
     "atan",
     1,
@@ -81,30 +119,15 @@ ATAN = Op(
     method="atan",
     doc="arctangent of x, in (-pi/2, pi/2); atan' = 1 / (1 + x**2)",
 )
-
-OPS = (SIN, COS, TAN, ATAN)
-
-_sin, _cos, _tan, _atan = (OpByName(op.name) for op in OPS)
-
-
-def sin(x: Operand) -> Value:
-    """The sine of ``x`` (radians), recorded for ``backward()``."""
-    return _sin(x)
-
-
-def cos(x: Operand) -> Value:
-    """The cosine of ``x`` (radians), recorded for ``backward()``."""
-    return _cos(x)
-
-
-def tan(x: Operand) -> Value:
-    """The tangent of ``x`` (radians), recorded for ``backward()``."""
-    return _tan(x)
+_atan_op = OpByName("atan")
 
 
 def atan(x: Operand) -> Value:
     """The arctangent of ``x``, in radians, recorded for ``backward()``."""
-    return _atan(x)
+    return _atan_op(x)
+
+
+OPS = (SIN, COS, TAN, ATAN)
 
 
 @hookimpl

@@ -57,29 +57,33 @@ def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = 
     not its own record. No public name of the module is a Python builtin's.
     """
     registered = load_registry({"plugin": module}, environ={})
-    assert registered.failures == ()
-    ops = [getattr(module, name.upper()) for name in registered]
-    assert ops, f"{module.__name__} registers no op"
-    for op in ops:
-        assert isinstance(op, Op)
-        assert dataclasses.replace(registered[op.name], provenance=None) == op
+    name = module.__name__
+    assert registered.failures == (), f"{name} failed to load: {registered.failures}"
+    ops = [getattr(module, op_name.upper(), None) for op_name in registered]
+    assert ops, f"{name} registers no op"
+    for op_name, op in zip(registered, ops, strict=True):
+        assert isinstance(op, Op), f"{name}.{op_name.upper()} is {op!r}, not the op's record"
+        registered_op = dataclasses.replace(registered[op_name], provenance=None)
+        assert registered_op == op, f"{name} registers another {op_name!r} than its record"
     if hasattr(module, "OPS"):
-        assert sorted(op.name for op in module.OPS) == sorted(registered)
+        assert sorted(op.name for op in module.OPS) == sorted(registered), f"{name}.OPS"
     lowercase_ops = [
-        name
-        for name, value in vars(module).items()
-        if isinstance(value, Op) and not name.isupper() and not name.startswith("_")
+        attribute
+        for attribute, value in vars(module).items()
+        if isinstance(value, Op) and not attribute.isupper() and not attribute.startswith("_")
     ]
-    assert lowercase_ops == []
-    public = [name for name in dir(module) if not name.startswith("_")]
-    assert [name for name in public if hasattr(builtins, name)] == []
-    assert set(module.__all__) <= set(public)
+    assert lowercase_ops == [], f"{name} exports Op records in lowercase: {lowercase_ops}"
+    public = [attribute for attribute in dir(module) if not attribute.startswith("_")]
+    shadowing = [attribute for attribute in public if hasattr(builtins, attribute)]
+    assert shadowing == [], f"{name} has names of Python builtins: {shadowing}"
+    assert set(module.__all__) <= set(public), f"{name}.__all__ names what it lacks"
 
     stand_ins = {op.name: stand_in(op, marker=100.0 + i) for i, op in enumerate(ops)}
     other = OpRegistry().with_ops(stand_ins.values(), Provenance("stand-ins"))
     for op in ops:
         function_name = renamed.get(op.name, op.name)
-        assert {op.name.upper(), function_name} <= set(module.__all__)
+        exported = {op.name.upper(), function_name}
+        assert exported <= set(module.__all__), f"{name}.__all__ lacks {exported}"
         function = getattr(module, function_name)
         assert inspect.isfunction(function), f"{function!r} is not a function"
         returns = inspect.signature(function).return_annotation
@@ -87,5 +91,6 @@ def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = 
         args = [0.5] * op.arity
         with other.activated():
             out = function(*args)
-        assert node_of(out).op is other[op.name]
+        applied = node_of(out).op
+        assert applied is other[op.name], f"{name}.{function_name} applied {applied!r}"
         assert out.data == 100.0 + ops.index(op)

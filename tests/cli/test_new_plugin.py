@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +17,7 @@ from click.testing import CliRunner
 from micrograd_cli import cli
 from micrograd_cli.new_plugin import distribution, scaffold
 from tests.conftest import ROOT, InstalledEnv, _copy_sources
+from tests.helpers import check_plugin_convention
 
 NAME = "scaffolded"  # an op name no other plugin of this repository uses
 
@@ -81,6 +84,26 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["new-plugin", "cube", "--directory", str(tmp_path)])
     assert result.exit_code == 2
     assert "exists already" in result.output
+
+
+def _import(root: Path, name: str) -> ModuleType:
+    """The generated module, imported from its file (not installed, not in sys.modules)."""
+    path = root / f"micrograd_{name}" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(f"micrograd_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_follows_the_plugins_convention(name: str, tmp_path: Path) -> None:
+    """The generated module exports its op as micrograd_ops and the plugins here do: the
+    record in capitals, registered by the hook, and a typed function in lowercase that
+    applies the op the active registry holds, not the record."""
+    module = _import(scaffold(name, tmp_path), name)
+    check_plugin_convention(module)
 
 
 @pytest.fixture(scope="module")

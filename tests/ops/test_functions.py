@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
 import micrograd_ops
 from micrograd_core import (
+    Op,
     OpNotFoundError,
     OpRegistry,
     Provenance,
@@ -47,7 +49,7 @@ def test_a_function_follows_temporary_ops() -> None:
 def test_every_function_applies_its_op(builtin_registry: OpRegistry) -> None:
     """Each function is its op's, with the arguments in order: the op's own forward."""
     x, y = Value(0.75), Value(2.0)
-    for function, op, args in [
+    cases: list[tuple[Callable[..., Value], Op, tuple[Value | float, ...]]] = [
         (micrograd_ops.add, micrograd_ops.ADD, (x, y)),
         (micrograd_ops.mul, micrograd_ops.MUL, (x, y)),
         (micrograd_ops.power, micrograd_ops.POW, (x, y)),
@@ -56,7 +58,8 @@ def test_every_function_applies_its_op(builtin_registry: OpRegistry) -> None:
         (micrograd_ops.exp, micrograd_ops.EXP, (x,)),
         (micrograd_ops.log, micrograd_ops.LOG, (x,)),
         (micrograd_ops.affine, micrograd_ops.AFFINE, (0.5, x, y, y, 3.0)),
-    ]:
+    ]
+    for function, op, args in cases:
         out = function(*args)
         assert node_of(out).op is builtin_registry[op.name]
         floats = [a.data if isinstance(a, Value) else a for a in args]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import micrograd_ops
 from micrograd_core import Value
 
 Value("a")  # E: arg-type
@@ -12,3 +13,7 @@ Value(2.0).data = "a"  # E: assignment
 Value(2.0, "w1")  # E: call-arg
 Value(2.0, label=1)  # E: arg-type
 Value(2.0).label = None  # E: assignment
+micrograd_ops.tanh("a")  # E: arg-type
+micrograd_ops.power(2.0)  # E: call-arg
+micrograd_ops.pow(2.0, 3.0)  # E: attr-defined
+y: float = micrograd_ops.tanh(2.0)  # E: assignment

@@ -7,7 +7,7 @@ Value(data=0.75, grad=0.0)
 
 from __future__ import annotations
 
-from micrograd_core import Op, OpByName, Register, Value, hookimpl
+from micrograd_core import Op, OpByName, Operand, Register, Value, hookimpl
 
 __all__ = ["SOFTSIGN", "micrograd_register_ops", "softsign"]
 
@@ -20,14 +20,12 @@ SOFTSIGN = Op(
     method="softsign",
     doc="x / (1 + |x|), a smooth step from -1 to 1",
 )
+_softsign_op = OpByName("softsign")  # the active registry's op, looked up once per registry
 
 
-_softsign = OpByName("softsign")  # the registered op, looked up once per registry
-
-
-def softsign(x: Value | float) -> Value:
+def softsign(x: Operand) -> Value:
     """The softsign of ``x``, recorded for ``backward()``."""
-    return _softsign(x)
+    return _softsign_op(x)
 
 
 @hookimpl

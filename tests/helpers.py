@@ -59,12 +59,14 @@ def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = 
     registered = load_registry({"plugin": module}, environ={})
     name = module.__name__
     assert registered.failures == (), f"{name} failed to load: {registered.failures}"
-    ops = [getattr(module, op_name.upper(), None) for op_name in registered]
-    assert ops, f"{name} registers no op"
-    for op_name, op in zip(registered, ops, strict=True):
+    ops: list[Op] = []
+    for op_name in registered:
+        op = getattr(module, op_name.upper(), None)
         assert isinstance(op, Op), f"{name}.{op_name.upper()} is {op!r}, not the op's record"
         registered_op = dataclasses.replace(registered[op_name], provenance=None)
         assert registered_op == op, f"{name} registers another {op_name!r} than its record"
+        ops.append(op)
+    assert ops, f"{name} registers no op"
     if hasattr(module, "OPS"):
         assert sorted(op.name for op in module.OPS) == sorted(registered), f"{name}.OPS"
     lowercase_ops = [

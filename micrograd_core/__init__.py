@@ -38,11 +38,9 @@ from micrograd_core.plugins import load_registry
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin
 from micrograd_core.state import (
     OpByName,
-    RegisteredOp,
     active_registry,
     default_registry,
     register_op,
-    registered_ops,
     temporary_ops,
     unregister_op,
 )
@@ -76,7 +74,6 @@ __all__ = [
     "PluginWarning",
     "Provenance",
     "Register",
-    "RegisteredOp",
     "RegistryBuildError",
     "UnloadedPlugin",
     "Value",
@@ -95,7 +92,6 @@ __all__ = [
     "load_registry",
     "node_of",
     "register_op",
-    "registered_ops",
     "render_graph",
     "temporary_ops",
     "to_dot",

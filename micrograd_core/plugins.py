@@ -34,9 +34,9 @@ from types import ModuleType
 import pluggy
 
 from micrograd_core import hookspecs
-from micrograd_core.errors import InvalidOpError, PluginLoadError, PluginWarning
-from micrograd_core.op import Op, Provenance, validate
-from micrograd_core.registry import RESERVED_METHODS, OpRegistry, PluginFailure, UnloadedPlugin
+from micrograd_core.errors import PluginLoadError, PluginWarning
+from micrograd_core.op import Op, Provenance
+from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin, validated
 
 __all__ = [
     "DISABLE_ENV",
@@ -162,7 +162,7 @@ def load_registry(
             loader.load(candidate)
             continue
         unloaded.append(UnloadedPlugin(candidate.provenance, reason, candidate.methods()))
-    registry = OpRegistry(
+    registry = OpRegistry._from_valid(
         loader.ops, failures=loader.failures, unloaded=unloaded, selection=", ".join(selection)
     )
     for collision in registry.collisions:
@@ -188,23 +188,6 @@ def _describe(plugin: object) -> str:
     if isinstance(plugin, ModuleType):
         return f"module {plugin.__name__!r}"
     return f"{type(plugin).__name__!r} object"
-
-
-def _check(ops: list[Op]) -> None:
-    """Validate one plugin's ops, which must not repeat an op name or a method among themselves."""
-    taken: dict[tuple[str, str], str] = {}
-    for op in ops:
-        valid = validate(op, reserved=RESERVED_METHODS)
-        for kind, name in (("op", valid.name), ("method", valid.method)):
-            if name is None:
-                continue
-            if (kind, name) in taken:
-                msg = (
-                    f"{kind} {name!r} is registered twice, by op {taken[kind, name]!r} "
-                    f"and op {valid.name!r}"
-                )
-                raise InvalidOpError(msg, op_name=valid.name)
-            taken[kind, name] = valid.name
 
 
 def _given(plugins: Mapping[str, object]) -> list[_Candidate]:
@@ -241,13 +224,13 @@ class _Loader:
                 self.manager.hook.micrograd_register_ops(register=stage)
             finally:
                 self.manager.unregister(plugin)
-            _check(staged)
+            valid = validated(staged)
         except KeyboardInterrupt:
             raise
         except BaseException as e:  # noqa: BLE001  (anything a plugin raises, SystemExit too, is its failure)
             self.fail(provenance, candidate.entry_point, e, staged)
             return
-        self.ops += (replace(op, provenance=provenance) for op in staged)
+        self.ops += (replace(op, provenance=provenance) for op in valid)
 
     def fail(
         self,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from micrograd_core.errors import (
 from micrograd_core.op import Op, Provenance, validate
 from micrograd_core.value import Value
 
-__all__ = ["Collision", "OpRegistry", "PluginFailure", "UnloadedPlugin"]
+__all__ = ["Collision", "OpRegistry", "PluginFailure", "UnloadedPlugin", "validated"]
 
 # Method names ops may claim although Value defines them: Value's own methods
 # for these only forward to the op that claims the name.
@@ -113,7 +112,35 @@ class OpRegistry(Mapping[str, Op]):
         ``failures`` and ``unloaded`` are the plugins that did not load and
         why; ``selection`` says how plugins were chosen. Messages use them.
         """
-        self._entries = tuple(validate(op, reserved=RESERVED_METHODS) for op in ops)
+        self._index(
+            tuple(validate(op, reserved=RESERVED_METHODS) for op in ops),
+            failures,
+            unloaded,
+            selection,
+        )
+
+    @classmethod
+    def _from_valid(
+        cls,
+        entries: Iterable[Op],
+        *,
+        failures: Iterable[PluginFailure] = (),
+        unloaded: Iterable[UnloadedPlugin] = (),
+        selection: str = "",
+    ) -> OpRegistry:
+        """A registry of ops :func:`validated` already, each op checked only once."""
+        registry = cls.__new__(cls)
+        registry._index(tuple(entries), failures, unloaded, selection)
+        return registry
+
+    def _index(
+        self,
+        entries: tuple[Op, ...],
+        failures: Iterable[PluginFailure],
+        unloaded: Iterable[UnloadedPlugin],
+        selection: str,
+    ) -> None:
+        self._entries = entries
         by_name: dict[str, list[Op]] = {}
         for op in self._entries:
             by_name.setdefault(op.name, []).append(op)
@@ -184,13 +211,7 @@ class OpRegistry(Mapping[str, Op]):
           ...
         micrograd_core.errors.OpCollisionError: op 'cube' is provided by plugin 'notebook' and plugin 'other'; register it under another op name, or unregister the other first (unregister_op('cube'))
         """  # noqa: E501
-        added = [
-            dataclasses.replace(validate(op, reserved=RESERVED_METHODS), provenance=provenance)
-            for op in ops
-        ]
-        names = {op.name for op in added}
-        kept = [e for e in self._entries if not (e.name in names and e.provenance == provenance)]
-        registry = self._replaced([*kept, *added])
+        registry = self._layered(validated(ops), provenance)
         if on_collision == "raise":
             for collision in registry.collisions:
                 if collision not in self.collisions:
@@ -201,16 +222,6 @@ class OpRegistry(Mapping[str, Op]):
                     raise collision.error(hint)
         return registry
 
-    def extended(self, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
-        """Deprecated: ``with_ops(ops, provenance, on_collision="withhold")``."""
-        warnings.warn(
-            "OpRegistry.extended() is deprecated; use "
-            "with_ops(ops, provenance, on_collision='withhold')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.with_ops(ops, provenance, on_collision="withhold")
-
     def without(self, *names: str) -> OpRegistry:
         """A new registry without the ops ``names`` (every provider of each)."""
         present = {op.name for op in self._entries}
@@ -219,8 +230,16 @@ class OpRegistry(Mapping[str, Op]):
                 raise self.lookup_error(name)
         return self._replaced([op for op in self._entries if op.name not in names])
 
+    def _layered(self, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
+        """A new registry with ``ops`` (:func:`validated` already) added from ``provenance``,
+        each replacing its provider's op of the same name."""
+        added = [dataclasses.replace(op, provenance=provenance) for op in ops]
+        names = {op.name for op in added}
+        kept = [e for e in self._entries if not (e.name in names and e.provenance == provenance)]
+        return self._replaced([*kept, *added])
+
     def _replaced(self, entries: Iterable[Op]) -> OpRegistry:
-        return OpRegistry(
+        return OpRegistry._from_valid(
             entries, failures=self.failures, unloaded=self.unloaded, selection=self.selection
         )
 
@@ -250,10 +269,6 @@ class OpRegistry(Mapping[str, Op]):
 
     def __len__(self) -> int:
         return len(self._ops)
-
-    def op(self, name: str) -> Op:
-        """The op registered as ``name``, or an error saying what exists instead."""
-        return self[name]
 
     @property
     def methods(self) -> Mapping[str, Op]:
@@ -319,6 +334,28 @@ class OpRegistry(Mapping[str, Op]):
         return f"<OpRegistry: {', '.join(self._ops) or 'no ops'}>"
 
 
+def validated(ops: Iterable[object]) -> list[Op]:
+    """Check one provider's ops: each a valid op, no op name or method given twice.
+
+    Raises :class:`InvalidOpError` saying what is wrong. Every op a registry
+    holds went through this once, when its provider handed it in.
+    """
+    valid = [validate(op, reserved=RESERVED_METHODS) for op in ops]
+    taken: dict[tuple[str, str], str] = {}
+    for op in valid:
+        for kind, name in (("op", op.name), ("method", op.method)):
+            if name is None:
+                continue
+            if (kind, name) in taken:
+                msg = (
+                    f"{kind} {name!r} is registered twice, by op {taken[kind, name]!r} "
+                    f"and op {op.name!r}"
+                )
+                raise InvalidOpError(msg, op_name=op.name)
+            taken[kind, name] = op.name
+    return valid
+
+
 def _provider(op: Op) -> Provenance:
     if op.provenance is None:
         msg = f"op {op.name!r} has no provenance; add ops through a plugin or with_ops()"
@@ -332,5 +369,5 @@ def _no_state(registry: OpRegistry) -> AbstractContextManager[OpRegistry]:
 
 
 # Activation is process-wide state, owned by micrograd_core.state, which sits
-# above the registry in the layers of micrograd_core and sets this when imported.
+# above the registry in the layers of micrograd_core: its ``_wire_layers`` sets this.
 _activation: Callable[[OpRegistry], AbstractContextManager[OpRegistry]] = _no_state

@@ -16,6 +16,10 @@ methods (attributes of the class) are:
   the default as one step under a lock, so no registration is lost, and
   ``Value``'s methods change only where the registry did, so no other op or
   method ever goes missing for another thread.
+- ``temporary_ops`` blocks, from several threads or nested, may close in any
+  order: while one is open, every change to the default is kept in order, and
+  a block's exit drops only its own and replays the rest, so each block open
+  keeps its ops and nothing a closed block added stays behind.
 
 A plugin whose import or hook computes with ``Value`` s while the default
 registry is being built gets :class:`RegistryBuildError` (recorded as that
@@ -28,11 +32,12 @@ import functools
 import inspect
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import overload
 
+from micrograd_core import op as _op_spec
 from micrograd_core import registry as _registry
 from micrograd_core import value as _engine
 from micrograd_core.errors import InvalidOpError, RegistryBuildError
@@ -43,12 +48,10 @@ from micrograd_core.value import Operand, Value
 
 __all__ = [
     "OpByName",
-    "RegisteredOp",
     "active_registry",
     "composite",
     "default_registry",
     "register_op",
-    "registered_ops",
     "temporary_ops",
     "unregister_op",
 ]
@@ -61,6 +64,10 @@ _default: OpRegistry | None = None
 _builder: int | None = None  # the thread building the default, while it does
 _activations: list[tuple[object, OpRegistry]] = []  # (token, registry), oldest first
 _active: OpRegistry | None = None  # what the engine has installed; read without the lock
+# While temporary_ops blocks are open: the default before the oldest opened, and
+# every change since, in order (see _Change).
+_since: OpRegistry | None = None
+_changes: list[_Change] = []
 
 
 def _install(registry: OpRegistry | None) -> None:
@@ -117,8 +124,14 @@ def _set_default(registry: OpRegistry | None) -> None:
 
 
 def _reset_default(registry: OpRegistry | None) -> None:
-    """Make ``registry`` the default as it is (None: build it again on next use); for tests."""
+    """Make ``registry`` the default as it is (None: build it again on next use); for tests.
+
+    Blocks of :func:`temporary_ops` still open leave it as it is when they close.
+    """
+    global _since  # noqa: PLW0603
     with _lock:
+        _since = None
+        _changes.clear()
         _set_default(registry)
 
 
@@ -237,7 +250,7 @@ def register_op(
 def _register(spec: Op, provenance: Provenance) -> Op:
     with _lock:
         registry = _built_default().with_ops([spec], provenance)
-        _set_default(registry)
+        _change(registry, _Change(None, (spec,), provenance))
     return registry[spec.name]
 
 
@@ -286,7 +299,7 @@ def unregister_op(name: str) -> Op:
     with _lock:
         registry = _built_default()
         op = registry[name]
-        _set_default(registry.without(name))
+        _change(registry.without(name), _Change(None, removed=name))
     return op
 
 
@@ -295,6 +308,8 @@ def temporary_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager
 
     On exit exactly these ops are removed again (an op of the same name that
     they replaced comes back); what other code registered meanwhile stays.
+    Blocks may close in any order, from one thread or several: each takes away
+    only what it added.
 
     >>> from micrograd_core import Op, Value
     >>> cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x,),
@@ -308,27 +323,52 @@ def temporary_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager
     return _temporary(ops, Provenance(plugin if plugin is not None else _caller(1)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One change to the default made while a temporary block is open, kept to replay."""
+
+    token: object | None  # the temporary block that made it; None: a lasting change
+    ops: tuple[Op, ...] = ()  # ops added (validated when they were), from provenance
+    provenance: Provenance | None = None
+    removed: str | None = None  # or the name of the op removed
+
+    def applied(self, registry: OpRegistry) -> OpRegistry:
+        if self.provenance is None:
+            return registry._replaced(op for op in registry.entries if op.name != self.removed)
+        return registry._layered(self.ops, self.provenance)
+
+
+def _change(registry: OpRegistry, change: _Change) -> None:
+    """Make ``registry``, the default after ``change``, the default (under the lock)."""
+    if _since is not None:  # a temporary block is open: keep the change to replay
+        _changes.append(change)
+    _set_default(registry)
+
+
 @contextmanager
 def _temporary(ops: Iterable[Op], provenance: Provenance) -> Iterator[OpRegistry]:
+    global _since  # noqa: PLW0603
+    token = object()
+    ops = tuple(ops)
     with _lock:
         before = _built_default()
         registry = before.with_ops(ops, provenance)
-        added = [op for op in registry.entries if op not in before.entries]
-        replaced = [op for op in before.entries if op not in registry.entries]
-        _set_default(registry)
+        if _since is None:
+            _since = before
+        _change(registry, _Change(token, ops, provenance))
     try:
         yield registry
     finally:
         with _lock:
-            now = _built_default()
-            kept = [op for op in now.entries if op not in added]
-            _set_default(now._replaced([*kept, *replaced]))
-
-
-def registered_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager[OpRegistry]:
-    """Deprecated name of :func:`temporary_ops`."""
-    _deprecated("registered_ops", "temporary_ops")
-    return _temporary(ops, Provenance(plugin if plugin is not None else _caller(1)))
+            _changes[:] = [change for change in _changes if change.token is not token]
+            if _since is not None:  # None: the default was reset meanwhile (tests)
+                registry = _since
+                for change in _changes:
+                    registry = change.applied(registry)
+                _set_default(registry)
+            if all(change.token is None for change in _changes):  # no block is open
+                _since = None
+                _changes.clear()
 
 
 class OpByName:
@@ -367,20 +407,17 @@ class OpByName:
         return f"OpByName({self.name!r})"
 
 
-class RegisteredOp(OpByName):
-    """Deprecated name of :class:`OpByName`."""
+def _wire_layers() -> None:
+    """Hand the lower layers what they call upward: the one place this is done.
 
-    __slots__ = ()
-
-    def __init__(self, name: str) -> None:
-        _deprecated("RegisteredOp", "OpByName")
-        super().__init__(name)
-
-
-def _deprecated(old: str, new: str) -> None:
-    msg = f"{old} is deprecated; use {new}, which does the same"
-    warnings.warn(msg, DeprecationWarning, stacklevel=3)
+    The op spec applies itself through the engine (``op(x)``), the engine
+    installs the default registry when an op is first needed, and a registry
+    activates itself (``registry.activated()``) through this module.
+    ``tests/core/test_layers.py`` checks that nothing else reaches up.
+    """
+    _op_spec._engine.apply = _engine.apply
+    _engine._first_use_hook = _install_first_use
+    _registry._activation = _activated
 
 
-_registry._activation = _activated
-_engine.set_first_use(_install_first_use)
+_wire_layers()

@@ -14,12 +14,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
-from micrograd_core import op as _op_spec
 from micrograd_core.errors import (
     DivisionByZeroError,
     DomainError,
     InvalidOpError,
-    MethodNotFoundError,
     MicrogradError,
     OperandRangeError,
     OperandTypeError,
@@ -399,41 +397,60 @@ class ActiveOps:
 
     __slots__ = ("add", "methods", "mul", "pow", "source")
 
-    def __init__(self, source: OpSource | None) -> None:
-        self.source = source
+    def __init__(self, source: OpSource) -> None:
+        self.source: OpSource | None = source
         self.add = _resolved(source, "add")
         self.mul = _resolved(source, "mul")
         self.pow = _resolved(source, "pow")
-        self.methods: Mapping[str, Op] = source.methods if source is not None else {}
+        self.methods: Mapping[str, Op] = source.methods
 
     def lookup(self, name: str) -> Op:
         """The op ``name`` (``apply("sin", x)``)."""
-        if self.source is None:
-            return _first_use().lookup(name)
-        return self.source[name]
+        return self.source[name]  # type: ignore[index]  # set in __init__, never None
 
     def method(self, name: str) -> Op:
         """The op claiming the method ``name`` (``x.tanh()``)."""
         op = self.methods.get(name)
-        if op is not None:
-            return op
-        if self.source is None:
-            return _first_use().method(name)
-        raise self.method_error(name)
+        if op is None:
+            raise self.method_error(name)
+        return op
 
     def method_error(self, name: str) -> Exception:
         """Why no op is used for the method ``name``: withheld, or claimed by none."""
-        if self.source is None:
-            msg = f"no op claims the method {name!r}: no op registry is installed"
-            return MethodNotFoundError(msg, name=name)
-        error = self.source.withheld_methods.get(name)
-        return error if error is not None else self.source.method_error(name)
+        source: OpSource = self.source  # type: ignore[assignment]  # never None here
+        error = source.withheld_methods.get(name)
+        return error if error is not None else source.method_error(name)
 
 
-def _resolved(source: OpSource | None, name: str) -> Op:
-    """The op ``name`` of ``source``, or a stand-in that explains, or installs first."""
-    if source is None:  # nothing installed yet: install the default, then apply
-        return _stand_in(name, lambda *xs: _apply(getattr(_first_use(), name), xs))
+class _FirstUse:
+    """``_active`` before any registry is installed: each use installs the default
+    (through ``_first_use_hook``), then answers from it, so the very first
+    ``a * b`` applies the registry's own ``mul``."""
+
+    __slots__ = ()
+    source = None
+
+    @property
+    def add(self) -> Op:
+        return _first_use().add
+
+    @property
+    def mul(self) -> Op:
+        return _first_use().mul
+
+    @property
+    def pow(self) -> Op:
+        return _first_use().pow
+
+    def lookup(self, name: str) -> Op:
+        return _first_use().lookup(name)
+
+    def method(self, name: str) -> Op:
+        return _first_use().method(name)
+
+
+def _resolved(source: OpSource, name: str) -> Op:
+    """The op ``name`` of ``source``, or a composite that raises why there is none."""
     try:
         return source[name]
     except MicrogradError as e:
@@ -442,33 +459,25 @@ def _resolved(source: OpSource | None, name: str) -> Op:
     def unavailable(*xs: Value) -> Value:
         raise error.with_traceback(None)
 
-    return _stand_in(name, unavailable)
-
-
-def _stand_in(name: str, compose: Callable[..., Value]) -> Op:
     # A composite, so the engine calls it as is: nothing it raises is reworded.
-    return Op(name, 2, compose=compose)
+    return Op(name, 2, compose=unavailable)
 
 
-_active = ActiveOps(None)
+_FIRST_USE: Final = _FirstUse()
+_active: ActiveOps | _FirstUse = _FIRST_USE
+# Installs the default registry when an op is first needed: micrograd_core.state
+# sets it (in its ``_wire_layers``, the one place lower layers are handed anything).
 _first_use_hook: Callable[[], None] | None = None
 # Changes to Value's methods and to _active happen one at a time; readers
 # never lock: each change is one assignment, and a method still wanted is never removed.
 _install_lock = threading.Lock()
 
 
-def set_first_use(hook: Callable[[], None]) -> None:
-    """Have ``hook`` install a registry when an op is first needed and none is installed."""
-    global _first_use_hook  # noqa: PLW0603  (set once, by micrograd_core.state)
-    _first_use_hook = hook
-
-
-def _first_use() -> ActiveOps:
-    if _active.source is None:
-        if _first_use_hook is None:
-            msg = "no op registry is installed (import micrograd_core, which installs one)"
-            raise MicrogradError(msg)
-        _first_use_hook()
+def _first_use() -> ActiveOps | _FirstUse:
+    if _first_use_hook is None:
+        msg = "no op registry is installed (import micrograd_core, which installs one)"
+        raise MicrogradError(msg)
+    _first_use_hook()
     return _active
 
 
@@ -476,13 +485,13 @@ def install(source: OpSource | None) -> None:
     """Make ``source`` the registry ``Value``'s operators and methods use.
 
     ``None`` means none yet: the first operator or method used installs one
-    through the hook given to :func:`set_first_use`. ``Value``'s methods change
+    through ``_first_use_hook``. ``Value``'s methods change
     only where the two registries differ, so no thread ever sees a method that
     both provide go missing.
     """
     global _active  # noqa: PLW0603  (the one switch every operator reads)
     with _install_lock:
-        _active = ActiveOps(source)
+        _active = ActiveOps(source) if source is not None else _FIRST_USE
         wanted: dict[str, Op | Exception] = {}
         if source is not None:
             wanted.update(source.withheld_methods)
@@ -565,8 +574,7 @@ def _getattr_before_first_use(self: Value, name: str) -> object:
     active = _first_use()
     if name in vars(Value):  # the method the first use attached
         return getattr(self, name)
-    raise active.method_error(name)
+    return active.method(name)  # raises why no op is used for it
 
 
-_op_spec._engine.apply = apply
 install(None)  # nothing installed yet: the first operator or method used installs a registry

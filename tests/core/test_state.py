@@ -180,3 +180,87 @@ def test_apply_by_name_and_methods_use_one_mechanism_before_first_use() -> None:
     assert installed() is default_registry()
     state._reset_default(None)
     assert apply("mul", 2.0, 3.0).data == 6.0
+
+
+# -- temporary_ops blocks left in any order --------------------------------------
+
+CUBE_2 = Op(
+    "probe_cube",
+    1,
+    forward=lambda x: x * x * x,
+    partials=(lambda x, out: 3 * x**2,),
+    method="probe_cube",
+)
+
+
+def _cube() -> object:
+    """The forward of the default registry's 'probe_cube' now, checked to work, or None."""
+    op = default_registry().get("probe_cube")
+    if op is None:
+        assert not hasattr(Value(2.0), "probe_cube")
+        return None
+    assert Value(2.0).probe_cube().data == 8.0  # type: ignore[attr-defined]
+    return op.forward
+
+
+@pytest.mark.parametrize("second", [CUBE, CUBE_2], ids=["same-op", "two-versions"])
+def test_nested_temporary_ops_left_in_the_other_order(second: Op) -> None:
+    outer = state.temporary_ops(CUBE)
+    inner = state.temporary_ops(second)
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert _cube() is second.forward  # the block still open keeps its op
+    inner.__exit__(None, None, None)
+    assert _cube() is None
+
+
+def test_a_temporary_block_restores_what_it_replaced_whatever_the_order() -> None:
+    register_op(CUBE)
+    first = state.temporary_ops(CUBE_2)
+    second = state.temporary_ops(CUBE_2)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert _cube() is CUBE_2.forward
+    second.__exit__(None, None, None)
+    assert _cube() is CUBE.forward  # the run-time registration is back
+
+
+def test_registrations_while_blocks_are_open_stay_after_they_close() -> None:
+    square = Op("probe_square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
+    outer = state.temporary_ops(CUBE)
+    outer.__enter__()
+    with state.temporary_ops(PROBE):
+        register_op(square)
+        outer.__exit__(None, None, None)
+        assert {"probe_sin", "probe_square"} <= set(default_registry())
+        assert _cube() is None
+        unregister_op("probe_sin")  # gone now, and not brought back on exit
+    assert "probe_square" in default_registry()
+    assert "probe_sin" not in default_registry()
+
+
+@pytest.mark.parametrize("second", [CUBE, CUBE_2], ids=["same-op", "two-versions"])
+def test_temporary_ops_from_two_threads_left_in_the_other_order(second: Op) -> None:
+    seen: list[object] = []
+    first_open, both_open, first_left = (threading.Barrier(2) for _ in range(3))  # reusable
+
+    def first() -> None:
+        with state.temporary_ops(CUBE):
+            first_open.wait(timeout=10)
+            both_open.wait(timeout=10)
+        first_left.wait(timeout=10)
+
+    def then() -> None:
+        first_open.wait(timeout=10)
+        with state.temporary_ops(second):
+            both_open.wait(timeout=10)
+            first_left.wait(timeout=10)  # the other block has closed first
+            seen.append(_cube())
+
+    for _ in range(20):
+        seen.clear()
+        assert _run(first, then) == []
+        assert seen == [second.forward]
+        assert _cube() is None

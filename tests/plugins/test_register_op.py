@@ -136,7 +136,7 @@ def test_unregistering_an_unknown_op_says_what_exists() -> None:
         unregister_op("cube")
 
 
-def test_registered_ops_is_undone_on_exit_even_after_an_error() -> None:
+def test_temporary_ops_is_undone_on_exit_even_after_an_error() -> None:
     before = default_registry()
 
     def use_and_fail() -> None:

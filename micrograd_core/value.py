@@ -226,10 +226,8 @@ def _apply1(op: Op, a: Value) -> Value:
         raise _domain_error(op, [a.data], e) from e
     except TypeError as e:
         raise _broken_forward(op, e) from e
-    if type(data) is not float:
-        data = real_result(data, op, "forward")
     node = _new(Value)
-    node.data = data
+    node.data = data if type(data) is float else real_result(data, op, "forward")
     node.grad = 0.0
     node._op = op
     node._a = a
@@ -250,10 +248,8 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
         raise _domain_error(op, [a.data, b.data], e) from e
     except TypeError as e:
         raise _broken_forward(op, e) from e
-    if type(data) is not float:
-        data = real_result(data, op, "forward")
     node = _new(Value)
-    node.data = data
+    node.data = data if type(data) is float else real_result(data, op, "forward")
     node.grad = 0.0
     node._op = op
     node._a = a

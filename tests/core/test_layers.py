@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import textwrap
 from pathlib import Path
@@ -155,6 +156,101 @@ def test_type_checking_imports_do_not_count(tmp_path: Path) -> None:
         "value.py": "from micrograd_core.op import Op\n",
     }
     assert layer_violations(_write(tmp_path, files), "micrograd_core") == []
+
+
+# -- the wiring: what lower layers are handed from above, all in one place -------
+
+# Each name a module of a lower layer calls upward through, and what fills it
+# in: state._wire_layers() sets them all, and no other code sets any.
+WIRING: dict[tuple[str, str], tuple[str, str]] = {
+    ("op", "_engine.apply"): ("value", "apply"),
+    ("value", "_first_use_hook"): ("state", "_install_first_use"),
+    ("registry", "_activation"): ("state", "_activated"),
+}
+WIRING_PLACE = ("state", "_wire_layers")
+
+
+def _module_aliases(tree: ast.AST, package: str) -> dict[str, str]:
+    """Local names bound to a module of ``package`` (``from package import op as _op``)."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == package and len(parts) == 2 and alias.asname:
+                    aliases[alias.asname] = parts[1]
+    return aliases
+
+
+def upward_assignments(root: Path, package: str) -> dict[tuple[str, str], list[str]]:
+    """Attributes of another module of ``package`` set by assignment or ``setattr``:
+    ``(module set, attribute) -> ["module.function" where it happens, ...]``."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        tree = ast.parse(path.read_text())
+        aliases = _module_aliases(tree, package)
+
+        def visit(node: ast.AST, where: str, aliases: dict[str, str] = aliases) -> None:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                where = f"{where}.{node.name}"
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "setattr"
+                and node.args
+            ):
+                targets = [ast.Attribute(node.args[0], "<setattr>", ast.Store())]
+            for target in targets:
+                chain = target
+                attributes: list[str] = []
+                while isinstance(chain, ast.Attribute):
+                    attributes.insert(0, chain.attr)
+                    chain = chain.value
+                if isinstance(chain, ast.Name) and chain.id in aliases and attributes:
+                    key = (aliases[chain.id], ".".join(attributes))
+                    found.setdefault(key, []).append(where)
+            for child in ast.iter_child_nodes(node):
+                visit(child, where)
+
+        visit(tree, module)
+    return found
+
+
+def test_lower_layers_are_handed_their_upward_calls_in_one_place() -> None:
+    found = upward_assignments(PACKAGE, "micrograd_core")
+    place = ".".join(WIRING_PLACE)
+    assert found == {key: [place] for key in WIRING}
+
+
+def test_the_wiring_is_in_force() -> None:
+    for (module, attribute), (owner, name) in WIRING.items():
+        target: object = importlib.import_module(f"micrograd_core.{module}")
+        for part in attribute.split("."):
+            target = getattr(target, part)
+        assert target is getattr(importlib.import_module(f"micrograd_core.{owner}"), name)
+    # the place sits above every module it wires, and at or above what it hands them
+    level = {module: i for i, layer in enumerate(LAYERS) for module in layer}
+    for (module, _), (owner, _) in WIRING.items():
+        assert level[module] < level[WIRING_PLACE[0]] >= level[owner]
+
+
+def test_wiring_outside_its_place_is_reported(tmp_path: Path) -> None:
+    files = {
+        "op.py": "class _E:\n    apply = None\n_engine = _E()\n",
+        "value.py": "from micrograd_core import op as _op_spec\n"
+        "def apply(): ...\n_op_spec._engine.apply = apply\n",
+    }
+    found = upward_assignments(_write(tmp_path, files), "micrograd_core")
+    assert found == {("op", "_engine.apply"): ["value"]}
 
 
 PRIVATE_NODE = re.compile(r"\._a\b|\._b\b|\bCONSTANT\b|\._prev\b")

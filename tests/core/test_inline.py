@@ -24,7 +24,7 @@ def square(inline: object) -> Op:
     [
         (Inline("x0 * x0", partials=("2 * x0",)), None),
         (Inline("x0 * x0", partials=("2 * out / x0 if x0 else 0.0",)), None),
-        (Inline("math.fsum((x0, x0))", partials=("2.0",)), "may not use Tuple"),
+        (Inline("math.hypot((x0, x0))", partials=("2.0",)), "may not use Tuple"),
         (
             Inline("x0 * y", partials=("2 * x0",)),
             "inline forward 'x0 \\* y': uses 'y'; it may use x0 and math",
@@ -34,11 +34,11 @@ def square(inline: object) -> Op:
         (Inline("x0 * x0", partials=("2 * x0", "0.0")), "a tuple of 1 expressions, one per input"),
         (Inline("x0 * x0", partials=["2 * x0"]), "a tuple of 1 expressions"),  # type: ignore[arg-type]
         (Inline("(x0 := 2.0)", partials=("2 * x0",)), "may not use NamedExpr"),
-        (Inline("(lambda: x0)()", partials=("2 * x0",)), "may not use Lambda"),
+        (Inline("(lambda: x0)()", partials=("2 * x0",)), "calls a Lambda; it may call math's public functions"),
         (Inline("x0.real", partials=("2 * x0",)), "may only read attributes of math"),
-        (Inline("__import__('os')", partials=("2 * x0",)), "uses '__import__'"),
+        (Inline("__import__('os')", partials=("2 * x0",)), "calls '__import__'; it may call math's public functions"),
         (Inline("x0 * 'a'", partials=("2 * x0",)), "may not use the constant 'a'"),
-        (Inline(3, partials=("2 * x0",)), "inline forward must be a string"),  # type: ignore[arg-type]
+        (Inline(3, partials=("2 * x0",)), "inline forward must be a str"),  # type: ignore[arg-type]
         ("x0 * x0", "inline must be an Inline or a function of n, got 'str'"),
     ],
 )

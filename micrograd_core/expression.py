@@ -269,7 +269,7 @@ def _segment(node: ast.expr) -> str:
         return repr(node.id)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return repr(f"{node.value.id}.{node.attr}")
-    return f"a {type(node).__name__}"
+    return f"an expression ({type(node).__name__})"
 
 
 def _integer_problem(text: str, order: list[ast.expr]) -> str | None:
@@ -325,6 +325,9 @@ def _int_bits(node: ast.expr, bits: dict[int, int | None]) -> int | None:
         if isinstance(node.op, ast.Pow):
             if left <= 1:  # -1, 0, 1 or a bool to any power (a negative one gives a float)
                 return 1
+            exponent = node.right  # an int number: itself, not a bound on it
+            if isinstance(exponent, ast.Constant) and isinstance(exponent.value, int):
+                return left * max(exponent.value, 1)
             if right > MAX_INT_BITS.bit_length():
                 return MAX_INT_BITS + 1
             return left * (1 << right)

@@ -40,15 +40,16 @@ place in the graph.
 
 from __future__ import annotations
 
-import ast
 import functools
 import math
 import operator
+import reprlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 from micrograd_core.errors import DomainError, GraphChangedError, InvalidOpError, MicrogradError
+from micrograd_core.expression import in_loop
 from micrograd_core.graph import (
     _UNDEFINED,
     CONSTANT,
@@ -474,7 +475,9 @@ def _plan(order: Sequence[Value]) -> _Plan:
                     where[k] = fresh()
                     computed.append(k)
             if computed:
-                kernel = _partials_kernel(tuple(str(fast.partials[k]) for k in computed), n)
+                loops = tuple(str(fast.partials[k]) for k in computed)
+                texts = tuple(fast.texts[k] for k in computed)
+                kernel = _compiling(op, "partials", texts, _partials_kernel, loops, n)
                 row = (i, *ins, *(where[k] for k in computed))
                 partials[kernel].append(row)
         else:
@@ -542,44 +545,68 @@ class _Inlined(NamedTuple):
     """An op's inline expressions for one number of inputs, ready for the plan."""
 
     forward: _Forward
-    # per input: its partial's text to compute, or where it already is: an int
-    # (the input of that index; -1, the output), or a float (a number)
+    # per input: its partial as the loop computes it, or where it already is: an
+    # int (the input of that index; -1, the output), or a float (a number)
     partials: tuple[str | int | float, ...]
+    texts: tuple[str, ...]  # the partials as the op gives them, for messages
 
 
 def _inlined(op: Op, n: int) -> _Inlined | None:
-    """``op``'s kernels for ``n`` inputs; None when it offers no inline expressions, or
-    when they cannot be compiled (its functions then run: slower, never wrong)."""
+    """``op``'s kernels for ``n`` inputs, or None when it offers no inline expressions for
+    them: none at all, or none that pass the gate for ``n`` inputs (a variadic op's
+    expressions for a very wide node, too long to be one): its functions then run.
+
+    An expression the gate accepted always compiles; should Python refuse one anyway
+    (the caller's stack nearly full), that is the op's InvalidOpError naming it.
+    """
     try:
         inline = op.inlined(n)
-        if inline is None:
-            return None
-        forward = _kernel(_forward_source(inline.forward, n))
-    except Exception:  # noqa: BLE001  (a bad inline, a sum too deep to compile: use the functions)
+    except InvalidOpError:  # refused for n inputs (the kit's inline check says why)
         return None
-    return _Inlined(forward, tuple(_reference(p) for p in inline.partials))
+    if inline is None:
+        return None
+    forward = _compiling(op, "forward", (inline.forward,), _forward_kernel, inline.forward, n)
+    partials = tuple(
+        _compiling(op, f"partial {k}", (text,), in_loop, text)
+        for k, text in enumerate(inline.partials)
+    )
+    return _Inlined(forward, partials, inline.partials)
 
 
-def _reference(text: str) -> str | int | float:
-    """Where a partial already is, if it is an input, the output or a number; else its text."""
-    expression = ast.parse(text.strip(), mode="eval").body
-    if isinstance(expression, ast.Name):
-        return -1 if expression.id == "out" else int(expression.id[1:])
-    if isinstance(expression, ast.Constant) and isinstance(expression.value, int | float):
-        return float(expression.value)
-    return text
+def _compiling(
+    op: Op, what: str, texts: tuple[str, ...], make: Callable[..., _T], *args: Any
+) -> _T:
+    """``make(*args)``, which translates or compiles ``op``'s inline ``texts``; any failure
+    is the op's InvalidOpError, naming the expressions."""
+    try:
+        return make(*args)
+    except Exception as e:  # RecursionError, MemoryError, SyntaxError: whatever Python says
+        shown = ", ".join(_shown.repr(t) for t in texts)
+        msg = (
+            f"{op.origin()}: inline {what} {shown} passed the checks but cannot be compiled "
+            f"({type(e).__name__}: {e}); its expressions must be ones Python compiles here"
+        )
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin) from e
+
+
+_T = TypeVar("_T")
+_shown = reprlib.Repr()
+_shown.maxstring = 200
+
+
+def _forward_kernel(text: str, n: int) -> _Forward:
+    loop = in_loop(text)
+    if not isinstance(loop, str):  # an input or a number: still a loop that copies it
+        loop = f"b[a{loop}]" if isinstance(loop, int) else repr(loop)
+    row = ", ".join(["i", *(f"a{k}" for k in range(n))])
+    return _kernel(_loop("b, rows", row, [f"b[i] = {loop}"]))
 
 
 @functools.lru_cache(maxsize=1024)
-def _partials_kernel(texts: tuple[str, ...], n: int) -> _Partials:
-    lines = [f"b[s{m}] = {_into_loop(t)}" for m, t in enumerate(texts)]
-    row = ", ".join(["i", *(f"a{k}" for k in range(n)), *(f"s{m}" for m in range(len(texts)))])
+def _partials_kernel(loops: tuple[str, ...], n: int) -> _Partials:
+    lines = [f"b[s{m}] = {loop}" for m, loop in enumerate(loops)]
+    row = ", ".join(["i", *(f"a{k}" for k in range(n)), *(f"s{m}" for m in range(len(loops)))])
     return _kernel(_loop("b, rows", row, lines, "return 0.0"))
-
-
-def _forward_source(text: str, n: int) -> str:
-    row = ", ".join(["i", *(f"a{k}" for k in range(n))])
-    return _loop("b, rows", row, [f"b[i] = {_into_loop(text)}"])
 
 
 @functools.lru_cache(maxsize=_TERMS)
@@ -597,26 +624,9 @@ def _loop(parameters: str, row: str, body: list[str], after: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-class _IntoLoop(ast.NodeTransformer):
-    """``x3`` -> ``b[a3]`` (the input's slot, from the row), ``out`` -> ``b[i]``."""
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id == "math":
-            return node
-        index = "i" if node.id == "out" else f"a{node.id[1:]}"
-        load = ast.Load()
-        return ast.Subscript(ast.Name("b", load), ast.Name(index, load), load)
-
-
-def _into_loop(text: str) -> str:
-    """An inline expression as a kernel's loop computes it, from the buffer ``b``."""
-    tree = _IntoLoop().visit(ast.parse(text.strip(), mode="eval"))
-    return ast.unparse(tree)
-
-
 @functools.lru_cache(maxsize=1024)
 def _kernel(source: str) -> Callable[..., Any]:
     """The function ``kernel`` that ``source`` defines, compiled once per process."""
-    namespace: dict[str, Any] = {"math": math}
+    namespace: dict[str, Any] = {"math": math, "__builtins__": {}}  # nothing else in scope
     exec(compile(source, "<micrograd kernel>", "exec"), namespace)
     return namespace["kernel"]  # type: ignore[no-any-return]

@@ -21,14 +21,15 @@ of calling the functions: the same floats, without a call per node.
 
 from __future__ import annotations
 
-import ast
 import keyword
 import math
 import re
+import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from micrograd_core import expression
 from micrograd_core.errors import InvalidOpError
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ Partial = Callable[..., float]
 Gradient = Callable[..., Sequence[float]]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+_shown = reprlib.Repr()  # an expression in a message: its start and end if it is long
+_shown.maxstring = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,10 @@ class Inline:
     """An op's forward value and partials as Python expressions, for compiled graphs.
 
     The inputs are ``x0``, ``x1``, ...; a partial also sees the forward output
-    as ``out``; ``math`` is the math module. Nothing else is in scope.
+    as ``out``; math's public functions (``math.exp(x0)``) and constants
+    (``math.pi``) may be used. Nothing else is in scope. The grammar, and the
+    limits that keep every expression fast to compile and run, are in
+    :mod:`micrograd_core.expression`.
 
     >>> mul_inline = Inline("x0 * x1", partials=("x1", "x0"))
     >>> tanh_inline = Inline("math.tanh(x0)", partials=("1 - out**2",))
@@ -103,65 +110,22 @@ class Inline:
 
     def problem(self, arity: int) -> str | None:
         """What is wrong with these expressions for ``arity`` inputs, or None."""
-        if not isinstance(self.forward, str):
-            return f"inline forward must be a string, got {type(self.forward).__name__!r}"
-        if not isinstance(self.partials, tuple) or len(self.partials) != arity:
+        if type(self.forward) is not str:
+            return f"inline forward must be a str, got {type(self.forward).__name__!r}"
+        if type(self.partials) is not tuple or len(self.partials) != arity:
             return f"inline partials must be a tuple of {arity} expressions, one per input"
         inputs = {f"x{i}" for i in range(arity)}
         for what, text, names in (
             ("forward", self.forward, inputs),
             *((f"partial {i}", p, inputs | {"out"}) for i, p in enumerate(self.partials)),
         ):
-            problem = _expression_problem(text, names)
+            problem = expression.problem(text, names)
             if problem is not None:
-                return f"inline {what} {text!r}: {problem}"
+                return f"inline {what} {_shown.repr(text)}: {problem}"
         return None
 
 
 InlineSpec = Inline | Callable[[int], Inline]
-
-# What an inline expression may be made of: arithmetic, comparisons, conditional
-# expressions and calls of math's functions on its own names. No assignment,
-# lambda or comprehension can reach a compiled graph's loop variables.
-_EXPRESSION_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.BoolOp,
-    ast.Compare,
-    ast.IfExp,
-    ast.Call,
-    ast.Attribute,
-    ast.Name,
-    ast.Constant,
-    ast.Load,
-    ast.operator,
-    ast.unaryop,
-    ast.boolop,
-    ast.cmpop,
-)
-
-
-def _expression_problem(text: object, names: set[str]) -> str | None:
-    if not isinstance(text, str):
-        return f"must be a string, got {type(text).__name__!r}"
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as e:
-        return f"is not a Python expression ({e.msg})"
-    for node in ast.walk(tree):
-        if not isinstance(node, _EXPRESSION_NODES):
-            return f"may not use {type(node).__name__} (only arithmetic, comparisons and math)"
-        if isinstance(node, ast.Name) and node.id not in names and node.id != "math":
-            known = ", ".join(sorted(names, key=lambda n: (len(n), n)))
-            return f"uses {node.id!r}; it may use {known} and math"
-        if isinstance(node, ast.Attribute) and not (
-            isinstance(node.value, ast.Name) and node.value.id == "math"
-        ):
-            return "may only read attributes of math (math.exp)"
-        if isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool):
-            return f"may not use the constant {node.value!r}"
-    return None
 
 
 @dataclass(frozen=True, slots=True)

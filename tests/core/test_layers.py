@@ -17,6 +17,7 @@ import micrograd_core
 # do not. The package's __init__ and the tools that read graphs come last.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
+    frozenset({"expression"}),  # the grammar of inline expressions and their translation
     frozenset({"op", "hookspecs"}),
     frozenset({"graph", "value", "functional", "compiled"}),  # the engine
     frozenset({"registry"}),

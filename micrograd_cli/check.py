@@ -22,7 +22,7 @@ from micrograd_core.testing import (
     Reference,
     contract_report,
 )
-from micrograd_core.testing.check import hypothesis_available
+from micrograd_core.testing.runner import hypothesis_available
 
 __all__ = ["check"]
 

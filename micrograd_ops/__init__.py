@@ -45,6 +45,7 @@ from micrograd_core import (
     float_or_op,
     hookimpl,
 )
+from micrograd_core.op import REALS
 
 __all__ = [
     "ADD",
@@ -68,7 +69,6 @@ __all__ = [
 ]
 
 POSITIVE = Interval(0.0, math.inf, include_low=False)
-REALS = Interval()
 
 
 # Overflow: a result that is finite in exact arithmetic but beyond the largest

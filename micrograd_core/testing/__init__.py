@@ -3,11 +3,13 @@
 ``check_op(op)`` runs every contract check on one op and raises one
 :class:`ContractError` listing each failure; ``contract_report(op)`` returns the
 :class:`ContractReport` instead. Each check is also a function of its own in
-:mod:`micrograd_core.testing.check`. Inputs come from hypothesis when it is
-installed (derandomised, shrinking a failure to a minimal input; strategies in
+:mod:`micrograd_core.testing.check`; :mod:`~micrograd_core.testing.evaluation`
+holds how they evaluate an op, :mod:`~micrograd_core.testing.runner` how they
+run. Inputs come from hypothesis when it is installed (derandomised, after every
+input of the built-in sampler; strategies in
 :mod:`micrograd_core.testing.strategies`), else from a deterministic built-in
-sampler. Install hypothesis with the ``testing`` extra:
-``pip install 'micrograd-registry[testing]'``.
+sampler; either way a failure is reported at the smallest failing input found.
+Install hypothesis with the ``testing`` extra: ``pip install 'micrograd-registry[testing]'``.
 
 For pytest, the plugin :mod:`micrograd_core.testing.pytest_plugin` (loaded
 automatically) gives ``contract_tests`` and the ``micrograd_registry`` fixture.
@@ -21,11 +23,8 @@ True
 
 from micrograd_core.testing._sample import BOUND, CORE, LARGE, Point, sample_points, special_points
 from micrograd_core.testing.check import (
-    ATOL,
     CHECKS,
-    RTOL,
     Check,
-    Sampler,
     check_accumulation,
     check_constants,
     check_engine,
@@ -35,14 +34,20 @@ from micrograd_core.testing.check import (
     check_kinks,
     check_large_inputs,
     check_metadata,
-    check_op,
     check_references,
+    check_second_order,
     check_taylor,
-    contract_report,
-    run_check,
 )
+from micrograd_core.testing.evaluation import ATOL, RTOL
 from micrograd_core.testing.reference import Reference
 from micrograd_core.testing.report import CheckFailure, CheckResult, ContractError, ContractReport
+from micrograd_core.testing.runner import (
+    Sampler,
+    check_op,
+    contract_report,
+    hypothesis_available,
+    run_check,
+)
 
 __all__ = [
     "ATOL",
@@ -70,8 +75,10 @@ __all__ = [
     "check_metadata",
     "check_op",
     "check_references",
+    "check_second_order",
     "check_taylor",
     "contract_report",
+    "hypothesis_available",
     "run_check",
     "sample_points",
     "special_points",

@@ -33,6 +33,7 @@ __all__ = [
     "sample_points",
     "special_points",
     "spread",
+    "toward_zero",
 ]
 
 Point: TypeAlias = tuple[float, ...]
@@ -191,6 +192,29 @@ def special_points(op: Op, *, bound: float = BOUND, within_domain: bool = True) 
         if all(_inside(d, lo, hi, x) for d, (lo, hi), x in zip(domains, spans, xs, strict=True))
         and clear(op, xs)
     ]
+
+
+def toward_zero(x: float, lo: float, hi: float) -> list[float]:
+    """The simpler values than ``x`` in ``[lo, hi]``, smallest magnitude first.
+
+    Zero, the numbers of one significant digit not below 1 (1, 2, ..., 9, 10,
+    20, ...) and the range's ends, each of smaller magnitude than ``x``; of two
+    values of one magnitude the positive comes first. A failing input is moved
+    to the first of these that still fails.
+
+    >>> toward_zero(-31.6, -1e6, 1e6)[:5], toward_zero(0.5, 0.001, 1e6)
+    ([0.0, 1.0, -1.0, 2.0, -2.0], [0.001])
+    """
+    size = abs(x)
+    values = {0.0, lo, hi}
+    magnitude = 1.0
+    while magnitude < size:
+        values.update(sign * digit * magnitude for digit in range(1, 10) for sign in (1.0, -1.0))
+        magnitude *= 10
+    return sorted(
+        (v for v in values if abs(v) < size and lo <= v <= hi and math.isfinite(v)),
+        key=lambda v: (abs(v), v < 0),
+    )
 
 
 def sample_points(

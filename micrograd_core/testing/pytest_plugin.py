@@ -26,8 +26,9 @@ from micrograd_core.plugins import ENTRY_POINT_GROUP, LOAD_ENV, load_registry
 from micrograd_core.registry import BUILTIN_PLUGIN, OpRegistry
 from micrograd_core.state import default_registry
 from micrograd_core.testing._sample import BOUND
-from micrograd_core.testing.check import CHECKS, hypothesis_available, run_check
+from micrograd_core.testing.check import CHECKS
 from micrograd_core.testing.reference import Reference
+from micrograd_core.testing.runner import hypothesis_available, run_check
 
 __all__ = ["contract_tests", "micrograd_registry", "pytest_report_header"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import micrograd_ops
-from micrograd_core import Inline, Interval, Kink, Op, OpRegistry, Value
+from micrograd_core import Inline, Interval, Kink, Op, OpRegistry, Value, float_or_op
 from micrograd_core.testing import (
     CHECKS,
     ContractError,
@@ -76,6 +76,35 @@ def _cube_wrong_above_20(x: float, out: float) -> float:
 
 def _cube_wrong_beyond_999(x: float, out: float) -> float:
     return 3 * x * x * (1.01 if abs(x) > 999 else 1.0)
+
+
+def _cube_wrong_left_of_minus_5(x: float, out: float) -> float:
+    return 3 * x * x * (1.01 if x < -5 else 1.0)
+
+
+def _cube_wrong_between_minus_7_and_minus_5(x: float, out: float) -> float:
+    # Typical inputs of the core meet it; hypothesis's own 50 draws may not.
+    return 3 * x * x * (1.01 if -7 < x < -5 else 1.0)
+
+
+def _mul_wrong_left_of_minus_5(x: float, y: float, out: float) -> float:
+    # Off by 1e-3 where x < -5: beyond |x| = 10 that is inside the tolerance, so only
+    # inputs in [-10, -5) show it to central differences.
+    return x + (1e-3 if x < -5 else 0.0)
+
+
+# An op whose gradient rule calls an op nobody registered: right on floats, and
+# gradients of gradients need the missing op 'erf'.
+_erf = float_or_op(math.erf, "erf")
+
+
+def _erf_integral(x: float) -> float:
+    return x * math.erf(x) + math.exp(-x * x) / math.sqrt(math.pi)
+
+
+def _logistic(x: float) -> float:
+    # exp(-x) overflows at x = -1000, where the logistic function is 0.
+    return 1 / (1 + math.exp(-x))
 
 
 def _cube_wrong_near_2(x: float, out: float) -> float:
@@ -213,7 +242,10 @@ BROKEN = {
         Op("dot", 2, variadic=2, forward=_dot, gradient=_dot_one_partial_short),
         "finite_differences",
         r"with 2 inputs: gradient gave 1 partials for 2 inputs, expected one per input",
-        frozenset({"taylor", "engine", "constants", "accumulation", "large_inputs"}),
+        # the engine refuses the gradient too, also on Values
+        frozenset(
+            {"taylor", "second_order", "engine", "constants", "accumulation", "large_inputs"}
+        ),
     ),
     "cube-wrong-only-above-20": Broken(
         Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_above_20,)),
@@ -227,6 +259,40 @@ BROKEN = {
         r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+ .*\(at large inputs "
         r"gradients must be right too\)",
         frozenset({"finite_differences", "taylor"}),
+    ),
+    "cube-wrong-only-left-of-minus-5": Broken(
+        Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_left_of_minus_5,)),
+        "finite_differences",
+        r"partial 0: analytic 109\.08 \(the op's partial\) but numeric 108",
+        frozenset({"taylor", "large_inputs"}),
+    ),
+    "cube-wrong-only-between-minus-7-and-minus-5": Broken(
+        Op("cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_between_minus_7_and_minus_5,)),
+        "finite_differences",
+        r"partial 0: analytic \S+ \(the op's partial\) but numeric \S+",
+        frozenset({"taylor"}),
+    ),
+    "mul-wrong-only-left-of-minus-5": Broken(
+        Op(
+            "mul",
+            2,
+            forward=lambda x, y: x * y,
+            partials=(lambda x, y, out: y, _mul_wrong_left_of_minus_5),
+        ),
+        "finite_differences",
+        r"partial 1: analytic -5\.\d+ \(the op's partial\) but numeric -5\.\d+",
+        frozenset({"taylor"}),
+    ),
+    "second-order-needs-a-missing-op": Broken(
+        Op("erfint", 1, forward=_erf_integral, partials=(lambda x, out: _erf(x),)),
+        "second_order",
+        r"the gradient rule on Values raised OpNotFoundError: no op named 'erf'",
+    ),
+    "logistic-overflows-midway": Broken(
+        Op("logistic", 1, forward=_logistic, partials=(lambda x, out: out * (1 - out),)),
+        "large_inputs",
+        r"^gave an overflow computing logistic\(-1000\.0\) \(OverflowError: math range error\), "
+        r"but it is no genuine overflow: the last input on the way there with finite results",
     ),
     "relu-kink-not-declared": Broken(
         # 0 is a special point: both samplers try it, and the kink there is not declared.
@@ -444,12 +510,21 @@ def test_check_op_raises_one_error_listing_every_failure() -> None:
     ]
 
 
-def test_hypothesis_shrinks_to_a_minimal_failing_input() -> None:
-    # Right below 3.3, wrong above: the failing input reported is the simplest above it.
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_the_failing_input_reported_is_the_smallest_one_tried(sampler: Sampler) -> None:
+    # Right below 3.3, wrong above: the failing input reported is the smallest above it.
     cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3 * x * x + (x > 3.3),))
-    result = contract_report(cube, checks=["finite_differences"], sampler="hypothesis")
+    result = contract_report(cube, checks=["finite_differences"], sampler=sampler)
     (failure,) = result.failures
     assert failure.inputs == (4.0,)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_a_bug_far_from_zero_is_reported_where_it_starts(sampler: Sampler) -> None:
+    # Wrong only for x < -5, met first at a large input: reported at -6, not at -1e6.
+    cube = BROKEN["cube-wrong-only-left-of-minus-5"].op
+    report = contract_report(cube, checks=["finite_differences", "taylor"], sampler=sampler)
+    assert [r.inputs for r in report.failures] == [(-6.0,), (-6.0,)], str(report)
 
 
 def test_hypothesis_runs_are_derandomised() -> None:

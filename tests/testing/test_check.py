@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 
+import micrograd_core.testing
 from micrograd_core import Inline, Interval, Kink, Op, OpRegistry
 from micrograd_core.testing import (
     BOUND,
@@ -269,3 +271,36 @@ def test_a_variadic_op_is_checked_with_its_expressions_for_each_number_of_inputs
     )
     result = run_check(total, "inline", sampler="builtin")
     assert result.message.startswith("with 4 inputs: inline forward '0.0' gives 0.0"), result
+
+
+def _log_refusing_large(x: float) -> float:
+    # Inside its declared domain, it refuses large inputs with a math domain error.
+    return math.log(x) if x < 500 else math.sqrt(-x)
+
+
+def test_an_overflow_is_worded_as_one_and_a_domain_error_as_the_domain() -> None:
+    logistic = Op(
+        "logistic",
+        1,
+        forward=lambda x: 1 / (1 + math.exp(-x)),
+        partials=(lambda x, out: out * (1 - out),),
+    )
+    overflow = run_check(logistic, "large_inputs")
+    assert overflow.message.startswith(
+        "gave an overflow computing logistic(-1000.0) (OverflowError: math range error), but "
+    ), overflow
+    assert "domain (" not in overflow.message
+    declared = Op(
+        "log", 1, forward=_log_refusing_large, partials=(lambda x, out: 1 / x,), domain=(POSITIVE,)
+    )
+    refused = run_check(declared, "large_inputs")
+    assert refused.message.startswith(
+        "gave DomainError: log(1000.0) is outside the op's domain (math domain error); declared "
+        "domain: input 0 in "
+    ), refused
+
+
+def test_the_kit_modules_stay_small() -> None:
+    package = Path(micrograd_core.testing.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in package.glob("*.py")}
+    assert max(sizes.values()) <= 600, sizes

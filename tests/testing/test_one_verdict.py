@@ -69,6 +69,36 @@ def test_every_shipped_op_passes_under_both_samplers(op: Op, everything: OpRegis
         assert report.ok, str(report)
 
 
+def _mul_wrong_left_of_minus_5(x: float, y: float, out: float) -> float:
+    return x + (1e-3 if x < -5 else 0.0)
+
+
+def _cube_wrong_between_minus_7_and_minus_5(x: float, out: float) -> float:
+    return 3 * x * x * (1.01 if -7 < x < -5 else 1.0)
+
+
+# Bugs in a region the built-in sampler's typical inputs meet: hypothesis tries them too.
+REGIONAL = {
+    "mul": Op(
+        "mul",
+        2,
+        forward=lambda x, y: x * y,
+        partials=(lambda x, y, out: y, _mul_wrong_left_of_minus_5),
+    ),
+    "cube": Op(
+        "cube", 1, forward=lambda x: x**3, partials=(_cube_wrong_between_minus_7_and_minus_5,)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REGIONAL)
+def test_a_bug_the_builtin_sampler_meets_fails_under_both(name: str) -> None:
+    reports = [contract_report(REGIONAL[name], sampler=s) for s in SAMPLERS]
+    assert not reports[0].ok, str(reports[0])
+    # the same checks fail at the same input, made as small as it goes
+    assert reports[0].failures == reports[1].failures, "\n".join(map(str, reports))
+
+
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_ops_get_one_verdict(name: str, builtin_registry: OpRegistry) -> None:
     op, ok = TUTORIALS[name]

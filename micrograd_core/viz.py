@@ -12,9 +12,11 @@ system's Graphviz.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
@@ -169,20 +171,61 @@ def require_graphviz() -> None:
     ``ModuleNotFoundError`` when the ``graphviz`` Python package is missing,
     ``FileNotFoundError`` when Graphviz's ``dot`` program is not on ``PATH``.
     """
-    _graphviz()
+    _graphviz_package()
+    if shutil.which("dot") is None:
+        raise FileNotFoundError(MISSING_DOT)
 
 
-def _graphviz() -> ModuleType:
+def _graphviz_package() -> ModuleType:
     # Imported by name, not with an import statement: the graphviz package has no
     # type information, and mypy would report that in every project that type-checks
     # code importing micrograd_core, wherever the package is installed.
     try:
-        graphviz = importlib.import_module("graphviz")
+        return importlib.import_module("graphviz")
     except ImportError as e:
         raise ModuleNotFoundError(MISSING_PACKAGE, name="graphviz") from e
-    if shutil.which("dot") is None:
-        raise FileNotFoundError(MISSING_DOT)
-    return graphviz
+
+
+@functools.cache
+def _drawing_class(graphviz: ModuleType) -> type:
+    """``graphviz.Digraph`` whose rendering, without ``dot``, says what to install.
+
+    Built once, on the first drawing: the graphviz package is optional, so the
+    class cannot be written at import time. ``pipe``, ``render`` and ``view``
+    raise ``FileNotFoundError`` with :data:`MISSING_DOT` where the package would
+    raise its ``ExecutableNotFound``; shown in Jupyter without ``dot``, a drawing
+    is that message and its DOT text instead of a traceback.
+    """
+    digraph: Any = graphviz.Digraph
+    not_found: type[Exception] = graphviz.ExecutableNotFound
+
+    def with_dot(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except not_found as e:
+                raise FileNotFoundError(MISSING_DOT) from e
+
+        return call
+
+    def _repr_mimebundle_(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            bundle: dict[str, Any] = digraph._repr_mimebundle_(self, *args, **kwargs)
+        except FileNotFoundError:
+            return {"text/plain": f"{MISSING_DOT}\n\n{self.source}"}
+        return bundle
+
+    namespace = {
+        "__doc__": "A ``graphviz.Digraph`` of a ``Value``'s graph, drawn by :func:`draw_dot`.",
+        "__module__": __name__,
+        "__qualname__": "Drawing",
+        "pipe": with_dot(digraph.pipe),
+        "render": with_dot(digraph.render),
+        "view": with_dot(digraph.view),
+        "_repr_mimebundle_": _repr_mimebundle_,
+    }
+    return type("Drawing", (digraph,), namespace)
 
 
 def draw_dot(
@@ -192,16 +235,19 @@ def draw_dot(
     *,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> Any:
-    """The drawing of ``root``'s graph as a ``graphviz.Source``, as micrograd's ``draw_dot``.
+    """The drawing of ``root``'s graph as a ``graphviz.Digraph``, as micrograd's ``draw_dot``.
 
     In Jupyter it displays inline when it ends a cell. ``.render("graph")``
     writes ``graph.svg`` (the extension is ``format``) next to the DOT text in
-    ``graph``; ``.source`` is the DOT text of :func:`to_dot`. Needs the
-    ``graph`` extra and Graphviz (see :func:`require_graphviz`).
+    ``graph``; ``.source`` is the DOT text of :func:`to_dot`, and ``.node()``
+    and ``.edge()`` add to it as to any ``Digraph``. Building it needs the
+    graphviz Python package (the ``graph`` or ``notebooks`` extra), not
+    Graphviz's ``dot`` program; showing or rendering it needs ``dot`` too, and
+    says so (``FileNotFoundError``) where it is missing.
     """
-    graphviz = _graphviz()
-    text = to_dot(root, rankdir=rankdir, max_nodes=max_nodes)
-    return graphviz.Source(text, format=format)
+    graphviz = _graphviz_package()
+    lines = to_dot(root, rankdir=rankdir, max_nodes=max_nodes).splitlines(keepends=True)
+    return _drawing_class(graphviz)(body=lines[1:-1], format=format)
 
 
 def format_for(path: str | os.PathLike[str]) -> str:
@@ -236,10 +282,11 @@ def render_graph(
     """
     path = Path(path)
     fmt = format_for(path)
-    graphviz = None if fmt in _TEXT_FORMATS else _graphviz()
+    if fmt not in _TEXT_FORMATS:
+        require_graphviz()
     text = to_dot(root, rankdir=rankdir, max_nodes=max_nodes)
-    if graphviz is None:
+    if fmt in _TEXT_FORMATS:
         path.write_text(text)
     else:
-        path.write_bytes(graphviz.Source(text).pipe(format=fmt))
+        path.write_bytes(_graphviz_package().Source(text).pipe(format=fmt))
     return path

@@ -320,13 +320,47 @@ def test_the_svg_shows_every_label_literally(builtin: OpRegistry, tmp_path: Path
 
 
 @needs_graphviz
-def test_draw_dot_displays_inline_in_jupyter(builtin: OpRegistry) -> None:
+def test_draw_dot_displays_inline_in_jupyter(builtin: OpRegistry, tmp_path: Path) -> None:
     y = neuron()
     drawing = draw_dot(y)
     assert drawing.source == to_dot(y)
     bundle = drawing._repr_mimebundle_()  # what Jupyter calls to show it
     assert "o" in svg_texts(bundle["image/svg+xml"])
     assert draw_dot(y, format="png", rankdir="TB").pipe()[:4] == b"\x89PNG"
+    written = drawing.render(tmp_path / "neuron")  # micrograd's Digraph.render
+    assert written == str(tmp_path / "neuron.svg")
+    assert (tmp_path / "neuron").read_text() == to_dot(y)
+    assert "o" in svg_texts((tmp_path / "neuron.svg").read_text())
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("graphviz") is None, reason="needs the graphviz package installed"
+)
+def test_draw_dot_builds_a_digraph_without_dot(
+    builtin: OpRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As micrograd's: a real ``graphviz.Digraph``, which needs ``dot`` only to render."""
+    import graphviz  # type: ignore[import-untyped]  # noqa: PLC0415  (an optional extra)
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without Graphviz
+    y = neuron()
+    drawing = draw_dot(y, rankdir="TB")
+    assert isinstance(drawing, graphviz.Digraph)
+    assert drawing.source == to_dot(y, rankdir="TB")
+    drawing.node("note", "added")  # a Digraph like any other
+    assert drawing.source == to_dot(y, rankdir="TB")[:-2] + "\tnote [label=added]\n}\n"
+    missing = "Graphviz's dot program, which is not on PATH; install Graphviz"
+    with pytest.raises(FileNotFoundError, match=missing) as e:
+        drawing.render(tmp_path / "neuron")
+    assert isinstance(e.value.__cause__, graphviz.ExecutableNotFound)
+    with pytest.raises(FileNotFoundError, match=missing):
+        drawing.pipe()
+    assert not (tmp_path / "neuron.svg").exists()
+    # shown in Jupyter: the message and the DOT text, not a traceback
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith("drawing a graph needs Graphviz's dot program")
+    assert bundle["text/plain"].endswith(drawing.source)
 
 
 def test_the_docs_picture_is_the_tutorial_neuron(builtin: OpRegistry) -> None:

@@ -1,12 +1,13 @@
 # `make demo`: set up a local virtual environment and run the main job.
 # `make test`: set up the same environment and run every check CI runs.
+# `make notebooks`: run the notebooks and store their outputs.
 # `make bench`: benchmarks against micrograd 0.1.0 and PyTorch, in their own environment.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit notebooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# run every notebook under notebooks/ in a fresh kernel and store its new outputs
+notebooks: $(STAMP)
+	$(BIN)/python -m tests.notebooks.outputs
 
 # The benchmarks' environment: this project, micrograd 0.1.0 and (if a wheel can be
 # had) torch; every plugin under plugins/ is (re)installed on each run.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import numbers
+from collections.abc import Sequence
 from operator import countOf
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
@@ -264,12 +265,10 @@ def local_partials(node: Value, *, on_values: bool = False) -> list[Any]:
         raise error from e
     if op.gradient is not None:  # computed and checked for every input: hide the unneeded
         return [NOT_NEEDED if x._a is CONSTANT else d for x, d in zip(inputs, ds, strict=True)]
-    return ds
+    return list(ds)
 
 
-def _partials(
-    node: Value, op: Op, inputs: tuple[Value, ...], on_values: bool
-) -> list[float | Value | _NotNeeded]:
+def _partials(node: Value, op: Op, inputs: tuple[Value, ...], on_values: bool) -> Sequence[Any]:
     """``op``'s partials at ``node``: checked numbers (Values too, ``on_values``), and
     NOT_NEEDED for a constant input, unless the op's ``gradient`` gave them all."""
     if on_values:
@@ -280,26 +279,30 @@ def _partials(
         args.append(node.data)
     gradient = op.gradient
     if gradient is not None:
-        given = gradient(*args)
+        ds = gradient(*args)
         try:
-            count = len(given)
+            count = len(ds)
         except TypeError:
             count = -1
         if count != len(inputs):
-            got = f"{count} partials" if count >= 0 else f"a {type(given).__name__!r}"
+            got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
             msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
             raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
-        ds: list[object] = list(given)
-        what = "gradient[{}]"
-    else:  # a partial only for an input that needs it
-        ds = [
-            NOT_NEEDED if x._a is CONSTANT else partial(*args)
-            for x, partial in zip(inputs, op.partials, strict=True)
-        ]
-        what = "partial {}"
-    if countOf(map(type, ds), float) == len(ds):  # nearly always: one pass in C
-        return ds  # type: ignore[return-value]
-    value = type(node) if on_values else None
+        if countOf(map(type, ds), float) == count:  # nearly always: one pass in C
+            return ds  # whatever sequence the rule returned
+        return _checked(ds, op, "gradient[{}]", type(node) if on_values else None)
+    each: list[object] = [  # a partial only for an input that needs it
+        NOT_NEEDED if x._a is CONSTANT else partial(*args)
+        for x, partial in zip(inputs, op.partials, strict=True)
+    ]
+    if countOf(map(type, each), float) == len(each):
+        return each
+    return _checked(each, op, "partial {}", type(node) if on_values else None)
+
+
+def _checked(ds: Sequence[object], op: Op, what: str, value: type | None) -> list[Any]:
+    """Each of ``ds`` checked with :func:`real_result`, but for floats, NOT_NEEDED and
+    (on Values) a ``Value``."""
     return [
         d
         if type(d) is float or d is NOT_NEEDED or type(d) is value
@@ -313,9 +316,9 @@ def _accumulate(node: Value, op: Op) -> None:
     a, b = node._a, node._b
     inputs: tuple[Value, ...] = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
     g = node.grad
-    for x, d in zip(inputs, _partials(node, op, inputs, False), strict=True):
+    for x, d in zip(inputs, _partials(node, op, inputs, False)):  # noqa: B905  (checked)
         if x._a is not CONSTANT:
-            x.grad += d * g  # type: ignore[assignment, operator]  # floats: not on_values
+            x.grad += d * g  # floats: not on_values
 
 
 def partials_error(node: Value, op: Op | None, error: Exception) -> Exception:

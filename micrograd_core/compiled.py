@@ -34,8 +34,10 @@ operations in the same order as ``Value``'s operators and ``backward()`` on a
 freshly built graph with the same leaf values. Op results are checked as the
 engine checks them; when anything goes wrong (a domain error, an op returning
 something other than a float), the pass is run again node by node through the
-engine's own checks, which raise the engine's error, naming the op and its
-place in the graph.
+engine's own checks, which raise the engine's error (its type and
+attributes, whatever its kind), naming the op and its place in the graph. A
+partial that is not exactly a float (an int, a float subclass) is left to the
+engine too, which converts it as it converts every partial.
 """
 
 from __future__ import annotations

@@ -279,18 +279,9 @@ def _partials(node: Value, op: Op, inputs: tuple[Value, ...], on_values: bool) -
         args.append(node.data)
     gradient = op.gradient
     if gradient is not None:
-        ds = gradient(*args)
-        try:
-            count = len(ds)
-        except TypeError:
-            count = -1
-        if count != len(inputs):
-            got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
-            msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
-            raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
-        if countOf(map(type, ds), float) == count:  # nearly always: one pass in C
-            return ds  # whatever sequence the rule returned
-        return _checked(ds, op, "gradient[{}]", type(node) if on_values else None)
+        return _gradient_checked(
+            gradient(*args), op, len(inputs), type(node) if on_values else None
+        )
     each: list[object] = [  # a partial only for an input that needs it
         NOT_NEEDED if x._a is CONSTANT else partial(*args)
         for x, partial in zip(inputs, op.partials, strict=True)
@@ -298,6 +289,22 @@ def _partials(node: Value, op: Op, inputs: tuple[Value, ...], on_values: bool) -
     if countOf(map(type, each), float) == len(each):
         return each
     return _checked(each, op, "partial {}", type(node) if on_values else None)
+
+
+def _gradient_checked(ds: object, op: Op, n: int, value: type | None) -> Sequence[Any]:
+    """What ``op``'s gradient rule returned for ``n`` inputs, checked (``value``: the type
+    of a partial also accepted, ``Value`` on Values)."""
+    try:
+        count = len(ds)  # type: ignore[arg-type]
+    except TypeError:
+        count = -1
+    if count != n:
+        got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
+        msg = f"{op.origin()}: gradient gave {got} for {n} inputs"
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
+    if countOf(map(type, ds), float) == n:  # type: ignore[call-overload]  # nearly always
+        return ds  # type: ignore[return-value]  # whatever sequence the rule returned
+    return _checked(ds, op, "gradient[{}]", value)  # type: ignore[arg-type]
 
 
 def _checked(ds: Sequence[object], op: Op, what: str, value: type | None) -> list[Any]:
@@ -315,8 +322,18 @@ def _accumulate(node: Value, op: Op) -> None:
     """Push the gradient of an n-ary node, or of an op giving its gradient at once."""
     a, b = node._a, node._b
     inputs: tuple[Value, ...] = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
+    gradient = op.gradient
+    if gradient is None:
+        ds = _partials(node, op, inputs, False)
+    else:  # _partials' first lines, unrolled for the bulk of a neuron's backward pass
+        args = [x.data for x in inputs]
+        args.append(node.data)
+        ds = gradient(*args)
+        n = len(inputs)
+        if type(ds) is not list or len(ds) != n or countOf(map(type, ds), float) != n:
+            ds = _gradient_checked(ds, op, n, None)
     g = node.grad
-    for x, d in zip(inputs, _partials(node, op, inputs, False)):  # noqa: B905  (checked)
+    for x, d in zip(inputs, ds):  # noqa: B905  (checked)
         if x._a is not CONSTANT:
             x.grad += d * g  # floats: not on_values
 

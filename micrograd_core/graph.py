@@ -159,10 +159,8 @@ def backward(root: Value) -> None:
     ``root.grad`` is set to 1; every other gradient is added to, as in
     micrograd: call ``zero_grad()`` (or reset ``.grad``) between passes. For
     each node, ``input.grad += partial(*inputs, out) * node.grad`` for every
-    input that is not a constant. Unary and binary nodes (nearly all of them)
-    are unrolled here, the rest go through :func:`local_partials`' own path;
-    both check a partial with :func:`real_result`, called on whatever is not
-    exactly a float.
+    input that is not a constant; unary and binary nodes are unrolled here (a
+    partial checked by :func:`real_result`), the rest go to :func:`_accumulate`.
     """
     order = topological_order(root)
     root.grad = 1.0

@@ -34,8 +34,10 @@ operations in the same order as ``Value``'s operators and ``backward()`` on a
 freshly built graph with the same leaf values. Op results are checked as the
 engine checks them; when anything goes wrong (a domain error, an op returning
 something other than a float), the pass is run again node by node through the
-engine's own checks, which raise the engine's error, naming the op and its
-place in the graph.
+engine's own checks, which raise the engine's error (its type and
+attributes, whatever its kind), naming the op and its place in the graph. A
+partial that is not exactly a float (an int, a float subclass) is left to the
+engine too, which converts it as it converts every partial.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
 
-from micrograd_core.errors import DomainError, GraphChangedError, InvalidOpError, MicrogradError
+from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
 from micrograd_core.expression import in_loop
 from micrograd_core.graph import (
     _UNDEFINED,
@@ -297,9 +299,12 @@ def _where(i: int, node: Value, total: int) -> str:
 # -- node by node: the engine's own checks, and where in the graph it failed ----
 
 
-def _located(error: DomainError, i: int, node: Value, total: int) -> DomainError:
-    msg = f"{error}; at {_where(i, node, total)} of the compiled graph"
-    return DomainError(msg, op_name=error.op_name, inputs=error.inputs)
+def _locate(error: Exception, i: int, node: Value, total: int) -> None:
+    """Add where in the graph to the message of ``error``, the engine's own error for
+    ``node``: its type and attributes stay what the engine gives, whatever the kind."""
+    if error.args and isinstance(error.args[0], str):
+        where = f"at {_where(i, node, total)} of the compiled graph"
+        error.args = (f"{error.args[0]}; {where}", *error.args[1:])
 
 
 def _forward_node_by_node(order: Sequence[Value]) -> None:
@@ -314,8 +319,9 @@ def _forward_node_by_node(order: Sequence[Value]) -> None:
             raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
         try:
             node.data = forward_value(op, [v.data for v in node_of(node).inputs])
-        except DomainError as e:  # it names the op: add where it is
-            raise _located(e, i, node, total) from e
+        except MicrogradError as e:  # the engine's error: add where it is
+            _locate(e, i, node, total)
+            raise
 
 
 def _backward_node_by_node(order: Sequence[Value]) -> None:
@@ -335,8 +341,7 @@ def _backward_node_by_node(order: Sequence[Value]) -> None:
             _accumulate(node, op)
         except (MicrogradError, TypeError, *_UNDEFINED) as e:
             error = partials_error(node, op, e)
-            if isinstance(error, DomainError):
-                raise _located(error, i, node, total) from e
+            _locate(error, i, node, total)
             if error is e:
                 raise
             raise error from e
@@ -390,25 +395,28 @@ def _call_forward(b: list[float], rows: _Rows) -> None:
 def _call_partials(b: list[float], rows: _Rows) -> float:
     """Call a partial function per input that needs it."""
     for partial, get, s in rows:
-        b[s] = partial(*get(b))
+        d = partial(*get(b))
+        if type(d) is not float:  # the engine converts it, or says what is wrong
+            raise _NotExact
+        b[s] = d
     return 0.0
 
 
 def _call_gradients(b: list[float], rows: _Rows) -> float:
     """Call an op's ``gradient`` per node; keep the partials its inputs need."""
-    dropped = 0.0  # the partials of constants, unused but checked as the engine checks them
     for gradient, get, count, keep in rows:
         ds = gradient(*get(b))
-        if len(ds) != count:
-            raise _WrongCount
-        dropped += sum(ds)
+        # Every partial is checked, a constant's too, as the engine checks them.
+        if len(ds) != count or operator.countOf(map(type, ds), float) != count:
+            raise _NotExact
         for k, s in keep:
             b[s] = ds[k]
-    return dropped
+    return 0.0
 
 
-class _WrongCount(Exception):
-    """A gradient gave the wrong number of partials (the engine's pass says so)."""
+class _NotExact(Exception):
+    """A partial that is not exactly a float, or a gradient giving the wrong number of
+    them: the engine's pass converts them as it does, or raises its error."""
 
 
 def _plan(order: Sequence[Value]) -> _Plan:

@@ -49,7 +49,8 @@ class OpNotFoundError(MicrogradError, KeyError):
 class MethodNotFoundError(MicrogradError, AttributeError):
     """No loaded op claims the method (``x.sin()``); says what exists and where it might be.
 
-    An ``AttributeError``, because that is what a missing method is to Python.
+    An ``AttributeError``, because that is what a missing method is to Python:
+    ``name`` is the method's name, as on any ``AttributeError`` (there is no op).
     """
 
     def __init__(self, msg: str, *, name: str, available: Sequence[str] = ()) -> None:
@@ -68,11 +69,23 @@ class InvalidOpError(MicrogradError, ValueError):
 
 
 class OpCollisionError(MicrogradError, ValueError):
-    """Two providers register the same op name or claim the same method name."""
+    """Two providers register the same op name or claim the same method name.
 
-    def __init__(self, msg: str, *, name: str, providers: Sequence[str]) -> None:
+    ``op_name`` is the op name they both register, ``method`` the method name
+    they both claim (the other one is None).
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        op_name: str | None = None,
+        method: str | None = None,
+        providers: Sequence[str],
+    ) -> None:
         super().__init__(msg)
-        self.name = name
+        self.op_name = op_name
+        self.method = method
         self.providers = tuple(providers)
 
 
@@ -107,11 +120,19 @@ class RegistryBuildError(MicrogradError, RuntimeError):
 
 
 class DomainError(MicrogradError, ValueError):
-    """An op was applied outside the inputs where it is defined."""
+    """An op was applied outside the inputs where it is defined.
 
-    def __init__(self, msg: str, *, op_name: str, inputs: Sequence[float]) -> None:
+    ``op_name`` and ``plugin`` name the op whose domain was left (the engine
+    fills in ``plugin`` when the op's own code raised the error without it),
+    ``inputs`` are the inputs it was given.
+    """
+
+    def __init__(
+        self, msg: str, *, op_name: str, inputs: Sequence[float], plugin: str | None = None
+    ) -> None:
         super().__init__(msg)
         self.op_name = op_name
+        self.plugin = plugin
         self.inputs = tuple(inputs)
 
 

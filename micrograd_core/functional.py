@@ -19,19 +19,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import SupportsFloat, overload
 
-from micrograd_core.errors import (
-    InvalidOpError,
-    MicrogradError,
-    NotDifferentiableError,
-    OperandTypeError,
-)
-from micrograd_core.graph import (
-    _UNDEFINED,
-    node_of,
-    partials_error,
-    real_result,
-    topological_order,
-)
+from micrograd_core.errors import NotDifferentiableError, OperandTypeError
+from micrograd_core.graph import NOT_NEEDED, local_partials, node_of, topological_order
 from micrograd_core.op import Interval, Op
 from micrograd_core.value import Value, apply
 
@@ -86,64 +75,6 @@ class float_or_op:  # a function to its users, with a typed call per argument ty
         return f"float_or_op({name}, {getattr(self.op, 'name', self.op)!r})"
 
 
-def local_partials(node: Value, *, on_values: bool) -> list[object]:
-    """The partial derivatives of ``node``'s op at ``node``, one per input (None for a constant).
-
-    On floats they are checked to be real numbers, as ``backward()`` does. With
-    ``on_values`` the rules are called on the inputs as ``Value`` s (constants
-    as floats) and the output ``node`` itself, so what they return is a graph
-    (or a float: a constant partial).
-    """
-    op, inputs, _ = node_of(node)
-    if op is None:
-        return []
-    constant = [node_of(x).constant for x in inputs]
-    if on_values:
-        args: list[object] = [x.data if c else x for x, c in zip(inputs, constant, strict=True)]
-        args.append(node)
-    else:
-        args = [x.data for x in inputs]
-        args.append(node.data)
-    ds: list[object]
-    try:
-        if op.gradient is not None:
-            ds = list(op.gradient(*args))
-            if len(ds) != len(inputs):
-                msg = f"{op.origin()}: gradient gave {len(ds)} partials for {len(inputs)} inputs"
-                raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
-            ds = [None if c else d for d, c in zip(ds, constant, strict=True)]
-        else:
-            ds = [
-                None if c else partial(*args)
-                for partial, c in zip(op.partials, constant, strict=True)
-            ]
-    except (MicrogradError, TypeError, *_UNDEFINED) as e:
-        if on_values and isinstance(e, TypeError) and not isinstance(e, MicrogradError):
-            raise _not_differentiable(op, e) from e
-        error = partials_error(node, op, e)  # as backward() reports it
-        if error is e:
-            raise
-        raise error from e
-    return [_checked(d, op, i, on_values) for i, d in enumerate(ds)]
-
-
-def _checked(d: object, op: Op, i: int, on_values: bool) -> object:
-    if d is None or type(d) is float:
-        return d
-    if on_values and type(d) is Value:
-        return d
-    return real_result(d, op, f"partial {i}")
-
-
-def _not_differentiable(op: Op, cause: TypeError) -> NotDifferentiableError:
-    msg = (
-        f"{op.origin()} does not support gradients of its gradient: its gradient rule "
-        f"failed on Values ({cause}); write it with arithmetic and registered ops "
-        "(float_or_op(math.cos, 'cos') instead of math.cos) to support any order"
-    )
-    return NotDifferentiableError(msg, op_name=op.name, plugin=op.plugin)
-
-
 def supports_higher_order(op: Op) -> bool:
     """Whether ``op``'s gradient rule also works on ``Value`` s: gradients of any order.
 
@@ -195,22 +126,22 @@ def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) 
         msg = f"grad() differentiates a Value, got {type(output).__name__!r}"
         raise OperandTypeError(msg)
     wanted = _values(inputs, "grad()", "inputs")
-    adjoints: dict[Value, object] = {output: Value(1.0) if create_graph else 1.0}
+    adjoints: dict[Value, float | Value] = {output: Value(1.0) if create_graph else 1.0}
     for node in reversed(topological_order(output)):
         g = adjoints.get(node)
         if g is None or node._op is None:
             continue
         inputs_ = node_of(node).inputs
         for x, d in zip(inputs_, local_partials(node, on_values=create_graph), strict=True):
-            if d is None:
+            if d is NOT_NEEDED:
                 continue
-            contribution = d * g  # type: ignore[operator]
+            contribution = d * g
             previous = adjoints.get(x)
             adjoints[x] = contribution if previous is None else previous + contribution
     result = []
     for x in wanted:
         g = adjoints.get(x, 0.0)
-        result.append(g if type(g) is Value else Value(g))  # type: ignore[arg-type]
+        result.append(g if isinstance(g, Value) else Value(g))
     return result
 
 
@@ -273,8 +204,8 @@ def hvp(
     xs, y = _call(f, primals, "hvp()")
     v = _same_length(tangents, xs, "hvp()")
     first = grad(y, xs, create_graph=True)
-    dot = first[0] * v[0]
-    for g, t in zip(first[1:], v[1:], strict=True):
+    dot = Value(0.0)  # no primals: an empty sum, and an empty product
+    for g, t in zip(first, v, strict=True):
         dot = dot + g * t
     return y.data, [g.data for g in grad(dot, xs)]
 
@@ -311,8 +242,8 @@ def jvp(
         inputs = node_of(node).inputs
         for x, d in zip(inputs, local_partials(node, on_values=False), strict=True):
             t = tangent.get(x)
-            if d is not None and t:
-                total += d * t  # type: ignore[operator]
+            if d is not NOT_NEEDED and t:
+                total += d * t
         tangent[node] = total
     return y.data, tangent.get(y, 0.0)
 

@@ -11,17 +11,33 @@ every tool outside the engine reads a node through :func:`node_of`.
 
 from __future__ import annotations
 
+import enum
 import numbers
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from operator import countOf
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
-from micrograd_core.errors import DomainError, InvalidOpError, MicrogradError
+from micrograd_core.errors import (
+    DomainError,
+    InvalidOpError,
+    MicrogradError,
+    NotDifferentiableError,
+)
 
 if TYPE_CHECKING:
     from micrograd_core.op import Op
     from micrograd_core.value import Value
 
-__all__ = ["CONSTANT", "Node", "backward", "node_of", "real_result", "topological_order"]
+__all__ = [
+    "CONSTANT",
+    "NOT_NEEDED",
+    "Node",
+    "backward",
+    "local_partials",
+    "node_of",
+    "real_result",
+    "topological_order",
+]
 
 
 class _ConstantInputs(tuple):  # type: ignore[type-arg]
@@ -143,8 +159,8 @@ def backward(root: Value) -> None:
     ``root.grad`` is set to 1; every other gradient is added to, as in
     micrograd: call ``zero_grad()`` (or reset ``.grad``) between passes. For
     each node, ``input.grad += partial(*inputs, out) * node.grad`` for every
-    input that is not a constant; unary and binary nodes (nearly all of them)
-    are unrolled here, the rest go through :func:`_accumulate`.
+    input that is not a constant; unary and binary nodes are unrolled here (a
+    partial checked by :func:`real_result`), the rest go to :func:`_accumulate`.
     """
     order = topological_order(root)
     root.grad = 1.0
@@ -186,10 +202,146 @@ def backward(root: Value) -> None:
         raise error from e
 
 
+class _NotNeeded(enum.Enum):
+    """What :func:`local_partials` gives for an input that needs no gradient (a
+    constant): its partial is never used, and never evaluated unless the op gives
+    all its partials at once (``gradient=``)."""
+
+    NOT_NEEDED = "NOT_NEEDED"
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+NOT_NEEDED: Final = _NotNeeded.NOT_NEEDED
+
+
+@overload
+def local_partials(
+    node: Value, *, on_values: Literal[False] = False
+) -> list[float | _NotNeeded]: ...
+@overload
+def local_partials(node: Value, *, on_values: bool) -> list[float | Value | _NotNeeded]: ...
+
+
+def local_partials(node: Value, *, on_values: bool = False) -> list[Any]:
+    """The partial derivatives of ``node``'s op at ``node``, one per input, checked.
+
+    The one path by which the engine asks an op for its partials: ``backward()``,
+    ``grad``, ``jvp``, ``hessian`` and compiled graphs all go through it (or,
+    for unary and binary nodes in ``backward()``, through the same check,
+    unrolled). A partial is evaluated only for an input that needs a gradient;
+    a constant input gets :data:`NOT_NEEDED`. Each result is checked with
+    :func:`real_result`: a float as it is, an int, a bool or another real
+    number as ``float()`` makes it, anything else (None, a string, a complex)
+    an :class:`InvalidOpError` naming the op and its plugin. A math error in a
+    partial is a :class:`DomainError`, a ``TypeError`` the op's bug.
+
+    With ``on_values`` the rules are called on the inputs as ``Value`` s
+    (constants as floats) and on the output ``node`` itself, so a partial may
+    also be a ``Value`` (the graph of the gradient, for gradients of
+    gradients); a rule that fails on ``Value`` s with a ``TypeError`` raises
+    :class:`NotDifferentiableError`.
+
+    >>> from micrograd_core import Value
+    >>> x = Value(3.0)
+    >>> local_partials(x * 2)
+    [2.0, NOT_NEEDED]
+    """
+    op = node._op
+    if op is None:
+        return []
+    inputs = node_of(node).inputs
+    try:
+        ds = _partials(node, op, inputs, on_values)
+    except (MicrogradError, TypeError, *_UNDEFINED) as e:
+        if on_values and isinstance(e, TypeError) and not isinstance(e, MicrogradError):
+            raise _not_differentiable(op, e) from e
+        error = partials_error(node, op, e)
+        if error is e:
+            raise
+        raise error from e
+    if op.gradient is not None:  # computed and checked for every input: hide the unneeded
+        return [NOT_NEEDED if x._a is CONSTANT else d for x, d in zip(inputs, ds, strict=True)]
+    return list(ds)
+
+
+def _partials(node: Value, op: Op, inputs: tuple[Value, ...], on_values: bool) -> Sequence[Any]:
+    """``op``'s partials at ``node``: checked numbers (Values too, ``on_values``), and
+    NOT_NEEDED for a constant input, unless the op's ``gradient`` gave them all."""
+    if on_values:
+        args: list[object] = [x.data if x._a is CONSTANT else x for x in inputs]
+        args.append(node)
+    else:
+        args = [x.data for x in inputs]
+        args.append(node.data)
+    gradient = op.gradient
+    if gradient is not None:
+        return _gradient_checked(
+            gradient(*args), op, len(inputs), type(node) if on_values else None
+        )
+    each: list[object] = [  # a partial only for an input that needs it
+        NOT_NEEDED if x._a is CONSTANT else partial(*args)
+        for x, partial in zip(inputs, op.partials, strict=True)
+    ]
+    if countOf(map(type, each), float) == len(each):
+        return each
+    return _checked(each, op, "partial {}", type(node) if on_values else None)
+
+
+def _gradient_checked(ds: object, op: Op, n: int, value: type | None) -> Sequence[Any]:
+    """What ``op``'s gradient rule returned for ``n`` inputs, checked (``value``: the type
+    of a partial also accepted, ``Value`` on Values)."""
+    try:
+        count = len(ds)  # type: ignore[arg-type]
+    except TypeError:
+        count = -1
+    if count != n:
+        got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
+        msg = f"{op.origin()}: gradient gave {got} for {n} inputs"
+        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
+    if countOf(map(type, ds), float) == n:  # type: ignore[call-overload]  # nearly always
+        return ds  # type: ignore[return-value]  # whatever sequence the rule returned
+    return _checked(ds, op, "gradient[{}]", value)  # type: ignore[arg-type]
+
+
+def _checked(ds: Sequence[object], op: Op, what: str, value: type | None) -> list[Any]:
+    """Each of ``ds`` checked with :func:`real_result`, but for floats, NOT_NEEDED and
+    (on Values) a ``Value``."""
+    return [
+        d
+        if type(d) is float or d is NOT_NEEDED or type(d) is value
+        else real_result(d, op, what.format(i))
+        for i, d in enumerate(ds)
+    ]
+
+
+def _accumulate(node: Value, op: Op) -> None:
+    """Push the gradient of an n-ary node, or of an op giving its gradient at once."""
+    a, b = node._a, node._b
+    inputs: tuple[Value, ...] = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
+    gradient = op.gradient
+    if gradient is None:
+        ds = _partials(node, op, inputs, False)
+    else:  # _partials' first lines, unrolled for the bulk of a neuron's backward pass
+        args = [x.data for x in inputs]
+        args.append(node.data)
+        ds = gradient(*args)
+        n = len(inputs)
+        if type(ds) is not list or len(ds) != n or countOf(map(type, ds), float) != n:
+            ds = _gradient_checked(ds, op, n, None)
+    g = node.grad
+    for x, d in zip(inputs, ds):  # noqa: B905  (checked)
+        if x._a is not CONSTANT:
+            x.grad += d * g  # floats: not on_values
+
+
 def partials_error(node: Value, op: Op | None, error: Exception) -> Exception:
     """The engine's error for what ``node``'s partials raised: a ``MicrogradError`` as it
-    is, a math error as a ``DomainError``, a ``TypeError`` as the op's bug."""
+    is (a ``DomainError`` of the op given its plugin), a math error as a ``DomainError``,
+    a ``TypeError`` as the op's bug."""
     if isinstance(error, MicrogradError):
+        fill_plugin(error, op)
         return error
     if isinstance(error, _UNDEFINED):
         return _undefined_partial(node, op, error)
@@ -200,48 +352,30 @@ def partials_error(node: Value, op: Op | None, error: Exception) -> Exception:
     )
 
 
-def _accumulate(node: Value, op: Op) -> None:
-    """Push the gradient of an n-ary node, or of an op giving its gradient at once."""
-    a, b = node._a, node._b
-    inputs: tuple[Value, ...] = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
-    args = [x.data for x in inputs]
-    args.append(node.data)
-    gradient = op.gradient
-    if gradient is not None:
-        ds = gradient(*args)
-        try:
-            count = len(ds)
-        except TypeError:
-            count = -1
-        if count != len(inputs):
-            got = f"{count} partials" if count >= 0 else f"a {type(ds).__name__!r}"
-            msg = f"{op.origin()}: gradient gave {got} for {len(inputs)} inputs"
-            raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
-    else:  # a partial only for an input that needs it
-        ds = [
-            d(*args) if x._a is not CONSTANT else 0.0
-            for x, d in zip(inputs, op.partials, strict=True)
-        ]
-    if not _all_floats(ds):
-        what = "gradient[{}]" if gradient is not None else "partial {}"
-        ds = [real_result(d, op, what.format(i)) for i, d in enumerate(ds)]
-    g = node.grad
-    for x, d in zip(inputs, ds, strict=False):  # lengths checked above
-        if x._a is not CONSTANT:
-            x.grad += d * g
+def fill_plugin(error: MicrogradError, op: Op | None) -> None:
+    """Give ``op``'s plugin to ``error``, raised by ``op``'s own code, if it is a
+    ``DomainError`` of ``op`` without one (an op's functions do not know which
+    plugin ships them)."""
+    if (
+        isinstance(error, DomainError)
+        and error.plugin is None
+        and op is not None
+        and error.op_name == op.name
+    ):
+        error.plugin = op.plugin
 
 
-def _all_floats(ds: Sequence[object]) -> bool:
-    """Whether summing ``ds`` stays a float: true for floats, ints and bools, false for
-    a complex, a string, None or a list. One pass in C, where a check per partial costs more."""
-    try:
-        return type(sum(ds, 0.0)) is float  # type: ignore[type-var]
-    except TypeError:
-        return False
+def _not_differentiable(op: Op, cause: TypeError) -> NotDifferentiableError:
+    msg = (
+        f"{op.origin()} does not support gradients of its gradient: its gradient rule "
+        f"failed on Values ({cause}); write it with arithmetic and registered ops "
+        "(float_or_op(math.cos, 'cos') instead of math.cos) to support any order"
+    )
+    return NotDifferentiableError(msg, op_name=op.name, plugin=op.plugin)
 
 
 def _undefined_partial(node: Value, op: Op | None, cause: Exception) -> DomainError:
     name = op.name if op is not None else "?"
     xs = [a.data for a in node_of(node).inputs]
     msg = f"{name}: a partial derivative at {tuple(xs)} is undefined ({cause})"
-    return DomainError(msg, op_name=name, inputs=xs)
+    return DomainError(msg, op_name=name, inputs=xs, plugin=getattr(op, "plugin", None))

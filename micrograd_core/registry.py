@@ -86,7 +86,9 @@ class Collision:
                 f"MICROGRAD_DISABLE_PLUGINS={','.join(names[1:])}"
             )
         msg = f"{self.kind} {self.name!r} is provided by {both}; {hint}"
-        return OpCollisionError(msg, name=self.name, providers=[str(p) for p in self.providers])
+        op_name, method = (self.name, None) if self.kind == "op" else (None, self.name)
+        providers = [str(p) for p in self.providers]
+        return OpCollisionError(msg, op_name=op_name, method=method, providers=providers)
 
 
 class OpRegistry(Mapping[str, Op]):

@@ -22,7 +22,7 @@ from micrograd_core.errors import (
     OperandRangeError,
     OperandTypeError,
 )
-from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, node_of, real_result
+from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of, real_result
 from micrograd_core.op import Op
 
 __all__ = ["ActiveOps", "OpSource", "Operand", "Value", "apply", "install", "installed"]
@@ -204,7 +204,8 @@ def forward_value(op: Op, xs: list[float]) -> float:
     """``op``'s forward at ``xs``, checked: a float, or the engine's error naming the op."""
     try:
         data = op.forward(*xs)  # type: ignore[misc]  # the callers apply composites apart
-    except MicrogradError:
+    except MicrogradError as e:
+        fill_plugin(e, op)
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, xs, e) from e
@@ -220,7 +221,8 @@ def _apply1(op: Op, a: Value) -> Value:
         return _compose(op, (a,))
     try:
         data = forward(a.data)
-    except MicrogradError:
+    except MicrogradError as e:
+        fill_plugin(e, op)
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data], e) from e
@@ -242,7 +244,8 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
         return _compose(op, (a, b))
     try:
         data = forward(a.data, b.data)
-    except MicrogradError:
+    except MicrogradError as e:
+        fill_plugin(e, op)
         raise
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data, b.data], e) from e
@@ -321,14 +324,14 @@ def _division_error(a: float, b: float, cause: ArithmeticError) -> Exception:
     """The error for ``a / b``, computed as micrograd does, ``a * b ** -1``, when that raised."""
     if isinstance(cause, MicrogradError) and not isinstance(cause, DomainError):
         return cause  # an operand too large for a float says so itself
+    plugin = cause.plugin if isinstance(cause, DomainError) else None
     if b == 0.0:
-        return DivisionByZeroError(
-            f"division by zero: {a!r} / {b!r}", op_name="pow", inputs=(b, -1.0)
-        )
+        msg = f"division by zero: {a!r} / {b!r}"
+        return DivisionByZeroError(msg, op_name="pow", inputs=(b, -1.0), plugin=plugin)
     if isinstance(cause, DomainError):
         return cause
     msg = f"pow({b!r}, -1.0) overflows a float: {a!r} / {b!r} is computed as {a!r} * {b!r} ** -1"
-    return DomainError(msg, op_name="pow", inputs=(b, -1.0))
+    return DomainError(msg, op_name="pow", inputs=(b, -1.0), plugin=plugin)
 
 
 def _too_large(x: object, where: str) -> OperandRangeError:
@@ -351,7 +354,7 @@ def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:
             f"input {i} in {d}" for i, d in enumerate(op.domain)
         )
     msg = f"{op.name}({args}) is outside the op's domain ({cause}){where}"
-    return DomainError(msg, op_name=op.name, inputs=xs)
+    return DomainError(msg, op_name=op.name, inputs=xs, plugin=op.plugin)
 
 
 # -- the ops Value's operators and methods use ----------------------------------

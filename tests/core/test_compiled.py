@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 import micrograd_ops
 from micrograd_core import (
     CompiledGraph,
+    DivisionByZeroError,
     DomainError,
     GraphChangedError,
     Inline,
     InvalidOpError,
+    MicrogradError,
     Op,
     OpRegistry,
     Provenance,
@@ -671,3 +673,94 @@ def test_a_dropped_compiled_graph_is_freed_without_the_collector() -> None:
 def test_compile_graph_takes_a_value() -> None:
     with pytest.raises(TypeError, match="takes the Value at the root of a graph, got 'float'"):
         compile_graph(1.0)  # type: ignore[arg-type]
+
+
+# -- the engine's errors, whatever the kind ----------------------------------------
+
+
+def _raising(error: Callable[[float], Exception]) -> Callable[[float, float], float]:
+    def partial(x: float, out: float) -> float:
+        if x < 0:
+            raise error(x)
+        return 1.0
+
+    return partial
+
+
+def _none_below_zero(x: float) -> float:
+    return None if x < 0 else x  # type: ignore[return-value]
+
+
+ODD_OPS = {
+    "forward None": Op("odd", 1, forward=_none_below_zero, partials=(lambda x, o: 1.0,)),
+    "partial None": Op("odd", 1, forward=lambda x: x, partials=(lambda x, o: _none_below_zero(x),)),
+    "partial ZeroDivisionError": Op(
+        "odd", 1, forward=lambda x: x, partials=(_raising(lambda x: ZeroDivisionError("0")),)
+    ),
+    "partial TypeError": Op(
+        "odd", 1, forward=lambda x: x, partials=(_raising(lambda x: TypeError("no")),)
+    ),
+    "partial DivisionByZeroError": Op(
+        "odd",
+        1,
+        forward=lambda x: x,
+        partials=(_raising(lambda x: DivisionByZeroError("d", op_name="odd", inputs=(x,))),),
+    ),
+    "gradient count": Op(
+        "odd", 1, forward=lambda x: x, gradient=lambda x, o: [1.0] * (1 + (x < 0))
+    ),
+}
+PHASE = {"forward None": "forward"}  # the others fail in the backward pass
+
+
+def _odd_times(x: Value, y: Value) -> Value:
+    return apply("odd", x) * y
+
+
+# (what, the graph on leaves x and y, x and y where it fails, the pass that fails)
+ERRORS: list[tuple[str, Callable[[Value, Value], Value], float, float, str]] = [
+    ("x / 0", lambda x, y: x / y, 1.0, 0.0, "forward"),
+    ("0 ** -1", lambda x, y: (x * y) ** -1, 1.0, 0.0, "forward"),
+    ("log(-x)", lambda x, y: apply("log", x * y), -1.0, 1.0, "forward"),
+    ("overflow", lambda x, y: x * y + 1, 1e200, 1e200, "forward"),
+    ("d/dy (-x) ** y", lambda x, y: x**y, -2.0, 2.0, "backward"),
+    *((what, _odd_times, -1.0, 2.0, PHASE.get(what, "backward")) for what in ODD_OPS),
+]
+
+
+@pytest.mark.parametrize(("what", "graph", "x0", "y0", "fails"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_a_replay_raises_the_error_the_engine_raises(
+    builtin: OpRegistry,
+    what: str,
+    graph: Callable[[Value, Value], Value],
+    x0: float,
+    y0: float,
+    fails: str,
+) -> None:
+    """The same type and attributes (op, plugin, inputs) as from a graph built afresh."""
+    registry = builtin
+    if what in ODD_OPS:
+        registry = builtin.with_ops([ODD_OPS[what]], Provenance("oddities"))
+
+    def by_the_engine() -> None:
+        out = graph(Value(x0), Value(y0))
+        if fails == "backward":
+            out.backward()
+
+    def by_a_replay() -> None:
+        x, y = Value(2.0), Value(3.0)
+        compiled = compile_graph(graph(x, y))
+        x.data, y.data = x0, y0
+        compiled.forward()
+        if fails == "backward":
+            compiled.backward()
+
+    with registry.activated():
+        with pytest.raises(MicrogradError) as engine:
+            by_the_engine()
+        with pytest.raises(MicrogradError) as replay:
+            by_a_replay()
+    assert type(replay.value) is type(engine.value)
+    for attribute in ("op_name", "plugin", "inputs"):
+        assert getattr(replay.value, attribute, None) == getattr(engine.value, attribute, None)
+    assert "of the compiled graph" in str(replay.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -10,12 +11,19 @@ from collections.abc import Callable
 import pytest
 
 from micrograd_core import (
+    DivisionByZeroError,
     DomainError,
+    MethodNotFoundError,
     MicrogradError,
+    Op,
+    OpCollisionError,
     OperandTypeError,
     OpNotFoundError,
+    OpRegistry,
+    Provenance,
     Value,
     apply,
+    errors,
     load_registry,
 )
 
@@ -103,3 +111,73 @@ def test_no_plugins_in_a_fresh_process() -> None:
     assert result.returncode == 1
     assert "OpNotFoundError: no op named 'add'" in result.stderr
     assert "builtin" in result.stderr
+
+
+def _below_zero(error: Exception) -> Callable[..., float]:
+    def rule(x: float, *out: float) -> float:
+        if x < 0:
+            raise error
+        return x
+
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("where", "cause"),
+    [
+        ("forward", ValueError("math domain error")),
+        ("forward", DomainError("mine(-1.0): no", op_name="mine", inputs=(-1.0,))),
+        ("partial", ZeroDivisionError("float division by zero")),
+        ("partial", DomainError("mine: no slope", op_name="mine", inputs=(-1.0,))),
+    ],
+    ids=["forward math", "forward raised", "partial math", "partial raised"],
+)
+def test_a_domain_error_names_the_plugin_of_the_op(
+    builtin_registry: OpRegistry, where: str, cause: Exception
+) -> None:
+    """Whether the engine or the op's own code made the DomainError, it says whose op it is."""
+    forward = _below_zero(cause) if where == "forward" else abs
+    partial = _below_zero(cause) if where == "partial" else (lambda x, out: 1.0)
+    op = Op("mine", 1, forward=forward, partials=(partial,))
+    registry = builtin_registry.with_ops([op], Provenance("minerals"))
+    with registry.activated(), pytest.raises(DomainError) as info:
+        apply("mine", Value(-1.0)).backward()
+    assert (info.value.op_name, info.value.plugin) == ("mine", "minerals")
+
+
+@pytest.mark.usefixtures("builtin_registry")
+@pytest.mark.parametrize(
+    ("error", "compute"),
+    [
+        (DomainError, lambda: Value(-8.0) ** (1 / 3)),
+        (DivisionByZeroError, lambda: Value(1.0) / Value(0.0)),
+        (DivisionByZeroError, lambda: 1.0 / Value(0.0)),
+        (DomainError, lambda: apply("log", Value(-1.0))),
+        (DomainError, lambda: Value.backward(Value(-2.0) ** Value(2.0))),
+    ],
+)
+def test_the_built_in_ops_domain_errors_name_their_plugin(
+    error: type[DomainError], compute: Callable[[], object]
+) -> None:
+    with pytest.raises(error) as info:
+        compute()
+    assert info.value.plugin == "builtin"
+
+
+def test_a_collision_names_the_op_as_op_name(builtin_registry: OpRegistry) -> None:
+    rival = Op("add", 2, forward=lambda x, y: x + y, partials=(lambda x, y, out: 1.0,) * 2)
+    with pytest.raises(OpCollisionError) as info:
+        builtin_registry.with_ops([rival], Provenance("rivals"))
+    assert (info.value.op_name, info.value.method) == ("add", None)
+    assert info.value.providers == ("plugin 'builtin'", "plugin 'rivals'")
+
+
+def test_every_error_about_an_op_calls_it_op_name() -> None:
+    """``op_name`` on every error that names an op; ``name`` only where ``AttributeError``
+    has it (a method that no op claims)."""
+    for export in errors.__all__:
+        error = getattr(errors, export)
+        if not issubclass(error, MicrogradError) or "__init__" not in vars(error):
+            continue
+        parameters = inspect.signature(error.__init__).parameters
+        assert "name" not in parameters or error is MethodNotFoundError, error

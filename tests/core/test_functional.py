@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd_core import (
+    InvalidOpError,
     NotDifferentiableError,
     Op,
     OperandTypeError,
@@ -27,6 +28,7 @@ from micrograd_core import (
     jvp,
     value_and_grad,
 )
+from micrograd_core.functional import supports_higher_order
 
 
 @pytest.fixture
@@ -275,3 +277,48 @@ def test_bad_input_says_what_was_expected(call: Callable[[], object], message: s
 def test_tangents_of_the_wrong_length_are_refused() -> None:
     with pytest.raises(ValueError, match="one tangent per primal: 2 primals, 1 tangents"):
         jvp(lambda x, y: x * y, [1.0, 2.0], [1.0])
+
+
+NO_PARTIAL = [
+    Op("none", 1, forward=lambda x: x * x, partials=(lambda x, out: None,)),  # type: ignore[arg-type,return-value]
+    Op("none", 1, forward=lambda x: x * x, gradient=lambda x, out: [None]),  # type: ignore[list-item]
+]
+
+
+@pytest.mark.parametrize("op", NO_PARTIAL, ids=["partial", "gradient"])
+def test_a_partial_returning_none_is_an_error_in_every_derivative(
+    builtin_registry: OpRegistry, op: Op
+) -> None:
+    """None was also the mark of a constant input here: it gave 0 (a Hessian of [[0.0]])."""
+    registry = builtin_registry.with_ops([op], Provenance("nones"))
+    with registry.activated():
+        none = registry["none"]
+
+        def f(v: Value) -> Value:
+            return none(v) * v
+
+        calls: list[Callable[[], object]] = [
+            lambda: grad(f(x := Value(1.0)), [x]),
+            lambda: grad(f(x := Value(1.0)), [x], create_graph=True),
+            lambda: value_and_grad(f, [1.0]),
+            lambda: jvp(f, [1.0], [1.0]),
+            lambda: hessian(f, [1.0]),
+            lambda: hvp(f, [1.0], [1.0]),
+            lambda: jacobian(f, [1.0]),
+            lambda: f(Value(1.0)).backward(),
+        ]
+        for call in calls:
+            with pytest.raises(InvalidOpError, match="op 'none' of plugin 'nones': its ") as e:
+                call()
+            assert (e.value.op_name, e.value.plugin) == ("none", "nones")
+        assert not supports_higher_order(none)
+
+
+@pytest.mark.usefixtures("builtin_registry")
+def test_hvp_of_no_primals_is_empty_as_hessian_and_jvp_are() -> None:
+    def f() -> Value:
+        return Value(3.0)
+
+    assert hvp(f, [], []) == (3.0, [])
+    assert hessian(f, []) == []
+    assert jvp(f, [], []) == (3.0, 0.0)

@@ -10,6 +10,7 @@ results match micrograd to the last bit.
 
 from __future__ import annotations
 
+import reprlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
@@ -210,8 +211,8 @@ def forward_value(op: Op, xs: list[float]) -> float:
     except _UNDEFINED as e:
         raise _domain_error(op, xs, e) from e
     except TypeError as e:
-        raise _broken_forward(op, e) from e
-    return data if type(data) is float else real_result(data, op, "forward")
+        raise _broken_forward(op, xs, e) from e
+    return data if type(data) is float else _forward_result(data, op, xs)
 
 
 def _apply1(op: Op, a: Value) -> Value:
@@ -227,9 +228,9 @@ def _apply1(op: Op, a: Value) -> Value:
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data], e) from e
     except TypeError as e:
-        raise _broken_forward(op, e) from e
+        raise _broken_forward(op, [a.data], e) from e
     node = _new(Value)
-    node.data = data if type(data) is float else real_result(data, op, "forward")
+    node.data = data if type(data) is float else _forward_result(data, op, [a.data])
     node.grad = 0.0
     node._op = op
     node._a = a
@@ -250,9 +251,9 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
     except _UNDEFINED as e:
         raise _domain_error(op, [a.data, b.data], e) from e
     except TypeError as e:
-        raise _broken_forward(op, e) from e
+        raise _broken_forward(op, [a.data, b.data], e) from e
     node = _new(Value)
-    node.data = data if type(data) is float else real_result(data, op, "forward")
+    node.data = data if type(data) is float else _forward_result(data, op, [a.data, b.data])
     node.grad = 0.0
     node._op = op
     node._a = a
@@ -273,9 +274,32 @@ def _compose(op: Op, inputs: tuple[Value, ...]) -> Value:
     return result
 
 
-def _broken_forward(op: Op, cause: TypeError) -> InvalidOpError:
-    msg = f"{op.origin()}: its forward raised TypeError: {cause}"
-    return InvalidOpError(msg, op_name=op.name, plugin=op.plugin)
+def _broken_forward(op: Op, xs: list[float], cause: TypeError) -> MicrogradError:
+    """``op``'s forward raised ``cause``: bad input if an input is no number, else a broken op."""
+    return _no_number(op, xs) or InvalidOpError(
+        f"{op.origin()}: its forward raised TypeError: {cause}", op_name=op.name, plugin=op.plugin
+    )
+
+
+def _forward_result(data: object, op: Op, xs: list[float]) -> float:
+    """A forward result that is no float: bad input if an input is no number, else checked."""
+    bad_input = _no_number(op, xs)
+    if bad_input is not None:  # 1j * 3.0 is a complex: the input is to blame, not the op
+        raise bad_input
+    return real_result(data, op, "forward")
+
+
+def _no_number(op: Op, xs: list[float]) -> OperandTypeError | None:
+    """The error for the first input that is no number (a ``.data`` set to a str), if any."""
+    for i, x in enumerate(xs):
+        if not hasattr(type(x), "__float__"):  # str, None, complex; as in Value(x)
+            msg = (
+                f"input {i} of op {op.name!r} is a Value whose .data holds "
+                f"{type(x).__name__!r} ({reprlib.repr(x)}), expected a real number "
+                "(int, float or a numpy scalar)"
+            )
+            return OperandTypeError(msg)
+    return None
 
 
 _new: Final = object.__new__

@@ -16,9 +16,11 @@ import micrograd_ops
 from micrograd_core import (
     InvalidOpError,
     Op,
+    OperandTypeError,
     OpRegistry,
     Provenance,
     Value,
+    apply,
     compile_graph,
     grad,
     hessian,
@@ -261,3 +263,26 @@ def test_gradients_of_gradients_check_a_partial_as_backward_does(kind: str, resu
         assert got[0] == "gave"  # inf * 0 and inf - inf on the way may make it NaN
     else:
         assert got == expected
+
+
+USES: dict[str, Callable[[Value], Value]] = {
+    "x * 3": lambda x: x * 3,
+    "3 * x": lambda x: 3 * x,
+    "x + x": lambda x: x + x,
+    "x.tanh()": lambda x: x.tanh(),
+    "x ** 2": lambda x: x**2,
+    "apply('mul', 2, x)": lambda x: apply("mul", 2, x),
+}
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [1.0], 1j], ids=repr)
+@pytest.mark.parametrize("use", list(USES))
+def test_a_leaf_holding_no_number_is_bad_input_not_a_broken_op(
+    builtin_registry: OpRegistry, bad: object, use: str
+) -> None:
+    x = Value(2.0)
+    x.data = bad  # type: ignore[assignment]  # a slot: nothing checks what is set
+    with builtin_registry.activated(), pytest.raises(OperandTypeError) as e:
+        USES[use](x)
+    assert not isinstance(e.value, InvalidOpError)
+    assert f"holds {type(bad).__name__!r} ({bad!r}), expected a real number" in str(e.value)

@@ -33,6 +33,9 @@ M = TypeVar("M", bound=Module)
 FORMAT = "micrograd-nn"
 VERSION = 1
 
+_NESTING = 3
+"""How deep a parameter file's JSON nests at most: the object, its activations, a layer's."""
+
 
 class ModelFileError(MicrogradError, ValueError):
     """A parameter file is not one, or does not fit the model it is loaded into.
@@ -165,6 +168,12 @@ def load_parameters(module: M, path: str | os.PathLike[str]) -> M:
     except RecursionError:
         msg = f"{where!r} is not a parameter file: its JSON is nested too deeply to read"
         raise ModelFileError(msg, path=where) from None
+    if _nested_deeper(document, _NESTING):  # what follows compares and quotes it recursively
+        msg = (
+            f"{where!r} is not a parameter file: its JSON is nested more than {_NESTING} levels "
+            "deep, the most a parameter file has"
+        )
+        raise ModelFileError(msg, path=where)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         msg = f'{where!r} is not a parameter file: expected a JSON object with "format": {FORMAT!r}'
         raise ModelFileError(msg, path=where)
@@ -222,6 +231,22 @@ def _check_activations(module: Module, document: dict[str, Any], where: str) -> 
             f"{_describe_activations(ours)}"
         )
         raise ModelFileError(msg, path=where)
+
+
+def _nested_deeper(document: object, levels: int) -> bool:
+    """Whether ``document`` has lists or objects nested more than ``levels`` deep.
+
+    Level by level, without recursion: no depth of nesting can exhaust the stack.
+    """
+    level = [document]
+    for _ in range(levels):
+        level = [
+            child
+            for container in level
+            if isinstance(container, list | dict)
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+    return any(isinstance(x, list | dict) for x in level)
 
 
 def _fits_a_float(n: int) -> bool:

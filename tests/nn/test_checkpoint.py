@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,53 @@ def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelFileError, match="is not a parameter file: its JSON is nested"):
         load_parameters(Neuron(2), path)
+
+
+def _at_stack_depth(frames: int, call: Callable[[], None]) -> None:
+    """``call()`` from ``frames`` frames further down the stack."""
+    if frames:
+        _at_stack_depth(frames - 1, call)
+    else:
+        call()
+
+
+@pytest.mark.parametrize(
+    ("field", "frames"), [("activations", 0), ("activations", 400), ("sizes", 0), ("version", 0)]
+)
+def test_a_field_nested_to_near_the_recursion_limit_is_refused_at_any_stack_depth(
+    saved: tuple[MLP, Path], field: str, frames: int
+) -> None:
+    """Each nesting up to the recursion limit, where reading the JSON stops coping."""
+    model, path = saved
+    edit(path, **{field: "@"})
+    text = path.read_text()
+    limit = sys.getrecursionlimit()
+    before = values(model)
+
+    for depth in range(limit - 300 - frames, limit + 5):
+        deep = path.with_name(f"deep{depth}.json")  # a new file: much faster than rewriting one
+        deep.write_text(text.replace('"@"', "[" * depth + "]" * depth))
+
+        def load(deep: Path = deep) -> None:
+            with pytest.raises(ModelFileError, match="is not a parameter file: its JSON is nest"):
+                load_parameters(model, deep)
+
+        _at_stack_depth(frames, load)
+    assert values(model) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"activations": [["relu", ["relu"]], "relu", None]}, "nested more than 3 levels deep"),
+        ({"extra": [[[[]]]]}, "nested more than 3 levels deep"),
+        ({"sizes": [[2], 4, 3, 1]}, "with sizes [[2], 4, 3, 1], but the model is an MLP"),
+    ],
+)
+def test_nesting_is_refused_past_what_the_format_has(
+    saved: tuple[MLP, Path], changes: dict[str, object], message: str
+) -> None:
+    model, path = saved
+    edit(path, **changes)
+    with pytest.raises(ModelFileError, match=re.escape(message)):
+        load_parameters(model, path)

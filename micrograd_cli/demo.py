@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
@@ -15,10 +16,13 @@ from micrograd_core import MicrogradError, active_registry
 from micrograd_nn import evaluate, moons_classifier, save_parameters, train
 from micrograd_nn.plot import plot_decision_boundary, require_matplotlib
 
-__all__ = ["DEFAULT_SEED", "demo"]
+__all__ = ["DEFAULT_SEED", "MAX_PARAMETERS", "demo"]
 
 DEFAULT_SEED = 0
 """The seed of the data and the initial weights: with it the default run reaches 100 %."""
+
+MAX_PARAMETERS = 100_000
+"""The largest model the demo builds: a training step then takes about 2 GB and 10 s."""
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -29,18 +33,41 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
     if not sizes or min(sizes) < 1:
         msg = f"expected comma-separated positive layer sizes such as 16,16, got {value!r}"
         raise click.BadParameter(msg)
+    widths = (2, *sizes, 1)  # the model's inputs, its hidden layers, its output
+    count = sum((nin + 1) * nout for nin, nout in itertools.pairwise(widths))
+    if count > MAX_PARAMETERS:  # refused before a single weight is drawn
+        msg = (
+            f"{value!r} gives a model of {count:,} parameters; "
+            f"the demo trains at most {MAX_PARAMETERS:,}"
+        )
+        raise click.BadParameter(msg)
     return sizes
 
 
 def _check_writable(path: Path, option: str) -> None:
-    """Refuse, before any training, an output file that cannot be written."""
+    """Refuse, before any training, an output file that cannot be written.
+
+    The file is opened for writing as saving will open it: a new one is created
+    and removed again, an existing one is left as it was. That finds what the
+    system refuses, a name too long or a folder that takes no files, root or not.
+    """
     folder = path.parent
-    if not folder.is_dir():
-        msg = f"cannot write {str(path)!r}: there is no folder {str(folder)!r}"
-        raise click.BadParameter(msg, param_hint=f"'{option}'")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        msg = f"cannot write {str(path)!r}: permission denied"
-        raise click.BadParameter(msg, param_hint=f"'{option}'")
+    try:
+        if not folder.is_dir():
+            msg = f"cannot write {str(path)!r}: there is no folder {str(folder)!r}"
+            raise click.BadParameter(msg, param_hint=f"'{option}'")
+        if not os.access(folder, os.W_OK | os.X_OK) or (
+            path.exists() and not os.access(path, os.W_OK)
+        ):
+            msg = f"cannot write {str(path)!r}: permission denied"
+            raise click.BadParameter(msg, param_hint=f"'{option}'")
+        if not os.path.lexists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            os.unlink(path)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        msg = f"cannot write {str(path)!r}: {reason[:1].lower()}{reason[1:]}"
+        raise click.BadParameter(msg, param_hint=f"'{option}'") from None
 
 
 def _check_image(path: Path) -> None:
@@ -93,7 +120,8 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
     default="16,16",
     show_default=True,
     callback=_sizes,
-    help="Sizes of the hidden layers, comma-separated.",
+    help="Sizes of the hidden layers, comma-separated "
+    f"(a model of at most {MAX_PARAMETERS:,} parameters in all).",
 )
 @click.option(
     "--compile/--no-compile",

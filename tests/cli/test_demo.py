@@ -218,3 +218,93 @@ def test_compiled_and_uncompiled_runs_save_the_same_parameters(tmp_path: Path) -
         assert code == 0, output
         saved.append(json.loads(path.read_text()))
     assert saved[0] == saved[1]
+
+
+# -- hostile arguments are refused before training, without a traceback --
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``micrograd ARGS`` in a process of its own: what a user sees, tracebacks included."""
+    return subprocess.run(
+        [str(MICROGRAD), *args], capture_output=True, text=True, check=False, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize("option", ["--save", "--plot"])
+@pytest.mark.parametrize("where", ["name", "path"])
+def test_a_name_too_long_is_refused_before_training(
+    tmp_path: Path, option: str, where: str
+) -> None:
+    if option == "--plot" and not HAS_MATPLOTLIB:
+        pytest.skip("--plot needs matplotlib")
+    suffix = ".png" if option == "--plot" else ".json"
+    if where == "name":  # a 300-character file name
+        target = tmp_path / ("a" * (300 - len(suffix)) + suffix)
+    else:  # a path of more than 4,096 characters
+        target = tmp_path.joinpath(*["b" * 200] * 21, "out" + suffix)
+    done = run("demo", "--steps", "1", "--hidden", "2", option, str(target), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"Invalid value for '{option}': cannot write {str(target)!r}: file name too long" in (
+        message
+    )
+    assert "Traceback" not in done.stderr
+    assert "training" not in done.stdout
+
+
+def test_a_folder_that_takes_no_new_file_is_refused_before_training(tmp_path: Path) -> None:
+    target = "/proc/model.json"  # a folder where no one, root included, creates a file
+    done = run("demo", "--steps", "1", "--hidden", "2", "--save", target, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"Invalid value for '--save': cannot write {target!r}: " in message
+    assert "training" not in done.stdout
+
+
+def test_checking_an_output_leaves_no_file_and_an_existing_one_as_it_was(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.json"
+    kept.write_text("not a model")
+    for target in (kept, tmp_path / "new.json"):
+        # the outputs are checked, then the activation is refused: nothing trains or is saved
+        code, output = invoke("--hidden", "2", "--save", str(target), "--activation", "tahn")
+        assert code == 2, output
+        assert "unknown activation 'tahn'" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.json"]
+    assert kept.read_text() == "not a model"
+
+
+@pytest.mark.parametrize(
+    ("hidden", "parameters"),
+    [
+        ("25000", "100,001"),
+        ("100000", "400,001"),
+        ("9999999999999999999", "39,999,999,999,999,999,997"),
+        ("16," * 400 + "16", "108,865"),
+    ],
+    ids=["just-over", "100000", "20-digits", "401-layers"],
+)
+def test_a_model_too_large_is_refused_before_it_is_built(
+    tmp_path: Path, hidden: str, parameters: str
+) -> None:
+    done = run("demo", "--steps", "1", "--hidden", hidden, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    message = " ".join(done.stderr.split())
+    assert (
+        f"Invalid value for '--hidden': {hidden!r} gives a model of {parameters} parameters; "
+        "the demo trains at most 100,000"
+    ) in message
+    assert "MLP(2" not in done.stdout
+
+
+def test_the_largest_model_allowed_gets_past_the_size_check() -> None:
+    # 24,999 hidden neurons: 99,997 parameters; the activation is refused when the model is built
+    code, output = invoke("--hidden", "24999", "--activation", "tahn")
+    assert code == 2, output
+    assert "unknown activation 'tahn'" in output
+    assert "--hidden" not in output
+
+
+def test_help_says_the_largest_model() -> None:
+    code, output = invoke("--help")
+    assert code == 0
+    assert "at most 100,000 parameters in all" in " ".join(output.split())

@@ -276,7 +276,7 @@ def test_checking_an_output_leaves_no_file_and_an_existing_one_as_it_was(tmp_pat
 @pytest.mark.parametrize(
     ("hidden", "parameters"),
     [
-        ("25000", "100,001"),
+        ("2500", "10,001"),
         ("100000", "400,001"),
         ("9999999999999999999", "39,999,999,999,999,999,997"),
         ("16," * 400 + "16", "108,865"),
@@ -291,14 +291,14 @@ def test_a_model_too_large_is_refused_before_it_is_built(
     message = " ".join(done.stderr.split())
     assert (
         f"Invalid value for '--hidden': {hidden!r} gives a model of {parameters} parameters; "
-        "the demo trains at most 100,000"
+        "the demo trains at most 10,000"
     ) in message
     assert "MLP(2" not in done.stdout
 
 
 def test_the_largest_model_allowed_gets_past_the_size_check() -> None:
-    # 24,999 hidden neurons: 99,997 parameters; the activation is refused when the model is built
-    code, output = invoke("--hidden", "24999", "--activation", "tahn")
+    # 2,499 hidden neurons: 9,997 parameters; the activation is refused when the model is built
+    code, output = invoke("--hidden", "2499", "--activation", "tahn")
     assert code == 2, output
     assert "unknown activation 'tahn'" in output
     assert "--hidden" not in output
@@ -307,4 +307,4 @@ def test_the_largest_model_allowed_gets_past_the_size_check() -> None:
 def test_help_says_the_largest_model() -> None:
     code, output = invoke("--help")
     assert code == 0
-    assert "at most 100,000 parameters in all" in " ".join(output.split())
+    assert "at most 10,000 parameters in all" in " ".join(output.split())

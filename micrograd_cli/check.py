@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterable
+from typing import Literal
 
 import click
 from rich import box
@@ -137,20 +138,33 @@ def _reference(text: str) -> tuple[str, Reference]:
 def _report(
     op: Op, examples: int, sampler: str, bound: float, references: Iterable[Reference]
 ) -> ContractReport:
-    """The op's report; a check that crashes anyway is a failed check, never a traceback."""
-    try:
-        return contract_report(
-            op,
-            examples=examples,
-            sampler=sampler,  # type: ignore[arg-type]
-            bound=bound,
-            references=references,
-        )
-    except Exception as e:  # noqa: BLE001  (whatever a broken op does is reported)
-        failed = CheckResult("metadata", "failed", f"the checks crashed: {type(e).__name__}: {e}")
-        rest = [CheckResult(name, "skipped", "the checks crashed") for name in CHECKS]
-        kind = "hypothesis" if sampler != "builtin" and hypothesis_available() else "builtin"
-        return ContractReport(op, (failed, *rest[1:]), kind)
+    """The op's report, one check at a time: a check that crashes is a failed check.
+
+    Whatever the op's code raises counts, ``SystemExit`` and any other
+    ``BaseException`` included: that check's failure, and the other checks and
+    ops go on. Only Ctrl-C (``KeyboardInterrupt``) stops the command.
+    """
+    kind: Literal["hypothesis", "builtin"] = (
+        "builtin" if sampler == "builtin" or not hypothesis_available() else "hypothesis"
+    )
+    refs = tuple(references)
+    results: list[CheckResult] = []
+    for name in CHECKS:
+        if results and results[0].status == "failed":  # as contract_report: metadata first
+            results.append(CheckResult(name, "skipped", "the op's metadata is invalid"))
+            continue
+        try:
+            report = contract_report(
+                op, checks=[name], examples=examples, sampler=kind, bound=bound, references=refs
+            )
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # noqa: BLE001  (whatever a broken op does is reported)
+            raised = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            results.append(CheckResult(name, "failed", f"the check crashed: {raised}"))
+        else:
+            results.extend(report.results)
+    return ContractReport(op, tuple(results), kind)
 
 
 @click.command()
@@ -189,6 +203,9 @@ def check(
     references: tuple[str, ...],
 ) -> None:
     """Run the op contract checks on installed ops (all, or those named); exit 1 on a failure."""
+    if sampler == "hypothesis" and not hypothesis_available():
+        msg = "hypothesis is not installed: pip install hypothesis, or choose another sampler"
+        raise click.BadParameter(msg, param_hint="--sampler")
     known: dict[str, list[Reference]] = {}
     for text in references:
         name, ref = _reference(text)

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from micrograd_cli._registry import no_ops_message
 from micrograd_cli._table import fits, fold
-from micrograd_core import MicrogradError, OpRegistry, PluginWarning, default_registry
+from micrograd_core import MicrogradError, Op, OpRegistry, PluginWarning, default_registry
 from micrograd_core.functional import supports_higher_order
 
 __all__ = ["ops", "report"]
@@ -22,8 +22,13 @@ Listing = dict[str, list[dict[str, Any]]]
 """What ``micrograd ops --json`` prints: ops, failed plugins and collisions."""
 
 
-def report(registry: OpRegistry) -> Listing:
+def report(registry: OpRegistry, *, problems: list[str] | None = None) -> Listing:
     """The ops, failed plugins and collisions of ``registry``, as ``--json`` prints them.
+
+    Telling an op's order of derivatives calls it once. Whatever its code raises
+    there (``SystemExit`` included; not ``KeyboardInterrupt``) is that op's
+    failure: it shows as of first order, and ``problems``, when given, gets a line
+    naming the op, its plugin and what it raised.
 
     >>> import micrograd_ops
     >>> from micrograd_core import load_registry
@@ -41,7 +46,7 @@ def report(registry: OpRegistry) -> Listing:
                 "variadic": op.variadic,  # takes arity + k * variadic inputs
                 "method": op.method,
                 # its gradient rule works on Values too: gradients of gradients, any order
-                "higher_order": supports_higher_order(op),
+                "higher_order": _higher_order(op, problems),
                 # it offers inline expressions: compiled graphs replay it without calls
                 "inline": op.inline is not None,
                 "plugin": provenance.plugin if provenance else None,
@@ -66,6 +71,25 @@ def report(registry: OpRegistry) -> Listing:
         for c in registry.collisions
     ]
     return {"ops": ops, "failed": failed, "collisions": collisions}
+
+
+def _higher_order(op: Op, problems: list[str] | None) -> bool:
+    """Whether ``op`` gives derivatives of any order; not when its code raised at the probe."""
+    try:
+        return supports_higher_order(op)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001  (SystemExit from an op is its failure)
+        if problems is not None:
+            problems.append(
+                f"{op.origin()} raised {type(e).__name__}{_said(e)} when called to tell its "
+                "order of derivatives; listed as of first order"
+            )
+        return False
+
+
+def _said(e: BaseException) -> str:
+    return f": {e}" if str(e) else ""
 
 
 _WHERE = ("plugin", "distribution", "version")
@@ -147,7 +171,10 @@ def ops(as_json: bool) -> None:
             raise click.ClickException(str(e)) from e
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
-    data = report(registry)
+    problems: list[str] = []
+    data = report(registry, problems=problems)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     if not data["ops"]:  # exit status 1, with --json too, which still prints the listing

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from micrograd_cli._failure import raised
 from micrograd_cli._table import fits, fold
 from micrograd_core import Op, default_registry
 from micrograd_core.testing import (
@@ -160,8 +161,7 @@ def _report(
         except KeyboardInterrupt:
             raise
         except BaseException as e:  # noqa: BLE001  (whatever a broken op does is reported)
-            raised = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            results.append(CheckResult(name, "failed", f"the check crashed: {raised}"))
+            results.append(CheckResult(name, "failed", f"the check crashed: {raised(e)}"))
         else:
             results.extend(report.results)
     return ContractReport(op, tuple(results), kind)

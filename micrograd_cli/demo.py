@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from micrograd_cli._failure import raised
 from micrograd_cli._registry import no_ops_message
 from micrograd_core import MicrogradError, active_registry
 from micrograd_nn import evaluate, moons_classifier, save_parameters, train
@@ -200,6 +201,11 @@ def demo(
             progress.update(task, figures=_figures(loss, final))
     except MicrogradError as e:
         msg = f"training failed: {e}"
+        raise click.ClickException(msg) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001  (an op's code raising SystemExit, say)
+        msg = f"training failed: an op's code raised {raised(e)}"
         raise click.ClickException(msg) from None
     hits = round(final * len(X))
     console.print(

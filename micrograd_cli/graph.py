@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import click
 
+from micrograd_cli._failure import raised
 from micrograd_core import (
     GraphTooLargeError,
     MicrogradError,
@@ -441,11 +442,21 @@ def graph(
         root = evaluate(expression, values)
     except ExpressionError as e:
         raise click.BadParameter(str(e), param_hint="EXPRESSION") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001  (an op's code raising SystemExit, say)
+        msg = f"cannot evaluate {expression!r}: an op's code raised {raised(e)}"
+        raise click.ClickException(msg) from None
     try:
         root.backward()
     except MicrogradError as e:  # a partial undefined where the expression is evaluated
         msg = f"cannot differentiate {root.label!r}: {e}"
         raise click.BadParameter(msg, param_hint="EXPRESSION") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001  (an op's code raising SystemExit, say)
+        msg = f"cannot differentiate {root.label!r}: an op's code raised {raised(e)}"
+        raise click.ClickException(msg) from None
     try:
         if output is None:
             click.echo(to_dot(root, rankdir=rankdir, max_nodes=max_nodes), nl=False)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from micrograd_cli._failure import raised
 from micrograd_cli._registry import no_ops_message
 from micrograd_cli._table import fits, fold
 from micrograd_core import MicrogradError, Op, OpRegistry, PluginWarning, default_registry
@@ -82,14 +83,10 @@ def _higher_order(op: Op, problems: list[str] | None) -> bool:
     except BaseException as e:  # noqa: BLE001  (SystemExit from an op is its failure)
         if problems is not None:
             problems.append(
-                f"{op.origin()} raised {type(e).__name__}{_said(e)} when called to tell its "
+                f"{op.origin()} raised {raised(e)} when called to tell its "
                 "order of derivatives; listed as of first order"
             )
         return False
-
-
-def _said(e: BaseException) -> str:
-    return f": {e}" if str(e) else ""
 
 
 _WHERE = ("plugin", "distribution", "version")

@@ -75,10 +75,11 @@ def test_ops_lists_the_others_and_names_the_op_and_what_it_raised(
     done = micrograd("ops", columns=200, **settings(raising_site, kind))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+    warning = " ".join(done.stderr.split())
     assert (
-        f"warning: op 'stop' of plugin 'raising' (raising 0.1) raised {RAISED[kind]} when "
-        "called to tell its order of derivatives; listed as of first order"
-    ) in " ".join(done.stderr.split())
+        f"warning: op 'stop' of plugin 'raising' (raising 0.1) raised {RAISED[kind]} (in stop, "
+    ) in warning
+    assert "when called to tell its order of derivatives; listed as of first order" in warning
     rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if "│" in line}
     assert {"stop", "add", "tanh"} <= set(rows)
     assert "1st" in rows["stop"]
@@ -99,9 +100,29 @@ def test_check_fails_the_ops_checks_and_goes_on_with_the_other_ops(
     assert "Traceback" not in done.stderr
     text = done.stdout
     assert re.search(r"op 'stop' \(plugin 'raising' \(raising 0.1\)\) failed \d+ of", text)
-    assert f"- forward: the check crashed: {RAISED[kind]}\n" in text
+    assert f"- forward: the check crashed: {RAISED[kind]} (in stop, " in text
     assert "passed: metadata" in text
     assert f"1 of 2 ops meet the contract ({sampler} inputs)" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (("demo", "--steps", "1", "--hidden", "2", "--activation", "stop"), "training failed"),
+        (("graph", "stop(x) * 2", "--set", "x=1"), "cannot evaluate 'stop(x) * 2'"),
+    ],
+    ids=["demo", "graph"],
+)
+@pytest.mark.parametrize("kind", ["exit", "base"])
+def test_demo_and_graph_name_what_the_op_raised(
+    micrograd: Micrograd, raising_site: Path, command: tuple[str, ...], message: str, kind: str
+) -> None:
+    done = micrograd(*command, **settings(raising_site, kind))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"Error: {message}: an op's code raised {RAISED[kind]} (in stop, " in " ".join(
+        done.stderr.split()
+    )
 
 
 def test_check_with_hypothesis_missing_says_so_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -223,7 +223,9 @@ def run_check(
         return _run(op, check, run)
     except CheckFailure as failure:
         return CheckResult(check.name, "failed", str(failure), failure.inputs)
-    except Exception as e:  # noqa: BLE001  (a broken op is a failed check, never a crash)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001  (a broken op is a failed check, never a crash: SystemExit included)
         msg = f"the check could not run on the op: {type(e).__name__}: {e}"
         return CheckResult(check.name, "failed", msg)
 

@@ -304,3 +304,16 @@ def test_the_kit_modules_stay_small() -> None:
     package = Path(micrograd_core.testing.__file__).parent
     sizes = {p.name: len(p.read_text().splitlines()) for p in package.glob("*.py")}
     assert max(sizes.values()) <= 600, sizes
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), GeneratorExit()])
+def test_an_op_raising_a_base_exception_fails_the_check_and_nothing_escapes(
+    raised: BaseException,
+) -> None:
+    def forward(x: float) -> float:
+        raise raised
+
+    stop = Op("stop", 1, forward=forward, partials=(lambda x, out: 1.0,))
+    result = run_check(stop, "forward")
+    assert result.status == "failed"
+    assert type(raised).__name__ in result.message

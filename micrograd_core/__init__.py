@@ -24,6 +24,15 @@ from micrograd_core.errors import (
     PluginWarning,
     RegistryBuildError,
 )
+from micrograd_core.functional import (
+    float_or_op,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+)
 from micrograd_core.graph import Node, node_of
 from micrograd_core.hookspecs import Register, hookimpl
 from micrograd_core.op import Inline, Interval, Kink, Op, Provenance
@@ -41,29 +50,13 @@ from micrograd_core.value import Operand, Value, apply
 
 if TYPE_CHECKING:
     from micrograd_core.compiled import CompiledGraph, compile_graph
-    from micrograd_core.functional import (
-        float_or_op,
-        grad,
-        hessian,
-        hvp,
-        jacobian,
-        jvp,
-        value_and_grad,
-    )
     from micrograd_core.viz import draw_dot, render_graph, to_dot
 
-# Imported on first access, not with the package: compiled graphs, the functional
-# API and the pictures are not needed to build and differentiate a graph.
+# Imported on first access, not with the package: compiled graphs and the
+# pictures are not needed to build and differentiate a graph.
 _LAZY = {
     "CompiledGraph": "compiled",
     "compile_graph": "compiled",
-    "float_or_op": "functional",
-    "grad": "functional",
-    "hessian": "functional",
-    "hvp": "functional",
-    "jacobian": "functional",
-    "jvp": "functional",
-    "value_and_grad": "functional",
     "draw_dot": "viz",
     "render_graph": "viz",
     "to_dot": "viz",

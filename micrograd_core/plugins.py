@@ -178,11 +178,10 @@ def load_registry(
 
 
 def _discover() -> list[_Candidate]:
-    # imported on first use of the registry: importing micrograd_core stays fast
-    from importlib.metadata import entry_points  # noqa: PLC0415
+    from importlib import metadata  # noqa: PLC0415  (by the first discovery, not at import)
 
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         dist = ep.dist
         provenance = Provenance(
             ep.name, dist.name if dist else None, dist.version if dist else None

@@ -1,5 +1,5 @@
 """What ``import micrograd_core`` loads: the engine and its registry's code, not what later
-uses need (compiled graphs, the functional API, pictures, plugin discovery)."""
+uses need (compiled graphs, pictures, plugin discovery)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import micrograd_core
 # Loaded on first use, never by the import itself.
 NOT_AT_IMPORT = {
     "micrograd_core.compiled",
-    "micrograd_core.functional",
     "micrograd_core.viz",
     "importlib.metadata",  # plugin discovery: the first use of an op pays for it
     "difflib",  # suggestions in error messages
@@ -43,7 +42,7 @@ def test_import_leaves_later_needs_unloaded() -> None:
 
 def test_first_use_loads_what_it_needs() -> None:
     """The check above can fail: a use of what the import leaves out loads it."""
-    code = "from micrograd_core import Value, compile_graph, grad, to_dot\nValue(2.0) * 3"
+    code = "from micrograd_core import Value, compile_graph, to_dot\nValue(2.0) * 3"
     assert NOT_AT_IMPORT - {"difflib"} <= loaded(code)
 
 

@@ -4,7 +4,9 @@ The engine knows no op: every operation comes from a plugin (the built-in ones
 from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 """
 
-from micrograd_core.compiled import CompiledGraph, compile_graph
+import importlib
+from typing import TYPE_CHECKING
+
 from micrograd_core.errors import (
     DivisionByZeroError,
     DomainError,
@@ -45,7 +47,20 @@ from micrograd_core.state import (
     unregister_op,
 )
 from micrograd_core.value import Operand, Value, apply
-from micrograd_core.viz import draw_dot, render_graph, to_dot
+
+if TYPE_CHECKING:
+    from micrograd_core.compiled import CompiledGraph, compile_graph
+    from micrograd_core.viz import draw_dot, render_graph, to_dot
+
+# Imported on first access, not with the package: compiled graphs and the
+# pictures are not needed to build and differentiate a graph.
+_LAZY = {
+    "CompiledGraph": "compiled",
+    "compile_graph": "compiled",
+    "draw_dot": "viz",
+    "render_graph": "viz",
+    "to_dot": "viz",
+}
 
 __all__ = [
     "CompiledGraph",
@@ -98,3 +113,19 @@ __all__ = [
     "unregister_op",
     "value_and_grad",
 ]
+
+
+if not TYPE_CHECKING:  # mypy reads the imports above, and flags a name the package lacks
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg)
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value  # later lookups find it without calling this again
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

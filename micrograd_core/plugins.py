@@ -27,9 +27,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.machinery import PathFinder
-from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -37,6 +36,9 @@ from micrograd_core import hookspecs
 from micrograd_core.errors import PluginLoadError, PluginWarning
 from micrograd_core.op import Op, Provenance
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin, validated
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "DISABLE_ENV",
@@ -82,6 +84,8 @@ def _claimed_methods(module: str) -> tuple[str, ...]:
     Only for messages about a plugin left out by the settings: a best guess
     (it sees the module's own file, not ops built elsewhere).
     """
+    from pathlib import Path  # noqa: PLC0415  (imported when needed: not on every start-up)
+
     path = None
     for part in module.split("."):
         spec = PathFinder.find_spec(part, path)
@@ -174,8 +178,10 @@ def load_registry(
 
 
 def _discover() -> list[_Candidate]:
+    from importlib import metadata  # noqa: PLC0415  (by the first discovery, not at import)
+
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         dist = ep.dist
         provenance = Provenance(
             ep.name, dist.name if dist else None, dist.version if dist else None

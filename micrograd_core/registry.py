@@ -13,7 +13,6 @@ Which registry ``Value``'s operators use is not decided here but in
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -309,6 +308,8 @@ class OpRegistry(Mapping[str, Op]):
         return MethodNotFoundError(msg, name=name, available=sorted(self._methods))
 
     def _hint(self, name: str, known: Iterable[str]) -> str:
+        import difflib  # noqa: PLC0415  (only for this message: not on every start-up)
+
         close = difflib.get_close_matches(name, list(known), n=3)
         hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
         if name in {"add", "mul", "pow", *CLAIMABLE_METHODS}:

@@ -70,12 +70,28 @@ def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object
         "memory",
         "free",
         "startup",
+        "import",
+        "help",
         "hessian",
         "jvp",
         "grad",
     }
     failed = [(r["workload"], r.get("reason")) for r in ours if r["status"] != "ok"]
     assert failed == []
+
+
+def test_start_up_rows_compare_with_a_bare_interpreter(
+    tiny_run: tuple[str, dict[str, object]],
+) -> None:
+    """The import row times ours and the floor's bare interpreter; --help is ours alone."""
+    stdout, result = tiny_run
+    (bare,) = [r for r in _records(result, "floor") if r["workload"] == "import"]
+    assert bare["status"] == "ok"
+    assert [r["status"] for r in _records(result, "floor") if r["workload"] == "help"] == [
+        "unsupported"
+    ]
+    assert "over bare python" in stdout
+    assert "micrograd --help:" in stdout
 
 
 def test_engine_frees_graphs_without_the_cyclic_collector(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import micrograd_core.plugins
 from micrograd_core import state
+from micrograd_core.plugins import ENTRY_POINT_GROUP
+
+_installed_entry_points = importlib.metadata.entry_points
 
 
 class Site:
@@ -43,6 +46,8 @@ class Site:
         self.distributions.append(PathDistribution(info))
 
     def entry_points(self, *, group: str) -> list[EntryPoint]:
+        if group != ENTRY_POINT_GROUP:  # another package's plugins: the installed ones
+            return list(_installed_entry_points(group=group))
         return [ep for d in self.distributions for ep in d.entry_points if ep.group == group]
 
 
@@ -51,7 +56,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     """An empty set of installed distributions that ``load_registry()`` discovers."""
     found = Site(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(micrograd_core.plugins, "entry_points", found.entry_points)
+    # discovery reads importlib.metadata's entry points when it runs
+    monkeypatch.setattr(importlib.metadata, "entry_points", found.entry_points)
     for name in ("MICROGRAD_LOAD_PLUGINS", "MICROGRAD_DISABLE_PLUGINS", "MICROGRAD_STRICT_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     yield found

@@ -7,7 +7,17 @@ demo's training loop come with it.
 
 from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
 from micrograd_nn.dataset import make_moons
-from micrograd_nn.loss import bce_with_logits_loss, hinge_loss, l2_penalty, mse_loss, softplus
+from micrograd_nn.loss import (
+    bce_with_logits_loss,
+    cross_entropy_loss,
+    hinge_loss,
+    l2_penalty,
+    log_softmax,
+    logsumexp,
+    mse_loss,
+    softmax,
+    softplus,
+)
 from micrograd_nn.module import MLP, Layer, Module, Neuron, resolve_activation
 from micrograd_nn.optimizer import SGD
 from micrograd_nn.training import (
@@ -30,17 +40,21 @@ __all__ = [
     "Step",
     "accuracy",
     "bce_with_logits_loss",
+    "cross_entropy_loss",
     "cyclic_collector_paused",
     "evaluate",
     "hinge_loss",
     "l2_penalty",
     "load_parameters",
+    "log_softmax",
+    "logsumexp",
     "make_moons",
     "moons_classifier",
     "mse_loss",
     "resolve_activation",
     "save_parameters",
     "scores",
+    "softmax",
     "softplus",
     "train",
 ]

@@ -1,6 +1,7 @@
-"""Losses: micrograd's max-margin (hinge) loss, mean squared error, binary cross-entropy.
+"""Losses: micrograd's max-margin (hinge) loss, mean squared error, binary and multi-class
+cross-entropy, and the softmax.
 
-Each takes the model's outputs (``Value`` s) and the targets (numbers) and
+Each loss takes the model's outputs (``Value`` s) and the targets (numbers) and
 returns one ``Value`` to call ``backward()`` on.
 """
 
@@ -10,9 +11,22 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from micrograd_core import Op, Value
+from micrograd_core import Op, Value, apply, float_or_op
 
-__all__ = ["bce_with_logits_loss", "hinge_loss", "l2_penalty", "mse_loss", "softplus"]
+__all__ = [
+    "bce_with_logits_loss",
+    "cross_entropy_loss",
+    "hinge_loss",
+    "l2_penalty",
+    "log_softmax",
+    "logsumexp",
+    "mse_loss",
+    "softmax",
+    "softplus",
+]
+
+Logit = Value | float
+"""One class's score: a ``Value`` (a model's output) or a plain number."""
 
 
 def _softplus(x: float) -> float:
@@ -97,3 +111,121 @@ def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
     2.5
     """
     return alpha * cast("Value", sum(p * p for p in parameters))
+
+
+# -- multi-class: the softmax and cross-entropy, built on one logsumexp node -----
+
+
+def _logsumexp(*xs: float) -> float:
+    # Shifted by the largest input inside the op: every exponent is <= 0, so no
+    # e**x overflows, and a compiled graph, which calls this function at every
+    # replay, shifts by the largest input of that replay (a shift read from
+    # .data while building would be frozen into the graph). max and fsum (exactly
+    # rounded) give the same float whatever the order of the inputs.
+    m = max(xs)
+    if m - m != 0.0:  # an infinite largest input (the result is m) or a NaN
+        return m if all(x == x for x in xs) else math.nan
+    return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
+
+
+_exp = float_or_op(math.exp, "exp")
+
+
+def _d_logsumexp(*xs_out: float) -> list[float]:
+    # d/dx_i log(sum e**x) = e**x_i / sum e**x = e**(x_i - out): the softmax
+    # weights, each at most 1, from the inputs and the output alone. On Values
+    # (a gradient of the gradient) they are exp nodes.
+    out = xs_out[-1]
+    return [_exp(x - out) for x in xs_out[:-1]]
+
+
+logsumexp = Op(
+    "logsumexp",
+    1,
+    variadic=1,
+    forward=_logsumexp,
+    gradient=_d_logsumexp,
+    doc="log(e**x1 + e**x2 + ...), shifted by the largest input so that it never overflows",
+)
+"""``log(e**x1 + e**x2 + ...)`` as one node, any number of inputs: ``logsumexp(*logits)``.
+
+Its partials are the softmax of the inputs. Logits of 1000 or -1000 give finite
+values and gradients.
+"""
+
+
+def _classes(logits: Sequence[Logit], where: str) -> None:
+    if isinstance(logits, Value | float | int) or not isinstance(logits, Sequence):
+        msg = f"{where} takes one example's logits, a sequence of Values, got {logits!r}"
+        raise TypeError(msg)
+    if not logits:
+        msg = f"{where} needs at least one class, got no logits"
+        raise ValueError(msg)
+
+
+def log_softmax(logits: Sequence[Logit]) -> list[Value]:
+    """The log-probabilities ``x_i - logsumexp(x)`` of one example's logits.
+
+    >>> [round(p.data, 4) for p in log_softmax([Value(1.0), Value(1.0)])]
+    [-0.6931, -0.6931]
+    """
+    return _log_softmax(logits, "log_softmax")
+
+
+def _log_softmax(logits: Sequence[Logit], where: str) -> list[Value]:
+    _classes(logits, where)
+    lse = logsumexp(*logits)
+    return [x - lse for x in logits]
+
+
+def softmax(logits: Sequence[Logit]) -> list[Value]:
+    """The probabilities ``e**(x_i - logsumexp(x))`` of one example's logits; they sum to 1.
+
+    >>> [round(p.data, 4) for p in softmax([Value(0.0), Value(1000.0)])]
+    [0.0, 1.0]
+    """
+    return [p.exp() for p in _log_softmax(logits, "softmax")]
+
+
+def cross_entropy_loss(logits: Sequence[Sequence[Logit]], targets: Sequence[int]) -> Value:
+    """The mean over examples of ``-log softmax(logits)[target]``, as PyTorch's ``cross_entropy``.
+
+    ``logits`` holds one sequence per example, one ``Value`` per class (what an
+    ``MLP(nin, [..., n_classes])`` returns); ``targets`` the class indices.
+    Each example's loss is ``logsumexp(logits) - logits[target]``: one node
+    over the logits, stable at any magnitude, its gradient the softmax minus
+    the one-hot target.
+
+    >>> cross_entropy_loss([[Value(1000.0), Value(0.0), Value(-1000.0)]], [2]).data
+    2000.0
+    """
+    where = "cross_entropy_loss"
+    if isinstance(logits, Value) or not isinstance(logits, Sequence):
+        msg = f"{where} takes a batch: one sequence of logits per example, got {logits!r}"
+        raise TypeError(msg)
+    if len(logits) != len(targets):
+        msg = f"{where} got logits for {len(logits)} examples but {len(targets)} targets"
+        raise ValueError(msg)
+    if not logits:
+        msg = f"{where} needs at least one example, got none"
+        raise ValueError(msg)
+    terms: list[Value] = []
+    n_classes = -1
+    for i, (row, target) in enumerate(zip(logits, targets, strict=True)):
+        _classes(row, f"{where} (example {i})")
+        if n_classes < 0:
+            n_classes = len(row)
+        elif len(row) != n_classes:
+            msg = (
+                f"{where} needs the same number of classes in every example: example 0 has "
+                f"{n_classes} logits, example {i} has {len(row)}"
+            )
+            raise ValueError(msg)
+        if type(target) is not int or not 0 <= target < n_classes:
+            msg = (
+                f"{where}: target {target!r} of example {i} is not a class index "
+                f"(an int in 0..{n_classes - 1})"
+            )
+            raise ValueError(msg)
+        terms.append(apply(logsumexp, *row) - row[target])
+    return _mean(terms, where)

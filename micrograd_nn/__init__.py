@@ -19,7 +19,7 @@ from micrograd_nn.loss import (
     softplus,
 )
 from micrograd_nn.module import MLP, Layer, Module, Neuron, resolve_activation
-from micrograd_nn.optimizer import SGD
+from micrograd_nn.optimizer import SGD, Adam, AdamW
 from micrograd_nn.training import (
     Step,
     accuracy,
@@ -33,6 +33,8 @@ from micrograd_nn.training import (
 __all__ = [
     "MLP",
     "SGD",
+    "Adam",
+    "AdamW",
     "Layer",
     "ModelFileError",
     "Module",

@@ -1,12 +1,13 @@
-"""Stochastic gradient descent, with optional momentum and weight decay."""
+"""Optimisers: stochastic gradient descent (momentum, weight decay), Adam and AdamW."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from micrograd_core import Value
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "Adam", "AdamW"]
 
 
 class SGD:
@@ -64,3 +65,125 @@ class SGD:
         """Set every parameter's gradient to 0 (before the next ``backward()``)."""
         for p in self.parameters:
             p.grad = 0.0
+
+
+class Adam:
+    """Adam, as PyTorch's ``torch.optim.Adam``: the same parameters, defaults and floats.
+
+    >>> w = Value(1.0)
+    >>> (w * w).backward()
+    >>> Adam([w], lr=0.1).step()
+    >>> round(w.data, 6)  # a first step moves by lr
+    0.9
+
+    Each parameter keeps running averages of its gradient (``m``) and squared
+    gradient (``v``) with decay rates ``betas``; a step moves it by
+    ``lr * m_hat / (sqrt(v_hat) + eps)``, the averages corrected for their start
+    at 0. ``weight_decay`` adds ``weight_decay * p.data`` to the gradient (L2, as
+    PyTorch's ``Adam``; :class:`AdamW` decays the weights apart from the gradient).
+    ``amsgrad`` uses the largest ``v`` so far; ``maximize`` climbs the gradient.
+    ``lr`` may be changed between steps (a learning-rate schedule).
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        parameters: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        *,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        name = type(self).__name__
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            msg = f"{name} betas must be a pair of numbers in [0, 1), got {betas!r}"
+            raise ValueError(msg)
+        for what, x, ok, expected in (
+            ("lr", lr, lr >= 0, "a number >= 0"),
+            ("betas[0]", betas[0], 0 <= betas[0] < 1, "a number in [0, 1)"),
+            ("betas[1]", betas[1], 0 <= betas[1] < 1, "a number in [0, 1)"),
+            ("eps", eps, eps >= 0, "a number >= 0"),
+            ("weight_decay", weight_decay, weight_decay >= 0, "a number >= 0"),
+        ):
+            if not ok:
+                msg = f"{name} {what} must be {expected}, got {x!r}"
+                raise ValueError(msg)
+        self.parameters = list(parameters)
+        self.lr = lr
+        self.betas = (betas[0], betas[1])
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.amsgrad = amsgrad
+        self.maximize = maximize
+        self.t = 0  # steps taken
+        n = len(self.parameters)
+        self._m = [0.0] * n
+        self._v = [0.0] * n
+        self._v_max = [0.0] * n
+
+    def step(self) -> None:
+        """Move every parameter one step, as ``torch.optim`` does (its single-tensor path)."""
+        self.t += 1
+        lr, eps, decay = self.lr, self.eps, self.weight_decay
+        beta1, beta2 = self.betas
+        # PyTorch's order of operations, so the floats agree to the last bits.
+        step_size = lr / (1 - beta1**self.t)
+        bias_correction2_sqrt = math.sqrt(1 - beta2**self.t)
+        w1, w2 = 1 - beta1, 1 - beta2
+        m, v, v_max = self._m, self._v, self._v_max
+        for i, p in enumerate(self.parameters):
+            g = -p.grad if self.maximize else p.grad
+            if decay:
+                if self._decoupled:
+                    p.data *= 1 - lr * decay
+                else:
+                    g = g + decay * p.data
+            # torch.lerp(m, g, w1): from the nearer end, as PyTorch computes it
+            m[i] = m[i] + w1 * (g - m[i]) if w1 < 0.5 else g - (g - m[i]) * (1 - w1)
+            v[i] = v[i] * beta2 + w2 * g * g
+            if self.amsgrad:
+                v_max[i] = max(v_max[i], v[i])
+                denom = math.sqrt(v_max[i]) / bias_correction2_sqrt + eps
+            else:
+                denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
+            p.data += -step_size * m[i] / denom
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (before the next ``backward()``)."""
+        for p in self.parameters:
+            p.grad = 0.0
+
+
+class AdamW(Adam):
+    """AdamW, as PyTorch's ``torch.optim.AdamW``: Adam with decoupled weight decay.
+
+    >>> w = Value(1.0)
+    >>> (w * w).backward()
+    >>> AdamW([w], lr=0.1, weight_decay=0.5).step()
+    >>> round(w.data, 6)  # 1.0 * (1 - 0.1 * 0.5), then a step of lr
+    0.85
+
+    Before each step every parameter is multiplied by ``1 - lr * weight_decay``
+    (default ``1e-2``, as PyTorch); the gradient itself is left alone.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        parameters: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        *,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            parameters, lr, betas, eps, weight_decay, amsgrad=amsgrad, maximize=maximize
+        )

@@ -1,11 +1,15 @@
-"""SGD: micrograd's update, weight decay, momentum, bad settings."""
+"""SGD, Adam and AdamW: their updates, PyTorch's numbers, bad settings."""
 
 from __future__ import annotations
+
+import math
+import random
+from typing import Any
 
 import pytest
 
 from micrograd_core import Value
-from micrograd_nn import SGD
+from micrograd_nn import SGD, Adam, AdamW
 
 
 def params(*pairs: tuple[float, float]) -> list[Value]:
@@ -60,3 +64,95 @@ def test_lr_can_change_between_steps_and_zero_grad_resets() -> None:
 def test_bad_settings(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SGD([], **kwargs)
+
+
+# -- Adam and AdamW ---------------------------------------------------------------
+
+
+def quadratic_bowl_gradients(ps: list[Value], k: int) -> list[float]:
+    """Gradients of a bumpy function at step ``k``, some zero, some large, some tiny."""
+    return [
+        (2.0 * p.data - 1.0 + math.sin(3.0 * k + i)) * (10.0 ** ((i % 5) - 2)) if i % 7 else 0.0
+        for i, p in enumerate(ps)
+    ]
+
+
+OPTIONS = [
+    ("Adam", {}),
+    ("Adam", {"weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "amsgrad": True}),
+    ("Adam", {"betas": (0.3, 0.6), "maximize": True}),  # beta1 < 0.5: lerp from the far end
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.1, "betas": (0.9, 0.95), "weight_decay": 1e-4}),  # LLM101n's settings
+    ("AdamW", {"weight_decay": 0.5, "amsgrad": True}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIONS)
+def test_equal_to_torch_optim_over_100_steps(name: str, kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    rng = random.Random(0)
+    start = [rng.uniform(-2.0, 2.0) for _ in range(12)]
+    ours = [Value(x) for x in start]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    optimizer = {"Adam": Adam, "AdamW": AdamW}[name](ours, **kwargs)
+    reference = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
+    for k in range(100):
+        if k == 50:  # a learning-rate schedule: lr changed between steps
+            optimizer.lr = reference.param_groups[0]["lr"] = 0.3 * optimizer.lr
+        grads = quadratic_bowl_gradients(ours, k)
+        for p, t, g in zip(ours, theirs, grads, strict=True):
+            p.grad = g
+            t.grad = torch.tensor(g, dtype=torch.float64)
+        optimizer.step()
+        reference.step()
+        for p, t in zip(ours, theirs, strict=True):
+            assert p.data == pytest.approx(t.item(), rel=1e-12, abs=1e-12), f"step {k + 1}"
+
+
+def test_torchs_defaults() -> None:
+    (p,) = params((1.0, 0.0))
+    adam, adamw = Adam([p]), AdamW([p])
+    assert (adam.lr, adam.betas, adam.eps, adam.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 0.0)
+    assert (adamw.lr, adamw.betas, adamw.eps, adamw.weight_decay) == (
+        1e-3,
+        (0.9, 0.999),
+        1e-8,
+        1e-2,
+    )
+
+
+def test_adamw_decays_the_weights_apart_from_the_gradient() -> None:
+    (p,) = params((2.0, 0.0))
+    AdamW([p], lr=0.1, weight_decay=0.5).step()  # a zero gradient: only the decay moves it
+    assert p.data == 2.0 * (1 - 0.1 * 0.5)
+    (q,) = params((2.0, 0.0))
+    Adam([q], lr=0.1, weight_decay=0.5).step()  # L2: the decay is a gradient, normalised
+    assert q.data == pytest.approx(2.0 - 0.1, rel=1e-9)
+
+
+def test_adam_lr_can_change_and_zero_grad_resets() -> None:
+    (p,) = params((1.0, 4.0))
+    optimizer = Adam([p], lr=0.1)
+    optimizer.lr = 0.5
+    optimizer.step()
+    assert p.data == pytest.approx(0.5, rel=1e-8)
+    optimizer.zero_grad()
+    assert p.grad == 0.0
+
+
+@pytest.mark.parametrize("optimizer", [Adam, AdamW])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": -0.1}, "lr must be a number >= 0, got -0.1"),
+        ({"betas": (1.0, 0.9)}, r"betas\[0\] must be a number in \[0, 1\), got 1.0"),
+        ({"betas": (0.9, -0.1)}, r"betas\[1\] must be a number in \[0, 1\), got -0.1"),
+        ({"betas": (0.9,)}, r"betas must be a pair of numbers in \[0, 1\), got \(0.9,\)"),
+        ({"eps": -1e-8}, "eps must be a number >= 0, got -1e-08"),
+        ({"weight_decay": -1}, "weight_decay must be a number >= 0, got -1"),
+    ],
+)
+def test_adam_bad_settings(optimizer: type[Adam], kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{optimizer.__name__} {message}"):
+        optimizer([], **kwargs)

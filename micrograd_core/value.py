@@ -13,6 +13,7 @@ from __future__ import annotations
 import reprlib
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import ContextDecorator
 from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
 from micrograd_core.errors import (
@@ -26,7 +27,16 @@ from micrograd_core.errors import (
 from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of, real_result
 from micrograd_core.op import Op
 
-__all__ = ["ActiveOps", "OpSource", "Operand", "Value", "apply", "install", "installed"]
+__all__ = [
+    "ActiveOps",
+    "OpSource",
+    "Operand",
+    "Value",
+    "apply",
+    "install",
+    "installed",
+    "no_grad",
+]
 
 
 class Value:
@@ -73,6 +83,18 @@ class Value:
     def backward(self) -> None:
         """Set this node's gradient to 1 and accumulate gradients into every node below it."""
         backward(self)
+
+    def detach(self) -> Value:
+        """A new leaf holding this value's ``data``, outside its graph (as ``tensor.detach()``).
+
+        >>> x = Value(2.0)
+        >>> y = x * x
+        >>> z = y.detach() * x
+        >>> z.backward()
+        >>> x.grad  # y counts as the constant 4.0
+        4.0
+        """
+        return Value(self.data)
 
     @property
     def label(self) -> str:
@@ -229,6 +251,8 @@ def _apply1(op: Op, a: Value) -> Value:
         raise _domain_error(op, [a.data], e) from e
     except TypeError as e:
         raise _broken_forward(op, [a.data], e) from e
+    if _untracked_threads and _untracked():
+        return _leaf(data if type(data) is float else _forward_result(data, op, [a.data]))
     node = _new(Value)
     node.data = data if type(data) is float else _forward_result(data, op, [a.data])
     node.grad = 0.0
@@ -252,6 +276,8 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
         raise _domain_error(op, [a.data, b.data], e) from e
     except TypeError as e:
         raise _broken_forward(op, [a.data, b.data], e) from e
+    if _untracked_threads and _untracked():
+        return _leaf(data if type(data) is float else _forward_result(data, op, [a.data, b.data]))
     node = _new(Value)
     node.data = data if type(data) is float else _forward_result(data, op, [a.data, b.data])
     node.grad = 0.0
@@ -306,6 +332,8 @@ _new: Final = object.__new__
 
 
 def _node(data: float, op: Op, inputs: tuple[Value, ...]) -> Value:
+    if _untracked_threads and _untracked():
+        return _leaf(data)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -379,6 +407,65 @@ def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:
         )
     msg = f"{op.name}({args}) is outside the op's domain ({cause}){where}"
     return DomainError(msg, op_name=op.name, inputs=xs, plugin=op.plugin)
+
+
+# -- no_grad: values without a graph ----------------------------------------------
+#
+# Every op checks one module-level count, the number of threads inside a
+# ``no_grad`` block, which is 0 unless one is open anywhere: the thread's own
+# depth (a thread-local, dearer to read) is looked at only then.
+
+_untracked_threads = 0
+_untracked_lock = threading.Lock()
+_depth = threading.local()
+
+
+def _untracked() -> bool:
+    """Whether this thread is inside a ``no_grad`` block."""
+    return getattr(_depth, "n", 0) > 0
+
+
+def _leaf(data: float) -> Value:
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node._op = None
+    node._a = None
+    node._b = None
+    return node
+
+
+class no_grad(ContextDecorator):
+    """Inside ``with no_grad():`` ops compute values and record no graph, as ``torch.no_grad``.
+
+    >>> w = Value(3.0)
+    >>> with no_grad():
+    ...     y = (w * 2).tanh()
+    >>> y._prev  # a leaf: nothing to backpropagate through
+    ()
+
+    For evaluation, decision boundaries, anything that needs no gradient: it
+    spares building a graph that is thrown away. Blocks nest; each thread has
+    its own (a block in one thread leaves the others recording). It works as a
+    decorator too: ``@no_grad()``.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _untracked_threads  # noqa: PLW0603  (the count every op reads)
+        depth = getattr(_depth, "n", 0)
+        _depth.n = depth + 1
+        if depth == 0:
+            with _untracked_lock:
+                _untracked_threads += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _untracked_threads  # noqa: PLW0603
+        _depth.n -= 1
+        if _depth.n == 0:
+            with _untracked_lock:
+                _untracked_threads -= 1
 
 
 # -- the ops Value's operators and methods use ----------------------------------

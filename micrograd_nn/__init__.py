@@ -5,6 +5,7 @@
 demo's training loop come with it.
 """
 
+from micrograd_core.value import no_grad
 from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
 from micrograd_nn.dataset import make_moons
 from micrograd_nn.loss import (
@@ -53,6 +54,7 @@ __all__ = [
     "make_moons",
     "moons_classifier",
     "mse_loss",
+    "no_grad",
     "resolve_activation",
     "save_parameters",
     "scores",

@@ -1,13 +1,14 @@
 """micrograd's nn (Module, Neuron, Layer, MLP) on the op-plugin engine, and what training needs.
 
 ``from micrograd_nn import Neuron, Layer, MLP`` replaces ``from micrograd.nn import
-...``; losses, an SGD optimiser, a moons data set, JSON checkpoints and the
-demo's training loop come with it.
+...``; losses (cross-entropy and softmax among them), SGD, Adam and AdamW, the
+moons and yin-yang data sets, JSON checkpoints, ``no_grad``, micrograd's demo
+loop and a training loop for any model come with it.
 """
 
 from micrograd_core.value import no_grad
 from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
-from micrograd_nn.dataset import make_moons
+from micrograd_nn.dataset import RNG, make_moons, make_yinyang, split_dataset
 from micrograd_nn.loss import (
     bce_with_logits_loss,
     cross_entropy_loss,
@@ -19,20 +20,26 @@ from micrograd_nn.loss import (
     softmax,
     softplus,
 )
-from micrograd_nn.module import MLP, Layer, Module, Neuron, resolve_activation
+from micrograd_nn.module import INITS, MLP, Layer, Module, Neuron, resolve_activation
 from micrograd_nn.optimizer import SGD, Adam, AdamW
 from micrograd_nn.training import (
+    Optimizer,
+    Record,
     Step,
     accuracy,
     cyclic_collector_paused,
     evaluate,
+    fit,
+    measure,
     moons_classifier,
     scores,
     train,
 )
 
 __all__ = [
+    "INITS",
     "MLP",
+    "RNG",
     "SGD",
     "Adam",
     "AdamW",
@@ -40,18 +47,23 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "Optimizer",
+    "Record",
     "Step",
     "accuracy",
     "bce_with_logits_loss",
     "cross_entropy_loss",
     "cyclic_collector_paused",
     "evaluate",
+    "fit",
     "hinge_loss",
     "l2_penalty",
     "load_parameters",
     "log_softmax",
     "logsumexp",
     "make_moons",
+    "make_yinyang",
+    "measure",
     "moons_classifier",
     "mse_loss",
     "no_grad",
@@ -60,5 +72,6 @@ __all__ = [
     "scores",
     "softmax",
     "softplus",
+    "split_dataset",
     "train",
 ]

@@ -18,13 +18,27 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from micrograd_core import Op, OpNotFoundError, Value, active_registry, apply
 
-__all__ = ["MLP", "Layer", "Module", "Neuron", "resolve_activation"]
+__all__ = ["INITS", "MLP", "Layer", "Module", "Neuron", "Uniform", "resolve_activation"]
 
 Input = Value | float
+
+
+class Uniform(Protocol):
+    """A random generator with ``uniform(a, b)``: ``random.Random``, or LLM101n's ``RNG``."""
+
+    def uniform(self, a: float, b: float, /) -> float:
+        """A random float between ``a`` and ``b``."""
+        ...
+
+
+Init = Literal["uniform", "fan_in"]
+INITS: tuple[Init, ...] = ("uniform", "fan_in")
+"""How a neuron's weights start: ``"uniform"``, ``uniform(-1, 1)`` (micrograd);
+``"fan_in"``, ``uniform(-1, 1) * nin**-0.5`` (LLM101n's micrograd)."""
 
 
 class Module:
@@ -91,7 +105,10 @@ class Neuron(Module):
     (TanhNeuron(3), LinearNeuron(16))
 
     Weights are drawn from ``random.uniform(-1, 1)``, the global generator as in
-    micrograd, unless ``rng`` (a ``random.Random``) is given; the bias starts at 0.
+    micrograd, unless ``rng`` (a ``random.Random``, or anything with ``uniform``
+    such as :class:`~micrograd_nn.RNG`) is given; the bias starts at 0. With
+    ``init="fan_in"`` each weight is ``uniform(-1, 1) * nin**-0.5``, as in
+    LLM101n's micrograd, which keeps the weighted sums of wide layers small.
     """
 
     def __init__(
@@ -100,10 +117,18 @@ class Neuron(Module):
         nonlin: bool = True,
         *,
         activation: str = "relu",
-        rng: random.Random | None = None,
+        rng: Uniform | None = None,
+        init: Init = "uniform",
     ) -> None:
-        uniform = (rng or random).uniform
-        self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
+        uniform = (rng if rng is not None else random).uniform
+        if init == "uniform":
+            self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
+        elif init == "fan_in":
+            scale = nin**-0.5 if nin > 0 else 1.0
+            self.w = [Value(uniform(-1, 1) * scale) for _ in range(nin)]
+        else:
+            msg = f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}"
+            raise ValueError(msg)
         self.b = Value(0)
         self.nonlin = nonlin
         self.activation = resolve_activation(activation)
@@ -177,7 +202,7 @@ class MLP(Module):
     MLP of [Layer of [TanhNeuron(3), TanhNeuron(3)], Layer of [LinearNeuron(2)]]
 
     ``activation`` (default ``"relu"``, as micrograd) is the unary op of every
-    hidden neuron; ``rng`` is passed to each neuron.
+    hidden neuron; ``rng`` and ``init`` are passed to each neuron.
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], **kwargs: Any) -> None:

@@ -1,4 +1,5 @@
-"""``micrograd demo``: train micrograd's moons classifier, with a live progress bar."""
+"""``micrograd demo``: train micrograd's moons classifier (a live progress bar), or LLM101n's
+yin-yang classifier (its losses, step by step)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from micrograd_cli._failure import raised
 from micrograd_cli._registry import no_ops_message
 from micrograd_core import MicrogradError, active_registry
-from micrograd_nn import evaluate, moons_classifier, save_parameters, train
-from micrograd_nn.plot import plot_decision_boundary, require_matplotlib
+from micrograd_nn import (
+    MLP,
+    RNG,
+    AdamW,
+    Module,
+    cross_entropy_loss,
+    evaluate,
+    fit,
+    make_yinyang,
+    measure,
+    moons_classifier,
+    save_parameters,
+    split_dataset,
+    train,
+)
+from micrograd_nn.plot import plot_decision_boundary, plot_decision_regions, require_matplotlib
 
-__all__ = ["DEFAULT_SEED", "MAX_PARAMETERS", "demo"]
+__all__ = ["DEFAULT_SEED", "MAX_PARAMETERS", "YINYANG_SEED", "demo"]
 
 DEFAULT_SEED = 0
 """The seed of the data and the initial weights: with it the default run reaches 100 %."""
@@ -26,8 +41,18 @@ MAX_PARAMETERS = 10_000
 """The most parameters the demo's model may have: the widest such model, one hidden layer
 of 2,499 neurons, takes about 2 GB and 40 s to trace and compile its training step."""
 
+YINYANG_SEED = 42
+"""LLM101n's seed: with it ``--task yinyang`` prints that program's losses."""
 
-def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+TASKS = {  # hidden layers and activation of each task's model
+    "moons": ((16, 16), "relu", DEFAULT_SEED),
+    "yinyang": ((8,), "tanh", YINYANG_SEED),
+}
+
+
+def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
     try:
         sizes = tuple(int(part) for part in value.split(","))
     except ValueError:
@@ -98,6 +123,15 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
 
 @click.command()
 @click.option(
+    "--task",
+    "task_name",
+    type=click.Choice(sorted(TASKS)),
+    default="moons",
+    show_default=True,
+    help="moons: micrograd's demo, two classes, hinge loss and SGD. yinyang: LLM101n's "
+    "three classes, cross-entropy and AdamW, with train, validation and test losses.",
+)
+@click.option(
     "--steps",
     type=click.IntRange(min=1),
     default=100,
@@ -107,23 +141,19 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
 @click.option(
     "--seed",
     type=int,
-    default=DEFAULT_SEED,
-    show_default=True,
-    help="Seed of the data points and the initial weights.",
+    help=f"Seed of the data points and the initial weights  [default: {DEFAULT_SEED} for moons, "
+    f"{YINYANG_SEED} for yinyang]",
 )
 @click.option(
     "--activation",
-    default="relu",
-    show_default=True,
-    help="Unary op of the hidden neurons: any registered one (micrograd ops lists them).",
+    help="Unary op of the hidden neurons: any registered one (micrograd ops lists them)  "
+    "[default: relu for moons, tanh for yinyang]",
 )
 @click.option(
     "--hidden",
-    default="16,16",
-    show_default=True,
     callback=_sizes,
-    help="Sizes of the hidden layers, comma-separated "
-    f"(a model of at most {MAX_PARAMETERS:,} parameters in all).",
+    help="Sizes of the hidden layers, comma-separated (a model of at most "
+    f"{MAX_PARAMETERS:,} parameters in all)  [default: 16,16 for moons, 8 for yinyang]",
 )
 @click.option(
     "--compile/--no-compile",
@@ -140,14 +170,16 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the decision boundary and the points to this image file, in the format its "
-    "suffix names: .png, .svg, .pdf and the others matplotlib writes (needs matplotlib).",
+    help="Draw the decision boundary (moons) or the regions of the three classes (yinyang) "
+    "and the points to this image file, in the format its suffix names: .png, .svg, .pdf and "
+    "the others matplotlib writes (needs matplotlib).",
 )
 def demo(
+    task_name: str,
     steps: int,
-    seed: int,
-    activation: str,
-    hidden: tuple[int, ...],
+    seed: int | None,
+    activation: str | None,
+    hidden: tuple[int, ...] | None,
     compiled: bool,
     save: Path | None,
     plot: Path | None,
@@ -159,7 +191,18 @@ def demo(
     micrograd's hinge loss, L2 regularisation and SGD, as in micrograd's demo
     notebook, whose model the defaults build. The same seed gives the same run.
     The output files are checked before training starts.
+
+    With --task yinyang it runs LLM101n's micrograd program instead: 100
+    yin-yang points in three classes from its generator (80 to train on, 10 to
+    validate, 10 to test), tanh hidden neurons and three logits, cross-entropy
+    and AdamW; it prints the training loss of every step, the validation loss
+    every 10 steps and the test loss at the end, LLM101n's numbers with the
+    defaults.
     """
+    default_hidden, default_activation, default_seed = TASKS[task_name]
+    hidden = default_hidden if hidden is None else hidden
+    activation = default_activation if activation is None else activation
+    seed = default_seed if seed is None else seed
     if save is not None:
         _check_writable(save, "--save")
     if plot is not None:
@@ -171,6 +214,9 @@ def demo(
     registry = active_registry()
     if not registry:  # no plugin with ops selected: no --activation is to blame
         raise click.ClickException(no_ops_message(registry))
+    if task_name == "yinyang":
+        _yinyang(steps, seed, activation, hidden, compiled, save, plot)
+        return
     try:
         model, X, y = moons_classifier(seed=seed, hidden=hidden, activation=activation)
     except MicrogradError as e:
@@ -212,15 +258,7 @@ def demo(
         f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps in {elapsed:.1f} s"
     )
     if save is not None:
-        try:
-            save_parameters(model, save)
-        except OSError as e:
-            msg = f"cannot write {str(save)!r}: {e.strerror or e}"
-            raise click.ClickException(msg) from None
-        except ValueError as e:  # parameters that diverged to inf or nan
-            msg = f"cannot save the parameters to {str(save)!r}: {e}"
-            raise click.ClickException(msg) from None
-        console.print(f"parameters saved to {save}")
+        _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
         try:
@@ -232,3 +270,81 @@ def demo(
             msg = f"cannot draw the decision boundary to {str(plot)!r}: {e}"
             raise click.ClickException(msg) from None
         console.print(f"decision boundary drawn to {plot}")
+
+
+def _save(model: Module, save: Path, console: Console) -> None:
+    try:
+        save_parameters(model, save)
+    except OSError as e:
+        msg = f"cannot write {str(save)!r}: {e.strerror or e}"
+        raise click.ClickException(msg) from None
+    except ValueError as e:  # parameters that diverged to inf or nan
+        msg = f"cannot save the parameters to {str(save)!r}: {e}"
+        raise click.ClickException(msg) from None
+    console.print(f"parameters saved to {save}")
+
+
+def _yinyang(
+    steps: int,
+    seed: int,
+    activation: str,
+    hidden: tuple[int, ...],
+    compiled: bool,
+    save: Path | None,
+    plot: Path | None,
+) -> None:
+    """LLM101n's program: yin-yang data, MLP(2, [*hidden, 3]), cross-entropy, AdamW."""
+    try:
+        random = RNG(seed)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="'--seed'") from None
+    X, y = make_yinyang(100, rng=random)
+    train_split, val_split, test_split = split_dataset(X, y, (0.8, 0.1, 0.1))
+    try:
+        model = MLP(2, [*hidden, 3], activation=activation, rng=random, init="fan_in")
+    except MicrogradError as e:
+        raise click.BadParameter(str(e), param_hint="'--activation'") from None
+    optimizer = AdamW(model.parameters(), lr=1e-1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
+    shape = ", ".join(map(str, (*hidden, 3)))
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
+        f"MLP(2, [{shape}]) with {activation} ({len(model.parameters())} parameters) on "
+        f"{len(X)} yin-yang points (80 train, 10 val, 10 test; seed {seed}), "
+        "cross-entropy, AdamW lr 0.1"
+    )
+    start = time.perf_counter()
+    try:
+        records = fit(
+            model,
+            cross_entropy_loss,
+            optimizer,
+            train_split,
+            steps=steps,
+            val_data=val_split,
+            every=10,
+            compile=compiled,
+        )
+        for record in records:
+            if record.val_loss is not None:
+                console.print(f"step {record.step}/{steps}, val loss {record.val_loss:.6f}")
+            console.print(f"step {record.step}/{steps}, train loss {record.train_loss!r}")
+        elapsed = time.perf_counter() - start
+        loss, accuracy = measure(model, cross_entropy_loss, test_split)
+    except MicrogradError as e:
+        msg = f"training failed: {e}"
+        raise click.ClickException(msg) from None
+    hits = round(accuracy * len(test_split[0]))
+    console.print(
+        f"test loss {loss:.6f}, accuracy {accuracy:.0%} ({hits}/{len(test_split[0])} points) "
+        f"after {steps} steps in {elapsed:.1f} s"
+    )
+    if save is not None:
+        _save(model, save, console)
+    if plot is not None:
+        title = f"MLP(2, [{shape}]), {activation}: test accuracy {accuracy:.0%}"
+        try:
+            plot_decision_regions(model, X, y, plot, title=title)
+        except OSError as e:
+            msg = f"cannot write {str(plot)!r}: {e.strerror or e}"
+            raise click.ClickException(msg) from None
+        console.print(f"class regions drawn to {plot}")

@@ -10,6 +10,7 @@ from micrograd_core.value import no_grad
 from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
 from micrograd_nn.dataset import RNG, make_moons, make_yinyang, split_dataset
 from micrograd_nn.loss import (
+    LOGSUMEXP,
     bce_with_logits_loss,
     cross_entropy_loss,
     hinge_loss,
@@ -38,6 +39,7 @@ from micrograd_nn.training import (
 
 __all__ = [
     "INITS",
+    "LOGSUMEXP",
     "MLP",
     "RNG",
     "SGD",

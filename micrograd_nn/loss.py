@@ -14,6 +14,7 @@ from typing import cast
 from micrograd_core import Op, Value, apply, float_or_op
 
 __all__ = [
+    "LOGSUMEXP",
     "bce_with_logits_loss",
     "cross_entropy_loss",
     "hinge_loss",
@@ -139,7 +140,7 @@ def _d_logsumexp(*xs_out: float) -> list[float]:
     return [_exp(x - out) for x in xs_out[:-1]]
 
 
-logsumexp = Op(
+LOGSUMEXP = Op(
     "logsumexp",
     1,
     variadic=1,
@@ -147,11 +148,19 @@ logsumexp = Op(
     gradient=_d_logsumexp,
     doc="log(e**x1 + e**x2 + ...), shifted by the largest input so that it never overflows",
 )
-"""``log(e**x1 + e**x2 + ...)`` as one node, any number of inputs: ``logsumexp(*logits)``.
+"""The op record of :func:`logsumexp` (not registered: applied as it is)."""
 
-Its partials are the softmax of the inputs. Logits of 1000 or -1000 give finite
-values and gradients.
-"""
+
+def logsumexp(*xs: Logit) -> Value:
+    """``log(e**x1 + e**x2 + ...)`` as one node, for any number of inputs (one or more).
+
+    Its partials are the softmax of the inputs. Logits of 1000 or -1000 give
+    finite values and gradients:
+
+    >>> logsumexp(Value(1000.0), Value(0.0)).data
+    1000.0
+    """
+    return apply(LOGSUMEXP, *xs)
 
 
 def _classes(logits: Sequence[Logit], where: str) -> None:
@@ -227,5 +236,5 @@ def cross_entropy_loss(logits: Sequence[Sequence[Logit]], targets: Sequence[int]
                 f"(an int in 0..{n_classes - 1})"
             )
             raise ValueError(msg)
-        terms.append(apply(logsumexp, *row) - row[target])
+        terms.append(logsumexp(*row) - row[target])
     return _mean(terms, where)

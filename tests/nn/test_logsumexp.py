@@ -11,20 +11,20 @@ from hypothesis import strategies as st
 
 from micrograd_core import OpRegistry, Value, apply, compile_graph, grad
 from micrograd_core.testing import contract_report
-from micrograd_nn import logsumexp as logsumexp_op
+from micrograd_nn import LOGSUMEXP
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 
 
 def logsumexp(*xs: float) -> float:
     """The op's forward function on floats."""
-    forward = logsumexp_op.forward
+    forward = LOGSUMEXP.forward
     assert forward is not None
     return forward(*xs)
 
 
 def test_meets_the_contract_at_several_input_counts() -> None:
-    report = contract_report(logsumexp_op, sampler="builtin")
+    report = contract_report(LOGSUMEXP, sampler="builtin")
     assert report.ok, str(report)
     assert report.result("second_order").status == "passed"
 
@@ -46,7 +46,7 @@ def test_huge_logits_give_finite_values_and_softmax_gradients(
     builtin_registry: OpRegistry,
 ) -> None:
     xs = [Value(1000.0), Value(0.0), Value(-1000.0)]
-    out = apply(logsumexp_op, *xs)
+    out = apply(LOGSUMEXP, *xs)
     out.backward()
     assert out.data == 1000.0
     assert [x.grad for x in xs] == [1.0, math.exp(-1000.0), 0.0]
@@ -54,7 +54,7 @@ def test_huge_logits_give_finite_values_and_softmax_gradients(
 
 def test_the_gradient_is_the_softmax(builtin_registry: OpRegistry) -> None:
     xs = [Value(1.0), Value(2.0), Value(3.0)]
-    out = apply(logsumexp_op, *xs)
+    out = apply(LOGSUMEXP, *xs)
     out.backward()
     total = sum(math.exp(x.data) for x in xs)
     assert [x.grad for x in xs] == pytest.approx([math.exp(x.data) / total for x in xs])
@@ -80,7 +80,7 @@ def test_infinities_and_nan_as_ieee_arithmetic(xs: tuple[float, ...], expected: 
 
 def test_second_derivative_is_the_softmax_variance(builtin_registry: OpRegistry) -> None:
     x, y = Value(0.5), Value(-1.5)
-    (dx,) = grad(apply(logsumexp_op, x, y), [x], create_graph=True)
+    (dx,) = grad(apply(LOGSUMEXP, x, y), [x], create_graph=True)
     (dxx,) = grad(dx, [x])
     p = 1 / (1 + math.exp(y.data - x.data))
     assert dxx.data == pytest.approx(p * (1 - p), rel=1e-14)
@@ -92,7 +92,7 @@ def test_a_compiled_graph_shifts_by_the_largest_input_of_each_replay(
     # A shift read from .data when the graph is built would be replayed stale:
     # after the logits move by 2000, e**(x - old max) overflows.
     a, b = Value(0.0), Value(1.0)
-    out = apply(logsumexp_op, a, b)
+    out = apply(LOGSUMEXP, a, b)
     compiled = compile_graph(out)
     a.data, b.data = 2000.0, 1000.0
     assert compiled.forward() == 2000.0

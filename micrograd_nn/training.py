@@ -204,7 +204,7 @@ def evaluate(
     >>> loss <= last.loss, share
     (True, 1.0)
     """
-    with cyclic_collector_paused():
+    with no_grad(), cyclic_collector_paused():  # values only: no graph to free
         batch = scores(model, inputs)
         loss = _objective(batch, labels, model.parameters(), alpha)
         return loss.data, accuracy(batch, labels)

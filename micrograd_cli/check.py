@@ -13,13 +13,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from micrograd_cli._failure import raised
 from micrograd_cli._table import fits, fold
 from micrograd_core import Op, default_registry
 from micrograd_core.testing import (
     BOUND,
     CHECKS,
-    CheckResult,
     ContractReport,
     Reference,
     contract_report,
@@ -139,32 +137,15 @@ def _reference(text: str) -> tuple[str, Reference]:
 def _report(
     op: Op, examples: int, sampler: str, bound: float, references: Iterable[Reference]
 ) -> ContractReport:
-    """The op's report, one check at a time: a check that crashes is a failed check.
-
-    Whatever the op's code raises counts, ``SystemExit`` and any other
-    ``BaseException`` included: that check's failure, and the other checks and
-    ops go on. Only Ctrl-C (``KeyboardInterrupt``) stops the command.
-    """
+    """The op's report. Whatever the op's code raises, ``SystemExit`` included, fails
+    the check it ran in and the other checks and ops go on (the kit's promise); only
+    Ctrl-C (``KeyboardInterrupt``) stops the command."""
     kind: Literal["hypothesis", "builtin"] = (
         "builtin" if sampler == "builtin" or not hypothesis_available() else "hypothesis"
     )
-    refs = tuple(references)
-    results: list[CheckResult] = []
-    for name in CHECKS:
-        if results and results[0].status == "failed":  # as contract_report: metadata first
-            results.append(CheckResult(name, "skipped", "the op's metadata is invalid"))
-            continue
-        try:
-            report = contract_report(
-                op, checks=[name], examples=examples, sampler=kind, bound=bound, references=refs
-            )
-        except KeyboardInterrupt:
-            raise
-        except BaseException as e:  # noqa: BLE001  (whatever a broken op does is reported)
-            results.append(CheckResult(name, "failed", f"the check crashed: {raised(e)}"))
-        else:
-            results.extend(report.results)
-    return ContractReport(op, tuple(results), kind)
+    return contract_report(
+        op, examples=examples, sampler=kind, bound=bound, references=tuple(references)
+    )
 
 
 @click.command()

@@ -226,8 +226,8 @@ def run_check(
     except KeyboardInterrupt:
         raise
     except BaseException as e:  # noqa: BLE001  (a broken op is a failed check, never a crash: SystemExit included)
-        msg = f"the check could not run on the op: {type(e).__name__}: {e}"
-        return CheckResult(check.name, "failed", msg)
+        raised = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        return CheckResult(check.name, "failed", f"the check could not run on the op: {raised}")
 
 
 def _run(op: Op, check: Check, run: _Run) -> CheckResult:

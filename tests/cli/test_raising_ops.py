@@ -100,7 +100,7 @@ def test_check_fails_the_ops_checks_and_goes_on_with_the_other_ops(
     assert "Traceback" not in done.stderr
     text = done.stdout
     assert re.search(r"op 'stop' \(plugin 'raising' \(raising 0.1\)\) failed \d+ of", text)
-    assert f"- forward: the check crashed: {RAISED[kind]} (in stop, " in text
+    assert f"- forward: the check could not run on the op: {RAISED[kind]}" in text
     assert "passed: metadata" in text
     assert f"1 of 2 ops meet the contract ({sampler} inputs)" in text
 

@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "micrograd_cli.graph",
         "Draw the graph of EXPRESSION, with every gradient after a backward pass.",
     ),
+    "live": (
+        "micrograd_cli.live",
+        "Watch a model learn in the browser: serve a live view of its training.",
+    ),
     "new-plugin": (
         "micrograd_cli.new_plugin",
         "Create micrograd-NAME, an op plugin package with one example op named NAME.",

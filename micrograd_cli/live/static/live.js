@@ -71,6 +71,8 @@
 
   function fmt(x, digits = 4) {
     if (x === null || x === undefined) return "nan";
+    // a value too small for the fixed digits keeps its size: 3.2e-6, not 0.0000
+    if (x !== 0 && Math.abs(x) < 0.5 * 10 ** -digits) return x.toExponential(1);
     return x.toFixed(digits);
   }
 
@@ -161,7 +163,7 @@
       box.append(s, " " + text + "  ");
     };
     for (let c = 0; c < state.config.classes; c++) add("c" + c, "class " + c);
-    add("ring", "validation point (ringed)");
+    add("ring", "validation (ringed)");
     add("probe", "probe");
   }
 

@@ -27,10 +27,11 @@ pytestmark = pytest.mark.skipif(
     "(.ci/run installs Graphviz)",
 )
 
-NAMES = ["demo", "trace_graph", "write_an_op"]
+NAMES = ["demo", "multiclass", "trace_graph", "write_an_op"]
 # the pictures each notebook promises, in order
 PICTURES = {
     "demo": ["image/png"] * 3,
+    "multiclass": ["image/png"] * 3,
     "trace_graph": ["image/svg+xml"] * 4,
     "write_an_op": ["image/svg+xml"],
 }

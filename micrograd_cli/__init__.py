@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "demo": (
         "micrograd_cli.demo",
-        "Train micrograd's demo classifier on 100 moons points and report its accuracy.",
+        "Train a demo classifier: micrograd's moons (the default) or LLM101n's yin-yang.",
     ),
     "graph": (
         "micrograd_cli.graph",

@@ -184,7 +184,7 @@ def demo(
     save: Path | None,
     plot: Path | None,
 ) -> None:
-    """Train micrograd's demo classifier on 100 moons points and report its accuracy.
+    """Train a demo classifier: micrograd's moons (the default) or LLM101n's yin-yang.
 
     An MLP of two inputs, the hidden layers that --hidden gives and one linear
     output learns to separate two interleaving half circles (noise 0.1) with

@@ -595,13 +595,13 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
         if most is not None and len(node.args) > most:
             msg = f"math.{f} with {len(node.args)} arguments has no {d.name} counterpart"
             raise NotRenderableError(msg)
-        args = ", ".join(done[id(arg)].at(_TEST) for arg in node.args)
+        args = ", ".join(_number(done[id(arg)], d, _TEST) for arg in node.args)
         return _Rendered(f"{_named(f, d)}({args})", _ATOM, truth=f in _PREDICATES)
     if isinstance(node, ast.BinOp):
         binding = _BINDING[type(node.op)]
         right_first = isinstance(node.op, ast.Pow)  # x ** y ** z is x ** (y ** z)
-        left = done[id(node.left)].at(binding + right_first)
-        right = done[id(node.right)].at(binding + (not right_first))
+        left = _number(done[id(node.left)], d, binding + right_first)
+        right = _number(done[id(node.right)], d, binding + (not right_first))
         return _Rendered(f"{left} {_BINARY[type(node.op)]} {right}", binding)
     if isinstance(node, ast.UnaryOp):
         operand = done[id(node.operand)]
@@ -610,7 +610,7 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
                 return _Rendered(f"{d.logical_not}({operand.at(_TEST)})", _ATOM, truth=True)
             return _Rendered(f"not {operand.at(_NOT)}", _NOT, truth=True)
         sign = "-" if isinstance(node.op, ast.USub) else "+"
-        return _Rendered(f"{sign}{operand.at(_FACTOR)}", _FACTOR)
+        return _Rendered(f"{sign}{_number(operand, d, _FACTOR)}", _FACTOR)
     if isinstance(node, ast.Compare):
         return _compare(node, d, done)
     if isinstance(node, ast.BoolOp):
@@ -624,6 +624,16 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
         return _Rendered(f"{d.where}({parts})", _ATOM, truth=truth)
     text = f"{body.at(_OR)} if {test.at(_OR)} else {orelse.at(_TEST)}"
     return _Rendered(text, _TEST, truth=truth)
+
+
+def _number(part: _Rendered, d: Dialect, binding: int) -> str:
+    """``part`` where a number is wanted: Python counts True as 1, but an array of
+    truth values is no number (NumPy's exp of one is a float16), so arrays write 1.0."""
+    if not part.truth or d.where is None:
+        return part.at(binding)
+    if part.text in ("True", "False"):
+        return "1.0" if part.text == "True" else "0.0"
+    return f"{d.where}({part.at(_TEST)}, 1.0, 0.0)"
 
 
 def _named(name: str, d: Dialect) -> str:

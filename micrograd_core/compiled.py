@@ -43,9 +43,11 @@ engine too, which converts it as it converts every partial.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import operator
 import reprlib
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
@@ -63,7 +65,7 @@ from micrograd_core.graph import (
 from micrograd_core.op import Op
 from micrograd_core.value import Value, forward_value
 
-__all__ = ["CompiledGraph", "compile_graph"]
+__all__ = ["CompiledGraph", "compile_graph", "expression_kernel"]
 
 
 def compile_graph(root: Value, *, build: Callable[[], Value] | None = None) -> CompiledGraph:
@@ -149,6 +151,64 @@ class CompiledGraph:
     def leaves(self) -> tuple[Value, ...]:
         """The leaves the replay reads, constants included, in topological order."""
         return tuple(v for _, v in self._leaves)
+
+    def source(self) -> str:
+        """The code a replay runs: each pass's kernels, in the order they run, once each.
+
+        A kernel is a loop over rows of slots in one list of floats ``b`` (the
+        gradients in ``g``): an op's expressions written into it, or a call of
+        the op's own functions per node. A comment names the ops it serves.
+
+        >>> from micrograd_core import Value
+        >>> x = Value(0.5)
+        >>> print(compile_graph((x * x).tanh()).source())
+        # forward: op 'mul' (1 node)
+        def kernel(b, rows):
+            for i, a0, a1 in rows:
+                b[i] = b[a0] * b[a1]
+        <BLANKLINE>
+        # forward: op 'tanh' (1 node)
+        def kernel(b, rows):
+            for i, a0 in rows:
+                b[i] = math.tanh(b[a0])
+        <BLANKLINE>
+        # partials: op 'tanh' (1 node)
+        def kernel(b, rows):
+            for i, a0, s0 in rows:
+                b[s0] = 1 - b[i] ** 2
+            return 0.0
+        <BLANKLINE>
+        # gradient: 1 row
+        def kernel(b, g, rows):
+            for j, d0, c0 in rows:
+                g[j] = g[j] + b[d0] * g[c0]
+        <BLANKLINE>
+        # gradient: 1 row
+        def kernel(b, g, rows):
+            for j, d0, c0, d1, c1 in rows:
+                g[j] = g[j] + b[d0] * g[c0] + b[d1] * g[c1]
+        <BLANKLINE>
+        """
+        node_at = {s: node for s, node in zip(self._plan.slots, self._order, strict=True)}
+        parts: list[str] = []
+        passes: list[tuple[str, list[tuple[Any, _Rows]]]] = [
+            ("forward", list(self._plan.forward)),
+            ("partials", list(self._plan.partials)),
+        ]
+        for name, kernels in passes:
+            seen: dict[Any, list[Value]] = {}
+            for kernel, rows in kernels:
+                nodes = seen.setdefault(kernel, [])
+                nodes += [node_at[_node_slot(kernel, row)] for row in rows]
+            for kernel, nodes in seen.items():
+                ops = sorted({n._op.name for n in nodes if n._op is not None})
+                served = ", ".join(f"op {o!r}" for o in ops)
+                count = f"{len(nodes)} node{'s' * (len(nodes) != 1)}"
+                parts.append(f"# {name}: {served} ({count})\n{_source_of(kernel)}")
+        for sums, rows in self._plan.gradient:
+            count = f"{len(rows)} row{'s' * (len(rows) != 1)}"
+            parts.append(f"# gradient: {count}\n{_source_of(sums)}")
+        return "\n".join(parts)
 
     def forward(self, *, verify: bool = False) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value.
@@ -561,16 +621,20 @@ class _Inlined(NamedTuple):
 
 def _inlined(op: Op, n: int) -> _Inlined | None:
     """``op``'s kernels for ``n`` inputs, or None when it offers no inline expressions for
-    them: none at all, or none that pass the gate for ``n`` inputs (a variadic op's
-    expressions for a very wide node, too long to be one): its functions then run.
+    them: none at all, or, for a variadic op, none that pass the gate for ``n`` inputs
+    (its expressions for a very wide node, too long to be one): its functions then run,
+    as :meth:`CompiledGraph.source` shows.
 
-    An expression the gate accepted always compiles; should Python refuse one anyway
-    (the caller's stack nearly full), that is the op's InvalidOpError naming it.
+    Any other failure is the op's InvalidOpError naming the expression: one the gate
+    refuses (an op applied without registering it), or one Python will not compile
+    (the caller's stack nearly full).
     """
     try:
         inline = op.inlined(n)
     except InvalidOpError:  # refused for n inputs (the kit's inline check says why)
-        return None
+        if op.variadic:
+            return None
+        raise
     if inline is None:
         return None
     forward = _compiling(op, "forward", (inline.forward,), _forward_kernel, inline.forward, n)
@@ -637,4 +701,64 @@ def _kernel(source: str) -> Callable[..., Any]:
     """The function ``kernel`` that ``source`` defines, compiled once per process."""
     namespace: dict[str, Any] = {"math": math, "__builtins__": {}}  # nothing else in scope
     exec(compile(source, "<micrograd kernel>", "exec"), namespace)
-    return namespace["kernel"]  # type: ignore[no-any-return]
+    kernel: Callable[..., Any] = namespace["kernel"]
+    _SOURCES[kernel] = source
+    return kernel
+
+
+def _node_slot(kernel: Any, row: tuple[Any, ...]) -> int:
+    """The slot of the node a row of ``kernel`` computes (the op's functions: its last
+    item, or the output's slot among the arguments a partial is called with)."""
+    if kernel is _call_forward:
+        return int(row[2])
+    if kernel is _call_partials or kernel is _call_gradients:
+        return int(row[1](range(1 << 62))[-1])  # the getter of the inputs and the output
+    return int(row[0])
+
+
+def _source_of(kernel: Callable[..., Any]) -> str:
+    """The source of a kernel: the one it was compiled from, or this module's."""
+    source = _SOURCES.get(kernel)
+    if source is None:
+        source = inspect.getsource(kernel)
+    return source
+
+
+_SOURCES: weakref.WeakKeyDictionary[Callable[..., Any], str] = weakref.WeakKeyDictionary()
+
+
+def expression_kernel(op: Op, text: str, n: int, *, partial: bool) -> Callable[..., object]:
+    """What a compiled graph's loop computes for ``op``'s expression ``text`` of ``n``
+    inputs, as a function of them (and of the output, for a ``partial``).
+
+    The same translation and kernels a replay runs (the contract kit checks
+    expressions with it); what they raise is raised.
+
+    >>> from micrograd_core import Inline
+    >>> tanh = Op("t", 1, inline=Inline("math.tanh(x0)", partials=("1 - out**2",)))
+    >>> expression_kernel(tanh, "1 - out**2", 1, partial=True)(0.5, 0.25)
+    0.9375
+    """
+    if not partial:
+        forward = _compiling(op, "forward", (text,), _forward_kernel, text, n)
+
+        def run_forward(*xs: float) -> object:
+            b: list[Any] = [*xs, 0.0]
+            forward(b, [(n, *range(n))])
+            return b[n]
+
+        return run_forward
+    loop = _compiling(op, "partial", (text,), in_loop, text)
+    if isinstance(loop, float):
+        return lambda *args: loop
+    if isinstance(loop, int):
+        where = n if loop < 0 else loop
+        return lambda *args: args[where]
+    kernel = _compiling(op, "partial", (text,), _partials_kernel, (loop,), n)
+
+    def run_partial(*args: float) -> object:
+        b: list[Any] = [*args, 0.0]
+        kernel(b, [(n, *range(n), n + 1)])
+        return b[n + 1]
+
+    return run_partial

@@ -33,6 +33,20 @@ True
 'math.tanh(b[a0]) * b[a1]'
 >>> render("0.0 if x0 < 0 else x0", NUMPY)
 'np.where(x0 < 0, 0.0, x0)'
+>>> render("x0 ** -1 + (x1 - out) * 2", FLOAT)
+'x0 ** (-1) + (x1 - out) * 2'
+>>> render("math.erf(x0)", NUMPY)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+micrograd_core.expression.NotRenderableError: math.erf has no numpy counterpart; ...
+
+Rendering keeps every operation and its order (parentheses where Python needs
+them, whatever the dialect adds), so where a target computes as Python does
+the floats are the same to the last bit. Arrays differ from Python in a few
+places the dialects take care of: ``and``/``or`` give a truth value (so they
+are rendered only of truth values), a truth value used as a number is written
+``where(c, 1.0, 0.0)``, and a number used as a condition ``c != 0``. What an
+array computes as a float Python computes as an int (``-math.floor(0.5)`` is
+``0``, NumPy's is ``-0.0``), the same number.
 """
 
 from __future__ import annotations
@@ -538,20 +552,10 @@ class _Rendered:
 
 @functools.lru_cache(maxsize=4096)
 def render(text: str, dialect: Dialect) -> str:
-    """The expression ``text`` written for ``dialect``, on one line.
+    """The expression ``text`` (names ``x0``, ``x1``, ..., ``out``) written for ``dialect``.
 
-    The same expression parses to the same operations in the same order on
-    every target (parentheses are kept where Python needs them, whatever the
-    dialect adds), so where the target computes as Python does the floats are
-    the same to the last bit. NotRenderableError says why ``text`` cannot be
-    written: what the gate refuses (inputs ``x0``, ``x1``, ... and ``out``
-    are its names), or what the target lacks.
-
-    >>> render("x0 ** -1 + (x1 - out) * 2", LOOP)
-    'b[a0] ** (-1) + (b[a1] - b[i]) * 2'
-    >>> render("math.erf(x0)", NUMPY)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    micrograd_core.expression.NotRenderableError: math.erf has no numpy counterpart; ...
+    It parses to the same operations in the same order on every target (see the
+    module's examples). NotRenderableError says what the gate refuses or the target lacks.
     """
     names = {"out", *_INPUT.findall(text)} if type(text) is str else set()
     found = _text_problem(text)

@@ -14,9 +14,14 @@ A composite op has no forward or partials of its own: ``compose`` builds it
 from other ops on ``Value`` s, so the graph records the primitives and there is
 no gradient to write.
 
-An op may also offer its forward and partials as Python expressions
-(:class:`Inline`), which a compiled graph writes into its replay loops instead
-of calling the functions: the same floats, without a call per node.
+An op may state its math once, as Python expressions (:class:`Inline`): its
+forward and partials on floats are then compiled from them, the partials also
+run on ``Value`` s (gradients of gradients: ``math.cos`` there is the op that
+claims the method ``cos``), compiled graphs write them into their replay loops,
+and array libraries get them rendered
+(:func:`~micrograd_core.expression.render`). Functions written by hand stay
+possible, alone or beside the expressions (which must then give the same
+floats).
 """
 
 from __future__ import annotations
@@ -27,15 +32,25 @@ import re
 import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from micrograd_core import expression
-from micrograd_core.errors import InvalidOpError
+from micrograd_core.errors import DomainError, InvalidOpError
 
 if TYPE_CHECKING:
     from micrograd_core.value import Value
 
-__all__ = ["Inline", "Interval", "Kink", "Op", "Provenance", "validate"]
+__all__ = [
+    "Inline",
+    "Interval",
+    "Kink",
+    "Op",
+    "Provenance",
+    "is_derived",
+    "not_finite",
+    "overflowed",
+    "validate",
+]
 
 Forward = Callable[..., float]
 Partial = Callable[..., float]
@@ -87,7 +102,7 @@ class Kink:
 
 @dataclass(frozen=True, slots=True)
 class Inline:
-    """An op's forward value and partials as Python expressions, for compiled graphs.
+    """An op's forward value and partials as Python expressions: its math, stated once.
 
     The inputs are ``x0``, ``x1``, ...; a partial also sees the forward output
     as ``out``; math's public functions (``math.exp(x0)``) and constants
@@ -98,11 +113,13 @@ class Inline:
     >>> mul_inline = Inline("x0 * x1", partials=("x1", "x0"))
     >>> tanh_inline = Inline("math.tanh(x0)", partials=("1 - out**2",))
 
-    Each expression must compute the same float as the function it stands for,
-    to the last bit (the contract kit's ``inline`` check compares them). It may
-    leave out the function's checks: where the function raises, the expression
-    may raise anything or give a value that is not finite, and the compiled
-    graph then runs the op's own functions, which say what went wrong.
+    An op that gives no ``forward`` (or no ``partials``) gets them compiled
+    from these: see :class:`Op`. An op that gives its functions too must give
+    the same float in each expression, to the last bit (the contract kit's
+    ``inline`` check compares them); an expression may leave out the
+    function's checks: where the function raises, the expression may raise
+    anything or give a value that is not finite, and the compiled graph then
+    runs the op's own functions, which say what went wrong.
     """
 
     forward: str
@@ -150,6 +167,14 @@ class Op:
     >>> square.forward(3.0), square.partials[0](3.0, 9.0)
     (9.0, 6.0)
 
+    Or its math once, as expressions: ``forward`` and ``partials`` are then
+    compiled from them (:class:`Inline`), and overflow raises the engine's
+    ``DomainError`` as in every op:
+
+    >>> cube = Op("cube", 1, inline=Inline("x0 ** 3", partials=("3 * x0 ** 2",)))
+    >>> cube.forward(2.0), cube.partials[0](2.0, 8.0), is_derived(cube.forward)
+    (8.0, 12.0, True)
+
     ``domain`` gives one interval per input where the op is smooth (empty: all
     reals); tools draw test inputs from it. ``inline`` optionally gives the
     forward and partials again as expressions (:class:`Inline`), a callable
@@ -187,6 +212,25 @@ class Op:
     kinks: tuple[Kink, ...] = ()
     inline: InlineSpec | None = None
     provenance: Provenance | None = None
+
+    def __post_init__(self) -> None:
+        """Compile the forward and partials an op leaves to its expressions."""
+        spec, arity = self.inline, self.arity
+        forward, partials = self.forward is None, not self.partials and self.gradient is None
+        if (
+            (forward or partials)
+            and isinstance(spec, Inline)
+            and self.compose is None
+            and not self.variadic
+            and type(arity) is int
+            and arity > 0
+            and spec.problem(arity) is None  # else validate() says what is wrong
+        ):
+            derived = _derived(self, spec)
+            if forward:
+                object.__setattr__(self, "forward", derived[0])
+            if partials:
+                object.__setattr__(self, "partials", derived[1])
 
     @property
     def is_composite(self) -> bool:
@@ -261,9 +305,137 @@ class _Engine:
     (``micrograd_core.value``) fills this in when it is imported."""
 
     apply: Callable[..., Value]
+    method: Callable[[str], Op]  # the op claiming a method of Value's, in the active registry
 
 
 _engine = _Engine()
+
+
+# -- an op's functions, compiled from its expressions --------------------------------
+
+
+def overflowed(name: str, *xs: float) -> NoReturn:
+    """Raise the engine's error for ``name``'s result beyond the largest float at ``xs``."""
+    args = ", ".join(map(repr, xs))
+    msg = f"{name}({args}) overflows a float (beyond 1.8e308)"
+    raise DomainError(msg, op_name=name, inputs=xs) from None
+
+
+def not_finite(name: str, r: float, *xs: float) -> float:
+    """``r``, a result that is not finite, unless finite inputs ``xs`` overflowed to it.
+
+    Overflow: a result finite in exact arithmetic but beyond the largest float
+    raises DomainError, in every op; infinite and NaN inputs propagate.
+    """
+    if all(x - x == 0.0 for x in xs):
+        overflowed(name, *xs)
+    return r
+
+
+_SOURCE = "<expressions of op {!r}>"
+
+
+def is_derived(function: object) -> bool:
+    """Whether ``function`` was compiled from an op's expressions (not written by hand)."""
+    code = getattr(function, "__code__", None)
+    return code is not None and code.co_filename.startswith("<expressions of op ")
+
+
+def derived_source(name: str, inline: Inline) -> str:
+    """The source of the functions op ``name`` gets from ``inline``: forward, partial_k."""
+    xs = ", ".join(f"x{k}" for k in range(len(inline.partials)))
+    lines = [
+        f"def forward({xs}):",
+        "    try:",
+        f"        r = {expression.render(inline.forward, expression.FLOAT)}",
+        "    except OverflowError:",
+        f"        overflowed({name!r}, {xs})",
+        f"    return r if r - r == 0.0 else not_finite({name!r}, r, {xs})",
+        "",
+    ]
+    for k, text in enumerate(inline.partials):
+        on_floats = expression.render(text, expression.FLOAT)
+        values = expression.Dialect("values", function=f"values_{k}.{{name}}")
+        on_values = expression.render(text, values)
+        lines.append(f"def partial_{k}({xs}, out):")
+        if on_values == on_floats:  # arithmetic only: the same code for floats and Values
+            lines.append(f"    return {on_floats}")
+        else:  # out is the node, a Value, when a gradient of the gradient is built
+            lines += [
+                "    if type(out) is float:",
+                f"        return {on_floats}",
+                f"    return {on_values}",
+            ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _derived(op: Op, inline: Inline) -> tuple[Forward, tuple[Partial, ...]]:
+    """``op``'s forward and partials compiled from ``inline``; InvalidOpError if Python
+    refuses them (an expression the gate accepted compiles, unless the stack is nearly full)."""
+    source = derived_source(op.name, inline)
+    scope: dict[str, Any] = {
+        "math": math,
+        "type": type,
+        "float": float,
+        "OverflowError": OverflowError,
+        "overflowed": overflowed,
+        "not_finite": not_finite,
+        "__builtins__": {},
+    }
+    for k, text in enumerate(inline.partials):
+        scope[f"values_{k}"] = _OnValues(op.name, k, text)
+    try:
+        exec(compile(source, _SOURCE.format(op.name), "exec"), scope)
+    except Exception as e:  # RecursionError, MemoryError: whatever Python says
+        msg = (
+            f"op {op.name!r}: its expressions passed the checks but cannot be compiled "
+            f"({type(e).__name__}: {e}): forward {_shown.repr(inline.forward)}, partials "
+            f"{', '.join(map(_shown.repr, inline.partials))}"
+        )
+        raise InvalidOpError(msg, op_name=op.name) from e
+    return scope["forward"], tuple(scope[f"partial_{k}"] for k in range(len(inline.partials)))
+
+
+_PIECEWISE_CONSTANT = frozenset({"ceil", "floor", "trunc", "isclose", "isfinite", "isinf", "isnan"})
+
+
+class _OnValues:
+    """math, for a partial called on ``Value`` s: ``values.cos(x)`` applies the op
+    that claims the method ``cos`` (``pow`` is ``**``); a function that is piecewise
+    constant (``math.floor``) reads the values, so its derivative is zero."""
+
+    __slots__ = ("_k", "_op", "_text")
+
+    def __init__(self, op: str, k: int, text: str) -> None:
+        self._op, self._k, self._text = op, k, text
+
+    def __getattr__(self, name: str) -> Any:
+        if name in expression.CONSTANTS:
+            return getattr(math, name)
+
+        def on_values(*args: Any) -> Any:
+            return self._call(name, args)
+
+        return on_values
+
+    def _call(self, name: str, args: tuple[Any, ...]) -> Any:
+        function = getattr(math, name)
+        if all(type(a) in (float, int, bool) for a in args):
+            return function(*args)
+        if name in _PIECEWISE_CONSTANT:
+            return function(*(getattr(a, "data", a) for a in args))
+        if name == "pow":
+            return args[0] ** args[1]
+        try:
+            op = _engine.method(name)
+        except Exception as e:
+            msg = (
+                f"partial {self._k} {_shown.repr(self._text)} applies math.{name} to a Value, "
+                f"which takes the op that claims the method {name!r}: {e}"
+            )
+            raise TypeError(msg) from e
+        return _engine.apply(op, *args)
 
 
 def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:
@@ -293,6 +465,12 @@ def _gradient_problem(op: Op) -> str | None:
         if not callable(op.compose):
             return f"compose must be callable, got {type(op.compose).__name__!r}"
         return None
+    if op.forward is None and op.inline is not None:  # not compiled from the expressions
+        if op.variadic:
+            return "a variadic op gives forward and gradient as functions"
+        if not isinstance(op.inline, Inline):
+            return f"inline must be an Inline, got {type(op.inline).__name__!r}"
+        return op.inline.problem(op.arity) or "its forward could not be compiled"
     if not callable(op.forward):
         return f"forward must be callable, got {type(op.forward).__name__!r}"
     if op.gradient is not None:

@@ -407,6 +407,11 @@ class OpByName:
         return f"OpByName({self.name!r})"
 
 
+def _method(name: str) -> Op:
+    """The op claiming the method ``name`` in the active registry (for derived partials)."""
+    return _engine._active.method(name)
+
+
 def _wire_layers() -> None:
     """Hand the lower layers what they call upward: the one place this is done.
 
@@ -416,6 +421,7 @@ def _wire_layers() -> None:
     ``tests/core/test_layers.py`` checks that nothing else reaches up.
     """
     _op_spec._engine.apply = _engine.apply
+    _op_spec._engine.method = _method
     _engine._first_use_hook = _install_first_use
     _registry._activation = _activated
 

@@ -1,7 +1,11 @@
 """The built-in ops: add, mul, pow, relu, tanh, exp, log and affine, a plugin like any other.
 
-Each op is its forward value with its local gradient beside it, one short line
-each, as in micrograd. The numbers match micrograd's engine to the last bit.
+Each op states its math once, as in micrograd one short line each: its forward
+expression with its partials beside it (:class:`~micrograd_core.Inline`),
+from which the engine's float functions, the rules on ``Value`` s, compiled
+graphs and array kernels all come. pow and affine also give their functions
+by hand: pow for its edge cases and messages, affine for any number of inputs.
+The numbers match micrograd's engine to the last bit.
 ``affine`` is a neuron's weighted sum as one node: it computes what micrograd's
 chain of ``mul`` and ``add`` nodes computes, in the same order, with a graph
 about ten times smaller.
@@ -23,13 +27,13 @@ name here hides one. ``x ** y`` applies the same op.
 
 Every gradient rule works on floats (``backward()``) and on ``Value`` s (a
 gradient of the gradient, ``micrograd_core.grad(..., create_graph=True)``):
-arithmetic does both, and ``log`` in pow's rule is ``float_or_op``.
+arithmetic does both, math's functions in an expression become the ops that
+claim their methods, and ``log`` in pow's rule is ``float_or_op``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NoReturn
 
 from micrograd_core import (
     DivisionByZeroError,
@@ -45,7 +49,7 @@ from micrograd_core import (
     float_or_op,
     hookimpl,
 )
-from micrograd_core.op import REALS
+from micrograd_core.op import REALS, not_finite, overflowed
 
 __all__ = [
     "ADD",
@@ -72,41 +76,11 @@ POSITIVE = Interval(0.0, math.inf, include_low=False)
 
 
 # Overflow: a result that is finite in exact arithmetic but beyond the largest
-# float (1.8e308) raises DomainError, in every op (docs/engine.md, "Numbers").
+# float (1.8e308) raises DomainError, in every op (docs/engine.md, "Numbers"); an
+# op's functions compiled from its expressions check it, and pow and affine do.
 # Infinite and NaN inputs are no overflow: they propagate as in IEEE arithmetic.
-# The check costs one subtraction on the fast path: r - r is 0.0 for a finite r,
-# NaN for an infinite or NaN one.
 
-
-def _overflowed(name: str, *xs: float) -> NoReturn:
-    args = ", ".join(map(repr, xs))
-    msg = f"{name}({args}) overflows a float (beyond 1.8e308)"
-    raise DomainError(msg, op_name=name, inputs=xs) from None
-
-
-def _not_finite(name: str, r: float, xs: tuple[float, ...]) -> float:
-    """``r``, a result that is not finite, unless finite inputs ``xs`` overflowed to it."""
-    if all(x - x == 0.0 for x in xs):
-        _overflowed(name, *xs)
-    return r
-
-
-# -- add ----------------------------------------------------------------------
-
-
-def _add(x: float, y: float) -> float:
-    r = x + y
-    return r if r - r == 0.0 else _not_finite("add", r, (x, y))
-
-
-ADD = Op(
-    "add",
-    2,
-    forward=_add,
-    partials=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
-    inline=Inline("x0 + x1", partials=("1.0", "1.0")),
-    doc="x + y",
-)
+ADD = Op("add", 2, inline=Inline("x0 + x1", partials=("1.0", "1.0")), doc="x + y")
 _add_op = OpByName("add")
 
 
@@ -115,22 +89,7 @@ def add(x: Operand, y: Operand) -> Value:
     return _add_op(x, y)
 
 
-# -- mul ----------------------------------------------------------------------
-
-
-def _mul(x: float, y: float) -> float:
-    r = x * y
-    return r if r - r == 0.0 else _not_finite("mul", r, (x, y))
-
-
-MUL = Op(
-    "mul",
-    2,
-    forward=_mul,
-    partials=(lambda x, y, out: y, lambda x, y, out: x),
-    inline=Inline("x0 * x1", partials=("x1", "x0")),
-    doc="x * y",
-)
+MUL = Op("mul", 2, inline=Inline("x0 * x1", partials=("x1", "x0")), doc="x * y")
 _mul_op = OpByName("mul")
 
 
@@ -148,7 +107,7 @@ def _pow(x: float, y: float) -> float:
     try:
         return math.pow(x, y)
     except OverflowError:
-        _overflowed("pow", x, y)
+        overflowed("pow", x, y)
     except ValueError:
         raise _pow_undefined(x, y) from None
 
@@ -210,14 +169,12 @@ def power(x: Operand, y: Operand) -> Value:
     return _pow_op(x, y)
 
 
-# -- relu ---------------------------------------------------------------------
+# -- relu, tanh, exp, log -------------------------------------------------------
 
 RELU = Op(
     "relu",
     1,
-    forward=lambda x: 0.0 if x < 0 else x,
     # not (out <= 0), as PyTorch: relu'(nan) is 1 (micrograd's out > 0 gives 0).
-    partials=(lambda x, out: 0.0 if out <= 0 else 1.0,),
     inline=Inline("0.0 if x0 < 0 else x0", partials=("0.0 if out <= 0 else 1.0",)),
     method="relu",
     doc="max(0, x), with relu'(0) = 0 as in micrograd",
@@ -231,15 +188,11 @@ def relu(x: Operand) -> Value:
     return _relu_op(x)
 
 
-# -- tanh ---------------------------------------------------------------------
-
 TANH = Op(
     "tanh",
     1,
     # math.tanh, not the lecture's (e**2x - 1) / (e**2x + 1): near 0 that formula
     # loses every digit (tanh(1e-17) would be 0.0); micrograd 0.1.0 has no tanh.
-    forward=math.tanh,
-    partials=(lambda x, out: 1 - out**2,),
     inline=Inline("math.tanh(x0)", partials=("1 - out**2",)),
     method="tanh",
     doc="hyperbolic tangent; saturates to +-1.0 for large |x|",
@@ -252,21 +205,9 @@ def tanh(x: Operand) -> Value:
     return _tanh_op(x)
 
 
-# -- exp ----------------------------------------------------------------------
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        _overflowed("exp", x)
-
-
 EXP = Op(
     "exp",
     1,
-    forward=_exp,
-    partials=(lambda x, out: out,),
     inline=Inline("math.exp(x0)", partials=("out",)),
     method="exp",
     doc="e ** x; above x = 709.78 the result overflows a float and raises DomainError",
@@ -279,13 +220,9 @@ def exp(x: Operand) -> Value:
     return _exp_op(x)
 
 
-# -- log ----------------------------------------------------------------------
-
 LOG = Op(
     "log",
     1,
-    forward=math.log,
-    partials=(lambda x, out: 1 / x,),
     inline=Inline("math.log(x0)", partials=("1 / x0",)),
     method="log",
     doc="natural logarithm, for x > 0; log' = 1 / x",
@@ -311,7 +248,7 @@ def _affine(c: float, *ab: float) -> float:
     for a, b in zip(pairs, pairs):  # noqa: B905  (the engine passes whole pairs)
         r += a * b
     # An overflow anywhere in the sum leaves it infinite or NaN: one check at the end.
-    return r if r - r == 0.0 else _not_finite("affine", r, (c, *ab))
+    return r if r - r == 0.0 else not_finite("affine", r, c, *ab)
 
 
 def _d_affine(c: float, *ab_out: float) -> list[float]:

@@ -253,14 +253,13 @@ def check_inline(op: Op, xs: Point) -> None:
     if op.forward is None:
         msg = "a composite op has no inline expressions: its parts do"
         raise CheckFailure(msg)
-    inputs = tuple(f"x{i}" for i in range(n))
     forward = function_value("forward", op.forward, xs)
-    compare_inline("forward", inline.forward, inputs, xs, "forward", forward)
+    compare_inline(op, "forward", inline.forward, xs, "forward", forward)
     if not isinstance(forward, float):  # the forward raised: no output for the partials
         return
     args = (*xs, forward)
     for i, (source, want) in enumerate(partials_of(op, args)):
-        compare_inline(f"partial {i}", inline.partials[i], (*inputs, "out"), args, source, want)
+        compare_inline(op, f"partial {i}", inline.partials[i], args, source, want)
 
 
 def _recording(op: Op, calls: list[int]) -> Op:

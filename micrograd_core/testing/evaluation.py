@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from micrograd_core.compiled import expression_kernel
 from micrograd_core.errors import DomainError
 from micrograd_core.op import Op
 from micrograd_core.testing import _sample
@@ -38,7 +39,6 @@ __all__ = [
     "finite_region",
     "function_value",
     "gradient",
-    "inline_function",
     "partials_of",
     "real",
     "shifted",
@@ -170,19 +170,6 @@ def analytic_source(op: Op) -> str:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def inline_function(text: str, names: tuple[str, ...]) -> Callable[..., object]:
-    """The inline expression ``text`` as a function of ``names``, with only them and math in scope.
-
-    Compiled once per expression and number of inputs; ``text`` is validated
-    first (:meth:`~micrograd_core.op.Inline.problem`).
-    """
-    source = f"lambda {', '.join(names)}: (\n{text.strip()}\n)"
-    scope: dict[str, object] = {"math": math, "__builtins__": {}}
-    function: Callable[..., object] = eval(compile(source, "<inline expression>", "eval"), scope)
-    return function
-
-
 def finite_region(op: Op, xs: Point) -> bool:
     """Whether ``xs`` is where typical inputs may be: in the core, or where the op is finite.
 
@@ -217,14 +204,18 @@ def function_value(what: str, fn: Callable[..., object], args: Point) -> float |
 
 
 def compare_inline(
-    what: str, text: str, names: tuple[str, ...], args: Point, source: str, want: float | Exception
+    op: Op, what: str, text: str, args: Point, source: str, want: float | Exception
 ) -> None:
-    """Fail unless the inline expression ``text`` gives ``want``, what ``source`` gives.
+    """Fail unless ``op``'s inline expression ``text`` gives ``want``, what ``source`` gives.
 
-    Where ``source`` raised (``want`` is its exception), the expression must raise
-    or give a value that is not a finite float.
+    The expression runs as a compiled graph runs it: the same translation, the
+    same kernel (:func:`~micrograd_core.compiled.expression_kernel`). Where
+    ``source`` raised (``want`` is its exception), the expression must raise or
+    give a value that is not a finite float.
     """
-    expression = call(f"compiling inline {what} {text!r}", inline_function, text, names)
+    partial = what != "forward"
+    kernel = functools.partial(expression_kernel, partial=partial)
+    expression = call(f"compiling inline {what} {text!r}", kernel, op, text, len(args) - partial)
     head = f"inline {what} {text!r}"
     try:
         got = expression(*args)

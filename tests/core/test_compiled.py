@@ -441,17 +441,23 @@ def test_inline_expressions_that_fail_for_some_arity_fall_back_to_the_functions(
     check_replays(build, xs, ([float(i * k) for i in range(5)] for k in range(5)))
 
 
-def test_invalid_inline_expressions_of_an_unregistered_op_are_not_run() -> None:
-    # an op applied without registering it was never validated: a name that is
-    # no input (y0), or an input it does not have (x1), must not reach a loop
-    x = Value(2.0)
-    for inline in (Inline("y0 + 2.0", partials=("y0",)), Inline("x0 + x1", partials=("1.0",))):
-        compiled = compile_graph(apply(shifted(inline), x) * x)
-        x.data = 3.0
-        x.grad = 0.0
-        assert compiled.forward() == 12.0
-        compiled.backward()
-        assert x.grad == 7.0
+@pytest.mark.parametrize(
+    ("inline", "problem"),
+    [
+        (Inline("y0 + 2.0", partials=("y0",)), r"inline forward 'y0 \+ 2\.0': uses 'y0'"),
+        (Inline("x0 + x1", partials=("1.0",)), r"inline forward 'x0 \+ x1': uses 'x1'"),
+    ],
+)
+def test_invalid_inline_expressions_of_an_unregistered_op_are_its_error(
+    inline: Inline, problem: str
+) -> None:
+    # an op applied without registering it was never validated: a name that is no
+    # input (y0), or an input it does not have (x1), never reaches a loop, and the
+    # replay does not quietly call the functions instead: the op's error names it
+    root = apply(shifted(inline), Value(2.0))
+    with pytest.raises(InvalidOpError, match=f"^op 'shifted': {problem}") as e:
+        compile_graph(root)
+    assert e.value.op_name == "shifted"
 
 
 def test_a_neuron_too_wide_to_compile_inline_falls_back_to_the_functions() -> None:

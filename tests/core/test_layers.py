@@ -165,6 +165,7 @@ def test_type_checking_imports_do_not_count(tmp_path: Path) -> None:
 # in: state._wire_layers() sets them all, and no other code sets any.
 WIRING: dict[tuple[str, str], tuple[str, str]] = {
     ("op", "_engine.apply"): ("value", "apply"),
+    ("op", "_engine.method"): ("state", "_method"),
     ("value", "_first_use_hook"): ("state", "_install_first_use"),
     ("registry", "_activation"): ("state", "_activated"),
 }

@@ -34,7 +34,6 @@ from micrograd_core import (
     Operand,
     Register,
     Value,
-    float_or_op,
     hookimpl,
 )
 from micrograd_ops import log
@@ -62,23 +61,12 @@ LEAKY_SLOPE = 0.01
 _GELU_SCALE = math.sqrt(2 / math.pi)
 
 
-def _sigmoid(x: float) -> float:
-    # exp of a negative number only: never overflows.
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1 + z)
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e**x) = max(x, 0) + log(1 + e**-|x|): exact, and finite for any float.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-# The inline expressions (compiled graphs replay them) compute what the functions
-# compute, step by step, so the floats agree to the last bit. Only math is in
-# scope: max(x, 0.0) is written as the comparison max makes (0.0 > x picks 0.0;
-# a NaN or -0.0 stays x), abs(x) as math.fabs(x), the same float.
+# Each op states its math once: its functions on floats, its rules on Values and
+# compiled graphs' loops come from these expressions. Only math is in scope:
+# max(x, 0.0) is written as the comparison max makes (0.0 > x picks 0.0; a NaN
+# or -0.0 stays x), abs(x) as math.fabs(x), the same float. Both are finite for
+# any float: exp of a negative number only, never overflowing, and
+# log(1 + e**x) = max(x, 0) + log(1 + e**-|x|).
 _SIGMOID_INLINE = "1 / (1 + math.exp(-x0)) if x0 >= 0 else math.exp(x0) / (1 + math.exp(x0))"
 _SOFTPLUS_INLINE = "(0.0 if 0.0 > x0 else x0) + math.log1p(math.exp(-math.fabs(x0)))"
 
@@ -86,8 +74,6 @@ _SOFTPLUS_INLINE = "(0.0 if 0.0 > x0 else x0) + math.log1p(math.exp(-math.fabs(x
 SIGMOID = Op(
     "sigmoid",
     1,
-    forward=_sigmoid,
-    partials=(lambda x, out: out * (1 - out),),
     inline=Inline(_SIGMOID_INLINE, partials=("out * (1 - out)",)),
     method="sigmoid",
     doc="1 / (1 + e**-x), finite for any x; sigmoid' = out * (1 - out)",
@@ -100,15 +86,10 @@ def sigmoid(x: Operand) -> Value:
     return _sigmoid_op(x)
 
 
-# softplus' = sigmoid: math on floats, the op on Values (a gradient of the gradient)
-_d_softplus = float_or_op(_sigmoid, SIGMOID)
-
 SOFTPLUS = Op(
     "softplus",
     1,
-    forward=_softplus,
-    partials=(lambda x, out: _d_softplus(x),),
-    inline=Inline(_SOFTPLUS_INLINE, partials=(_SIGMOID_INLINE,)),
+    inline=Inline(_SOFTPLUS_INLINE, partials=(_SIGMOID_INLINE,)),  # softplus' = sigmoid
     method="softplus",
     doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
 )
@@ -123,8 +104,6 @@ def softplus(x: Operand) -> Value:
 LEAKY_RELU = Op(
     "leaky_relu",
     1,
-    forward=lambda x: x if x > 0 else LEAKY_SLOPE * x,
-    partials=(lambda x, out: 1.0 if x > 0 else LEAKY_SLOPE,),
     inline=Inline(
         f"x0 if x0 > 0 else {LEAKY_SLOPE!r} * x0", partials=(f"1.0 if x0 > 0 else {LEAKY_SLOPE!r}",)
     ),

@@ -30,7 +30,6 @@ from micrograd_core import (
     Operand,
     Register,
     Value,
-    float_or_op,
     hookimpl,
 )
 
@@ -51,18 +50,14 @@ __all__ = [
 # tan is smooth on every interval between its poles; this is the one tests draw from.
 HALF_TURN = Interval(-math.pi / 2, math.pi / 2, include_low=False, include_high=False)
 
-# For the gradient rules: math on floats (backward()), the ops on Values (a
-# gradient of the gradient), so every op here supports any order. Each op's
-# inline expressions, which compiled graphs replay, are its functions on floats
-# written out: the same floats to the last bit.
-_sin_rule = float_or_op(math.sin, "sin")
-_cos_rule = float_or_op(math.cos, "cos")
+# Each op states its math once, as expressions: from them come its functions on
+# floats (backward()), its rules on Values (a gradient of the gradient: math.cos
+# there is the op that claims the method cos), so every op here supports any
+# order, and compiled graphs' loops.
 
 SIN = Op(
     "sin",
     1,
-    forward=math.sin,
-    partials=(lambda x, out: _cos_rule(x),),
     inline=Inline("math.sin(x0)", partials=("math.cos(x0)",)),
     method="sin",
     doc="sine of x (radians); sin' = cos",
@@ -78,8 +73,6 @@ def sin(x: Operand) -> Value:
 COS = Op(
     "cos",
     1,
-    forward=math.cos,
-    partials=(lambda x, out: -_sin_rule(x),),
     inline=Inline("math.cos(x0)", partials=("-math.sin(x0)",)),
     method="cos",
     doc="cosine of x (radians); cos' = -sin",
@@ -95,8 +88,6 @@ def cos(x: Operand) -> Value:
 TAN = Op(
     "tan",
     1,
-    forward=math.tan,
-    partials=(lambda x, out: 1 + out * out,),
     inline=Inline("math.tan(x0)", partials=("1 + out * out",)),
     method="tan",
     doc="tangent of x (radians); tan' = 1 + tan**2; poles at pi/2 + k*pi",
@@ -113,8 +104,6 @@ def tan(x: Operand) -> Value:
 ATAN = Op(
     "atan",
     1,
-    forward=math.atan,
-    partials=(lambda x, out: 1 / (1 + x * x),),
     inline=Inline("math.atan(x0)", partials=("1 / (1 + x0 * x0)",)),
     method="atan",
     doc="arctangent of x, in (-pi/2, pi/2); atan' = 1 / (1 + x**2)",

@@ -196,15 +196,24 @@ class CompiledGraph:
             ("partials", list(self._plan.partials)),
         ]
         for name, kernels in passes:
-            seen: dict[Any, list[Value]] = {}
+            seen: dict[Any, dict[int, Value]] = {}  # kernel -> the nodes it computes
+            called: dict[Any, dict[str, None]] = {}  # kernel -> the op functions it calls
             for kernel, rows in kernels:
-                nodes = seen.setdefault(kernel, [])
-                nodes += [node_at[_node_slot(kernel, row)] for row in rows]
+                nodes = seen.setdefault(kernel, {})
+                for row in rows:
+                    node = node_at[_node_slot(kernel, row)]
+                    nodes[id(node)] = node
+                    if kernel in _CALLING:
+                        function = row[0]
+                        module = getattr(function, "__module__", None) or "?"
+                        qualname = getattr(function, "__qualname__", repr(function))
+                        called.setdefault(kernel, {})[f"{module}.{qualname}"] = None
             for kernel, nodes in seen.items():
-                ops = sorted({n._op.name for n in nodes if n._op is not None})
+                ops = sorted({n._op.name for n in nodes.values() if n._op is not None})
                 served = ", ".join(f"op {o!r}" for o in ops)
                 count = f"{len(nodes)} node{'s' * (len(nodes) != 1)}"
-                parts.append(f"# {name}: {served} ({count})\n{_source_of(kernel)}")
+                calls = "".join(f"\n# calls {f}" for f in called.get(kernel, ()))
+                parts.append(f"# {name}: {served} ({count}){calls}\n{_source_of(kernel)}")
         for sums, rows in self._plan.gradient:
             count = f"{len(rows)} row{'s' * (len(rows) != 1)}"
             parts.append(f"# gradient: {count}\n{_source_of(sums)}")
@@ -704,6 +713,9 @@ def _kernel(source: str) -> Callable[..., Any]:
     kernel: Callable[..., Any] = namespace["kernel"]
     _SOURCES[kernel] = source
     return kernel
+
+
+_CALLING: Final = frozenset({_call_forward, _call_partials, _call_gradients})
 
 
 def _node_slot(kernel: Any, row: tuple[Any, ...]) -> int:

@@ -707,6 +707,34 @@ def _joined(function: str, values: list[_Rendered]) -> _Rendered:
     return values[0]
 
 
+# math's functions whose result is finite for every finite input they accept (outside
+# their domain they raise ValueError): as an op's whole forward, no overflow to check
+_FINITE: Final = frozenset(
+    {"acos", "acosh", "asin", "asinh", "atan", "atanh", "cbrt", "cos", "erf", "erfc", "fabs"}
+    | {"log", "log10", "log1p", "log2", "sin", "sqrt", "tan", "tanh"}
+)
+_SILENT: Final = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+
+
+def overflow(text: str, n: int) -> str | None:
+    """How forward ``text`` of ``n`` inputs may overflow: ``"silent"`` (``+ - * / // %``
+    give an infinity), ``"raises"`` (math's functions and ``**`` raise OverflowError),
+    or None: it is a function of math that is always finite (``math.tanh(x0)``)."""
+    body = ast.parse(text.strip(), mode="eval").body
+    if (
+        isinstance(body, ast.Call)
+        and isinstance(body.func, ast.Attribute)
+        and body.func.attr in _FINITE
+        and [a.id if isinstance(a, ast.Name) else None for a in body.args]
+        == [f"x{k}" for k in range(n)]
+    ):
+        return None
+    silent = any(
+        isinstance(part, ast.BinOp) and isinstance(part.op, _SILENT) for part in ast.walk(body)
+    )
+    return "silent" if silent else "raises"
+
+
 @functools.lru_cache(maxsize=1024)
 def in_loop(text: str) -> str | int | float:
     """The accepted expression ``text`` as a compiled graph's loop computes it.

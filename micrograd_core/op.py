@@ -343,16 +343,28 @@ def is_derived(function: object) -> bool:
 
 def derived_source(name: str, inline: Inline) -> str:
     """The source of the functions op ``name`` gets from ``inline``: forward, partial_k."""
-    xs = ", ".join(f"x{k}" for k in range(len(inline.partials)))
-    lines = [
-        f"def forward({xs}):",
-        "    try:",
-        f"        r = {expression.render(inline.forward, expression.FLOAT)}",
-        "    except OverflowError:",
-        f"        overflowed({name!r}, {xs})",
-        f"    return r if r - r == 0.0 else not_finite({name!r}, r, {xs})",
-        "",
-    ]
+    n = len(inline.partials)
+    xs = ", ".join(f"x{k}" for k in range(n))
+    forward = expression.render(inline.forward, expression.FLOAT)
+    overflow = expression.overflow(inline.forward, n)
+    if overflow is None:  # math.tanh(x0): the function itself
+        lines = [f"forward = {forward.partition('(')[0]}", ""]
+    else:
+        lines = [f"def forward({xs}):", "    try:"]
+        if overflow == "silent":  # an infinity from finite inputs is an overflow
+            lines += [
+                f"        r = {forward}",
+                "    except OverflowError:",
+                f"        overflowed({name!r}, {xs})",
+                f"    return r if r - r == 0.0 else not_finite({name!r}, r, {xs})",
+            ]
+        else:
+            lines += [
+                f"        return {forward}",
+                "    except OverflowError:",
+                f"        overflowed({name!r}, {xs})",
+            ]
+        lines.append("")
     for k, text in enumerate(inline.partials):
         on_floats = expression.render(text, expression.FLOAT)
         values = expression.Dialect("values", function=f"values_{k}.{{name}}")

@@ -61,7 +61,6 @@ def test_the_derived_functions_give_the_hand_written_floats(
 ) -> None:
     op = Op("derived", 1, inline=Inline(text, partials=(partial,)))
     assert validate(op) is op
-    assert is_derived(op.forward)
     assert is_derived(op.partials[0])
     assert callable(forward_by_hand)
     assert callable(partial_by_hand)
@@ -96,17 +95,30 @@ def test_functions_given_by_hand_are_kept_and_only_the_missing_ones_derived() ->
 def test_the_derived_source_checks_overflow_and_branches_for_values() -> None:
     source = derived_source("sin", Inline("math.sin(x0)", partials=("math.cos(x0)",)))
     assert source.splitlines() == [
-        "def forward(x0):",
-        "    try:",
-        "        r = math.sin(x0)",
-        "    except OverflowError:",
-        "        overflowed('sin', x0)",
-        "    return r if r - r == 0.0 else not_finite('sin', r, x0)",
+        "forward = math.sin",  # finite for every input it accepts: the function itself
         "",
         "def partial_0(x0, out):",
         "    if type(out) is float:",
         "        return math.cos(x0)",
         "    return values_0.cos(x0)",
+    ]
+    assert SIN.forward is math.sin
+    # arithmetic may overflow to an infinity silently: checked
+    assert derived_source("m", Inline("x0 * x1", partials=("x1", "x0"))).splitlines()[:6] == [
+        "def forward(x0, x1):",
+        "    try:",
+        "        r = x0 * x1",
+        "    except OverflowError:",
+        "        overflowed('m', x0, x1)",
+        "    return r if r - r == 0.0 else not_finite('m', r, x0, x1)",
+    ]
+    # math's functions and ** raise OverflowError: only that is caught
+    assert derived_source("e", Inline("math.exp(-x0)", partials=("-out",))).splitlines()[:5] == [
+        "def forward(x0):",
+        "    try:",
+        "        return math.exp(-x0)",
+        "    except OverflowError:",
+        "        overflowed('e', x0)",
     ]
 
 
@@ -132,6 +144,11 @@ def test_infinite_and_nan_inputs_propagate_without_an_overflow() -> None:
     op = Op("e", 1, inline=Inline("math.exp(x0)", partials=("out",)))
     assert op.forward(math.inf) == math.inf  # type: ignore[misc]
     assert math.isnan(op.forward(math.nan))  # type: ignore[misc]
+    add = Op("a", 2, inline=Inline("x0 + x1", partials=("1.0", "1.0")))
+    assert add.forward(math.inf, 1.0) == math.inf  # type: ignore[misc]
+    # a constant infinity is no overflow either
+    step = Op("s", 1, inline=Inline("math.inf if x0 > 0 else 0.0", partials=("0.0",)))
+    assert step.forward(1.0) == math.inf  # type: ignore[misc]
 
 
 def _f(x: Value, y: Value) -> Value:

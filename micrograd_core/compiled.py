@@ -187,7 +187,6 @@ class CompiledGraph:
         def kernel(b, g, rows):
             for j, d0, c0, d1, c1 in rows:
                 g[j] = g[j] + b[d0] * g[c0] + b[d1] * g[c1]
-        <BLANKLINE>
         """
         node_at = {s: node for s, node in zip(self._plan.slots, self._order, strict=True)}
         parts: list[str] = []
@@ -217,7 +216,7 @@ class CompiledGraph:
         for sums, rows in self._plan.gradient:
             count = f"{len(rows)} row{'s' * (len(rows) != 1)}"
             parts.append(f"# gradient: {count}\n{_source_of(sums)}")
-        return "\n".join(parts)
+        return "\n".join(parts).rstrip("\n")
 
     def forward(self, *, verify: bool = False) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value.

@@ -129,10 +129,12 @@ def test_passes_ruff_and_mypy_strict(name: str, tmp_path: Path, mypy_cache: str)
 
 
 def test_mypy_catches_a_type_error_in_it(tmp_path: Path, mypy_cache: str) -> None:
-    """The type check above can fail: a partial returning a string is reported."""
+    """The type check above can fail: the op's function returning a string is reported."""
     root = scaffold(NAME, tmp_path)
     module = root / f"micrograd_{NAME}" / "__init__.py"
-    module.write_text(module.read_text().replace("return 3 * x**2", 'return "3 * x**2"'))
+    typed = f"    return _{NAME}_op(x)"
+    assert typed in module.read_text()
+    module.write_text(module.read_text().replace(typed, f"    return str(_{NAME}_op(x))"))
     done = _tool("mypy", "--strict", "--cache-dir", mypy_cache, cwd=root)
     assert done.returncode == 1
     assert "Incompatible return value type" in done.stdout
@@ -171,7 +173,8 @@ def test_installs_and_passes_its_readme_commands(
 
         root = roots[0]
         module = root / f"micrograd_{NAMES[0]}" / "__init__.py"
-        module.write_text(module.read_text().replace("return 3 * x**2", "return 2 * x**2"))
+        wrong = module.read_text().replace('partials=("3 * x0 ** 2",)', 'partials=("2 * x0 ** 2",)')
+        module.write_text(wrong)
         broken = installed_env.shell("python -m pytest -q -p no:cacheprovider", cwd=root)
         assert broken.returncode == 1
         assert f"test_contract[{NAMES[0]}-finite_differences]" in broken.stdout

@@ -7,16 +7,15 @@ Value(data=0.75, grad=0.0)
 
 from __future__ import annotations
 
-from micrograd_core import Op, OpByName, Operand, Register, Value, hookimpl
+from micrograd_core import Inline, Op, OpByName, Operand, Register, Value, hookimpl
 
 __all__ = ["SOFTSIGN", "micrograd_register_ops", "softsign"]
 
 SOFTSIGN = Op(
     "softsign",
     1,
-    forward=lambda x: x / (1 + abs(x)),
-    # d/dx = 1 / (1 + |x|)**2, which is (1 - |out|)**2
-    partials=(lambda x, out: (1 - abs(out)) ** 2,),
+    # its math, stated once: x / (1 + |x|), and d/dx = 1 / (1 + |x|)**2 = (1 - |out|)**2
+    inline=Inline("x0 / (1 + math.fabs(x0))", partials=("(1 - math.fabs(out)) ** 2",)),
     method="softsign",
     doc="x / (1 + |x|), a smooth step from -1 to 1",
 )

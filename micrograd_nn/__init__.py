@@ -23,6 +23,7 @@ from micrograd_nn.loss import (
 )
 from micrograd_nn.module import INITS, MLP, Layer, Module, Neuron, resolve_activation
 from micrograd_nn.optimizer import SGD, Adam, AdamW
+from micrograd_nn.export import from_torch, to_torch
 from micrograd_nn.training import (
     Optimizer,
     Record,
@@ -58,6 +59,7 @@ __all__ = [
     "cyclic_collector_paused",
     "evaluate",
     "fit",
+    "from_torch",
     "hinge_loss",
     "l2_penalty",
     "load_parameters",
@@ -75,5 +77,6 @@ __all__ = [
     "softmax",
     "softplus",
     "split_dataset",
+    "to_torch",
     "train",
 ]

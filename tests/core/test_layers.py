@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state
-    frozenset({"viz", "testing", "__init__"}),
+    frozenset({"viz", "testing", "interop", "__init__"}),
 )
 PACKAGE = Path(micrograd_core.__file__).parent
 

@@ -20,12 +20,16 @@ them in:
 Any other block is an error, so nothing in the docs can go unchecked, unless
 ``<!-- not run: REASON -->`` right before it says why it cannot run here (the
 README's ``make`` commands are CI itself).
+
+A document that shows optional packages says so with ``<!-- needs: torch, jax -->``:
+where one of them is not installed, its test skips.
 """
 
 from __future__ import annotations
 
 import contextlib
 import doctest
+import importlib.util
 import io
 import re
 import shlex
@@ -63,6 +67,7 @@ FLAGS = doctest.ELLIPSIS
 FILE_COMMENT = re.compile(r"<!-- file: (?P<path>\S+) -->\s*\Z")
 UNSHOWN = "the python block {} printed, but no output block shows it"
 NOT_RUN_COMMENT = re.compile(r"<!-- not run: (?P<reason>\S.*?) -->\s*\Z")
+NEEDS_COMMENT = re.compile(r"<!-- needs: (?P<modules>[\w., ]+) -->")
 
 
 @dataclass
@@ -233,6 +238,10 @@ def _param(path: Path) -> object:
 @pytest.mark.parametrize("path", [_param(p) for p in DOCUMENTS])
 def test_document(path: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """The document's blocks run in order and print what it shows."""
+    needs = NEEDS_COMMENT.search(path.read_text())
+    for module in needs["modules"].replace(",", " ").split() if needs else []:
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed")
     env = request.getfixturevalue("docs_env") if _needs_env(path) else None
     workdir = tmp_path / "examples"
     shutil.copytree(EXAMPLES, workdir, ignore=shutil.ignore_patterns(*NOT_SOURCE))

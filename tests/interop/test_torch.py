@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -174,3 +175,20 @@ def test_the_wrong_number_of_inputs_is_a_type_error() -> None:
 def test_complex_inputs_are_refused() -> None:
     with pytest.raises(TypeError, match=r"real floats, got inputs of dtype torch\.complex128"):
         interop.to_torch("exp")(torch.zeros(1, dtype=torch.complex128))
+
+
+def test_threads_share_translations_safely() -> None:
+    # the first calls in each thread make the rule, the autograd functions and the typed
+    # module at once; every thread must get the op's numbers
+    x = torch.linspace(-1.0, 1.0, 7, dtype=torch.float64)
+    want = [1 - math.tanh(v) ** 2 for v in x.tolist()]
+
+    def gradient(_: int) -> list[float]:
+        t = x.clone().requires_grad_()
+        interop.to_torch("tanh")(t).sum().backward()
+        return t.grad.tolist()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(gradient, range(64)))
+    for result in results:
+        assert result == pytest.approx(want, rel=1e-15)

@@ -98,7 +98,10 @@ def test_numbers_and_ints_become_floats() -> None:
     assert add(x, 2).dtype == torch.float64
     leaky = interop.to_torch(_leaky())
     # Python's numbers in expressions take the inputs' dtype: 0.01 is float64's 0.01
-    assert leaky(torch.tensor([-1.0], dtype=torch.float64)).item() == -0.01
+    x = torch.tensor([-1.0], dtype=torch.float64, requires_grad=True)
+    y = leaky(x)
+    y.backward()
+    assert (y.item(), x.grad.item()) == (-0.01, 0.01)  # not float32's 0.01
 
 
 def _leaky() -> Op:

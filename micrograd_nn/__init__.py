@@ -9,6 +9,7 @@ loop and a training loop for any model come with it.
 from micrograd_core.value import no_grad
 from micrograd_nn.checkpoint import ModelFileError, load_parameters, save_parameters
 from micrograd_nn.dataset import RNG, make_moons, make_yinyang, split_dataset
+from micrograd_nn.export import from_torch, to_torch
 from micrograd_nn.loss import (
     LOGSUMEXP,
     bce_with_logits_loss,
@@ -23,7 +24,6 @@ from micrograd_nn.loss import (
 )
 from micrograd_nn.module import INITS, MLP, Layer, Module, Neuron, resolve_activation
 from micrograd_nn.optimizer import SGD, Adam, AdamW
-from micrograd_nn.export import from_torch, to_torch
 from micrograd_nn.training import (
     Optimizer,
     Record,

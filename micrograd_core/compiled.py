@@ -49,8 +49,8 @@ import operator
 import reprlib
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, Final, NamedTuple, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, overload
 
 from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
 from micrograd_core.expression import in_loop
@@ -65,15 +65,40 @@ from micrograd_core.graph import (
 from micrograd_core.op import Op
 from micrograd_core.value import Value, forward_value
 
+if TYPE_CHECKING:
+    from micrograd_core.batched import BatchedGraph
+
 __all__ = ["CompiledGraph", "compile_graph", "expression_kernel"]
 
 
-def compile_graph(root: Value, *, build: Callable[[], Value] | None = None) -> CompiledGraph:
+@overload
+def compile_graph(
+    root: Value, *, build: Callable[[], Value] | None = None, batch: None = None
+) -> CompiledGraph: ...
+@overload
+def compile_graph(
+    root: Value,
+    *,
+    batch: Mapping[Value, Sequence[float] | Any],
+    reduce: Literal["mean", "sum"] = "mean",
+) -> BatchedGraph: ...
+def compile_graph(
+    root: Value,
+    *,
+    build: Callable[[], Value] | None = None,
+    batch: Mapping[Value, Sequence[float] | Any] | None = None,
+    reduce: Literal["mean", "sum"] = "mean",
+) -> CompiledGraph | BatchedGraph:
     """Freeze the structure of ``root``'s graph for fast replays of forward and backward.
 
     ``build``, if given, is the function that built ``root`` (called with no
     arguments, it reads the same leaves): ``forward(verify=True)`` calls it to
     check that the graph it builds now is still the traced one.
+
+    ``batch={leaf: values, ...}`` replays one example's graph over a batch of
+    examples instead (a :class:`~micrograd_core.batched.BatchedGraph`): its
+    ``forward()`` is the mean over the batch (``reduce="sum"``: the sum), its
+    ``backward()`` adds that mean's gradient into the other leaves.
 
     >>> from micrograd_core import Value
     >>> a = Value(3.0)
@@ -84,6 +109,16 @@ def compile_graph(root: Value, *, build: Callable[[], Value] | None = None) -> C
     """
     if not isinstance(root, Value):
         msg = f"compile_graph takes the Value at the root of a graph, got {type(root).__name__!r}"
+        raise TypeError(msg)
+    if batch is not None:
+        if build is not None:
+            msg = "compile_graph takes build or batch, not both: a batched graph is not verified"
+            raise TypeError(msg)
+        from micrograd_core.batched import BatchedGraph  # noqa: PLC0415  (it imports this module)
+
+        return BatchedGraph(root, batch, reduce)
+    if reduce != "mean":
+        msg = f"reduce={reduce!r} applies to a batch; pass batch={{leaf: values, ...}} too"
         raise TypeError(msg)
     return CompiledGraph(root, build)
 

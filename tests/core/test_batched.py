@@ -1,0 +1,411 @@
+"""compile_graph(root, batch=...): one example's graph replayed over a batch equals the
+mean of the graphs built per example."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import micrograd_ops
+from micrograd_core import (
+    DomainError,
+    Inline,
+    MicrogradError,
+    Op,
+    OpRegistry,
+    Value,
+    apply,
+    compile_graph,
+)
+from micrograd_core.batched import BatchedGraph, BatchLoopWarning
+from micrograd_nn import MLP
+
+Build = Callable[[Sequence[Value], Sequence[Value]], Value]  # (data leaves, parameters) -> root
+
+
+@pytest.fixture(autouse=True)
+def builtin(builtin_registry: OpRegistry) -> OpRegistry:
+    """Every test runs on the built-in ops alone, whatever plugins are installed."""
+    return builtin_registry
+
+
+def per_example(
+    build: Build, params: Sequence[Value], columns: Sequence[Sequence[float]], reduce: str
+) -> tuple[float, list[float], list[float]]:
+    """The mean (or sum) built from one graph per example and its gradient, and each
+    gradient's scale: the mean of its terms' magnitudes (how far rounding may go)."""
+    n = len(columns[0])
+    magnitude = [0.0] * len(params)
+    for i in range(n):  # each example alone, for the scale of each gradient
+        for p in params:
+            p.grad = 0.0
+        build([Value(c[i]) for c in columns], params).backward()
+        magnitude = [m + abs(p.grad) for m, p in zip(magnitude, params, strict=True)]
+    for p in params:
+        p.grad = 0.0
+    roots = [build([Value(c[i]) for c in columns], params) for i in range(n)]
+    total = sum(roots[1:], roots[0])
+    if reduce == "mean":
+        total = total * (1.0 / n)
+    total.backward()
+    scale = 1.0 / n if reduce == "mean" else 1.0
+    return total.data, [p.grad for p in params], [m * scale for m in magnitude]
+
+
+def batched(
+    build: Build,
+    params: Sequence[Value],
+    columns: Sequence[Sequence[float]],
+    reduce: str = "mean",
+) -> tuple[BatchedGraph, float, list[float]]:
+    data = [Value(0.0) for _ in columns]
+    step = compile_graph(
+        build(data, params),
+        batch=dict(zip(data, columns, strict=True)),
+        reduce="sum" if reduce == "sum" else "mean",
+    )
+    for p in params:
+        p.grad = 0.0
+    total = step.forward()
+    step.backward()
+    return step, total, [p.grad for p in params]
+
+
+def close(a: float, b: float, scale: float = 0.0) -> bool:
+    """Equal to 1e-12 relative, or within 1e-12 of the scale of the sum's terms."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12 * scale)
+
+
+def assert_same(
+    build: Build, params: Sequence[Value], columns: Sequence[Sequence[float]], reduce: str
+) -> BatchedGraph:
+    want, want_grads, scales = per_example(build, params, columns, reduce)
+    step, got, got_grads = batched(build, params, columns, reduce)
+    assert close(got, want, abs(want)), (got, want)
+    for g, w, s in zip(got_grads, want_grads, scales, strict=True):
+        assert close(g, w, s), (got_grads, want_grads)
+    return step
+
+
+# -- the demo ------------------------------------------------------------------------
+
+
+def hinge_l2(model: MLP) -> Build:
+    """micrograd's demo loss for one example (x1, x2, label), L2 on every parameter."""
+
+    def build(data: Sequence[Value], params: Sequence[Value]) -> Value:
+        x1, x2, y = data
+        score = model([x1, x2])
+        assert isinstance(score, Value)
+        return (1 + -y * score).relu() + 1e-4 * sum(p * p for p in params)
+
+    return build
+
+
+def moons_columns(n: int, seed: int) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [
+        [rng.uniform(-1.5, 2.5) for _ in range(n)],
+        [rng.uniform(-1, 1.5) for _ in range(n)],
+        [rng.choice([-1.0, 1.0]) for _ in range(n)],
+    ]
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_the_demo_step_batched_is_the_mean_of_per_example_graphs(reduce: str) -> None:
+    random.seed(3)
+    model = MLP(2, [16, 16, 1])
+    step = assert_same(hinge_l2(model), model.parameters(), moons_columns(40, 0), reduce)
+    assert step.vectorized
+    assert step.size == 40
+
+
+def test_new_batches_of_any_size_between_passes() -> None:
+    random.seed(4)
+    model = MLP(2, [8, 1])
+    params = model.parameters()
+    build = hinge_l2(model)
+    data = [Value(0.0) for _ in range(3)]
+    columns = moons_columns(30, 1)
+    step = compile_graph(build(data, params), batch=dict(zip(data, columns, strict=True)))
+    for size, seed in [(1, 5), (7, 6), (50, 7)]:
+        columns = moons_columns(size, seed)
+        step.set_batch(dict(zip(data, [np.array(c) for c in columns], strict=True)))
+        want, want_grads, scales = per_example(build, params, columns, "mean")
+        for p in params:
+            p.grad = 0.0
+        assert close(step.forward(), want, abs(want))
+        step.backward()
+        for p, w, s in zip(params, want_grads, scales, strict=True):
+            assert close(p.grad, w, s)
+        assert step.size == size
+
+
+def test_backward_accumulates_and_leaves_the_batch_leaves_alone() -> None:
+    x, w = Value(7.0), Value(2.0)
+    x.grad = 0.25
+    step = compile_graph(x * w * w, batch={x: [1.0, 2.0, 3.0]})
+    w.grad = 1.0
+    assert step.forward() == 8.0  # (1 + 2 + 3) * 4 / 3
+    step.backward()
+    step.backward()
+    assert w.grad == 1.0 + 2 * 8.0  # d/dw of mean(x * w * w) = 2 * w * mean(x) = 8
+    assert (x.data, x.grad) == (7.0, 0.25)
+
+
+def test_backward_before_forward_uses_the_current_values() -> None:
+    x, w = Value(0.0), Value(2.0)
+    step = compile_graph(x * w, batch={x: [1.0, 3.0]})
+    w.data = 5.0
+    step.backward()
+    assert w.grad == 2.0
+
+
+def test_a_batch_leaf_the_root_does_not_read() -> None:
+    x, w = Value(0.0), Value(3.0)
+    step = compile_graph(w * w, batch={x: [1.0, 2.0, 3.0, 4.0]}, reduce="sum")
+    assert step.forward() == 36.0
+    step.backward()
+    assert w.grad == 24.0
+
+
+# -- what runs once, what runs per example ----------------------------------------------
+
+
+def counting_op(calls: list[str]) -> Op:
+    """An op without expressions whose functions count their calls."""
+
+    def forward(x: float) -> float:
+        calls.append("forward")
+        return 2.0 * x + 1.0
+
+    def partial(x: float, out: float) -> float:
+        calls.append("partial")
+        return 2.0
+
+    return Op("twice_plus_one", 1, forward=forward, partials=(partial,))
+
+
+def test_nodes_that_do_not_depend_on_the_batch_run_once_per_pass() -> None:
+    calls: list[str] = []
+    op = counting_op(calls)
+    x, w = Value(0.0), Value(1.5)
+    penalty = apply(op, w)  # depends on no batch leaf
+    step = compile_graph(x * w + penalty, batch={x: [1.0, 2.0, 3.0, 4.0, 5.0]})
+    calls.clear()
+    assert step.forward() == 1.5 * 3.0 + 4.0
+    step.backward()
+    assert calls == ["forward", "partial"]
+    assert w.grad == 3.0 + 2.0  # mean(x) + the penalty's gradient, counted once
+
+
+def test_an_op_without_expressions_runs_its_functions_per_example() -> None:
+    calls: list[str] = []
+    op = counting_op(calls)
+    x, w = Value(0.0), Value(1.5)
+    step = compile_graph(apply(op, x * w), batch={x: [1.0, 2.0, 3.0]})
+    calls.clear()
+    assert step.forward() == 2.0 * 1.5 * 2.0 + 1.0
+    step.backward()
+    assert calls == ["forward"] * 3 + ["partial"] * 3
+    assert w.grad == 2.0 * 2.0
+    assert "calls the op's own functions for every example" in step.source()
+
+
+def test_source_shows_the_array_kernels() -> None:
+    x, w = Value(0.0), Value(1.5)
+    step = compile_graph((x * w).relu(), batch={x: [1.0, -2.0]})
+    source = step.source()
+    assert "np.where(x0 < 0, 0.0, x0)" in source
+    assert "# level 2: op 'relu' (1 node)" in source
+
+
+# -- random graphs ------------------------------------------------------------------------
+
+KINDS = ("add", "mul", "square", "relu", "tanh", "exp", "pow", "affine", "plain", "sub", "div")
+PLAIN = Op("plain", 1, forward=lambda x: x * 0.5 + 0.25, partials=(lambda x, out: 0.5,))
+SHIFTED = Op("shifted", 1, inline=Inline("x0 * 0.5 + 0.25", partials=("0.5",)))
+
+
+def random_build(program: list[tuple[str, int, int, float]]) -> Build:
+    """Each step applies an op to two earlier results (data, parameters, or nodes)."""
+
+    def build(data: Sequence[Value], params: Sequence[Value]) -> Value:
+        pool = [*data, *params]
+        for kind, i, j, c in program:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            match kind:
+                case "add":
+                    v = a + b
+                case "mul":
+                    v = a * b
+                case "square":
+                    v = a * a
+                case "relu":
+                    v = (a * c).relu()
+                case "tanh":
+                    v = (a + b * c).tanh()
+                case "exp":
+                    v = a.tanh().exp()
+                case "pow":
+                    v = (a * a + 1) ** c
+                case "affine":
+                    v = apply("affine", c, a, b, b, a, c, a)
+                case "plain":
+                    v = apply(PLAIN, a) * apply(SHIFTED, b)
+                case "sub":
+                    v = c - a - b
+                case _:
+                    v = a / (b * b + 1)
+            pool.append(v)
+        return pool[-1] + pool[-2] * 0.5
+
+    return build
+
+
+program_steps = st.lists(
+    st.tuples(
+        st.sampled_from(KINDS),
+        st.integers(0, 40),
+        st.integers(0, 40),
+        st.sampled_from([-1.5, -1.0, -0.5, 0.0, 0.5, 2.0]),
+    ),
+    min_size=1,
+    max_size=20,
+)
+numbers = st.sampled_from([-1.0, -0.5, 0.0, 0.25, 1.0]) | st.floats(-2, 2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    program=program_steps,
+    size=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+    reduce=st.sampled_from(["mean", "sum"]),
+    param_values=st.lists(numbers, min_size=2, max_size=2),
+)
+def test_random_graphs_batched_equal_per_example_graphs(
+    program: list[tuple[str, int, int, float]],
+    size: int,
+    seed: int,
+    reduce: str,
+    param_values: list[float],
+) -> None:
+    rng = random.Random(seed)
+    columns = [[rng.choice([-1.0, 0.0, 0.5, rng.uniform(-2, 2)]) for _ in range(size)]
+               for _ in range(2)]  # fmt: skip
+    params = [Value(v) for v in param_values]
+    build = random_build(program)
+    try:
+        per_example(build, params, columns, reduce)
+    except MicrogradError as e:  # an example outside an op's domain: the same error batched
+        with pytest.raises(type(e)):
+            batched(build, params, columns, reduce)
+        return
+    assert_same(build, params, columns, reduce)
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def test_a_domain_error_names_the_example() -> None:
+    x, w = Value(1.0), Value(1.0)
+    step = compile_graph(micrograd_ops.log(x * w), batch={x: [1.0, 2.0, -3.0, 4.0]})
+    with pytest.raises(DomainError, match="log") as info:
+        step.forward()
+    assert "in example 2 of the batch (counting from 0)" in info.value.__notes__
+    step.set_batch({x: [1.0, 2.0]})
+    assert step.forward() == math.log(2.0) / 2
+
+
+def test_an_overflow_in_the_arrays_is_the_ops_domain_error() -> None:
+    x, w = Value(1.0), Value(1.0)
+    step = compile_graph((x * w).exp(), batch={x: [1.0, 800.0]})
+    with pytest.raises(DomainError, match="exp") as info:
+        step.forward()
+    assert "in example 1 of the batch (counting from 0)" in info.value.__notes__
+
+
+def test_nan_in_the_batch_propagates_as_the_engine_does() -> None:
+    x, w = Value(1.0), Value(1.0)
+    step = compile_graph(x * w, batch={x: [1.0, math.nan]})
+    assert math.isnan(step.forward())
+    step.backward()
+    assert math.isnan(w.grad)
+
+
+def test_wrong_batches_are_refused() -> None:
+    x, y, w = Value(0.0), Value(0.0), Value(1.0)
+    xw = x * w
+    root = xw + y
+    with pytest.raises(ValueError, match="result of op 'mul'"):
+        compile_graph(root, batch={xw: [1.0]})
+    with pytest.raises(ValueError, match="one length"):
+        compile_graph(root, batch={x: [1.0, 2.0], y: [1.0]})
+    with pytest.raises(ValueError, match="at least one example"):
+        compile_graph(root, batch={x: []})
+    with pytest.raises(ValueError, match="empty dict"):
+        compile_graph(root, batch={})
+    with pytest.raises(TypeError, match="sequence of real numbers"):
+        compile_graph(root, batch={x: 1.0})
+    with pytest.raises(TypeError, match="real numbers"):
+        compile_graph(root, batch={x: ["a"]})
+    with pytest.raises(ValueError, match="one-dimensional"):
+        compile_graph(root, batch={x: np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="reduce must be 'mean' or 'sum', got 'max'"):
+        compile_graph(root, batch={x: [1.0]}, reduce="max")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="reduce='sum' applies to a batch"):
+        compile_graph(root, reduce="sum")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="build or batch"):
+        compile_graph(root, build=lambda: root, batch={x: [1.0]})  # type: ignore[call-overload]
+    step = compile_graph(root, batch={x: [1.0], y: [2.0]})
+    with pytest.raises(ValueError, match="same leaves"):
+        step.set_batch({x: [1.0]})
+
+
+# -- without numpy ------------------------------------------------------------------------
+
+
+def test_without_numpy_a_loop_over_examples_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    random.seed(5)
+    model = MLP(2, [4, 1])
+    params = model.parameters()
+    build = hinge_l2(model)
+    columns = moons_columns(9, 2)
+    want, want_grads, scales = per_example(build, params, columns, "mean")
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy raises ImportError
+    data = [Value(0.0) for _ in range(3)]
+    with pytest.warns(BatchLoopWarning, match="numpy is not installed"):
+        step = compile_graph(build(data, params), batch=dict(zip(data, columns, strict=True)))
+    assert not step.vectorized
+    for p in params:
+        p.grad = 0.0
+    assert close(step.forward(), want, abs(want))
+    step.backward()
+    for p, w, s in zip(params, want_grads, scales, strict=True):
+        assert close(p.grad, w, s)
+    assert step.source().startswith("# a loop over examples (numpy is not installed)")
+
+
+def test_micrograd_core_does_not_import_numpy() -> None:
+    assert micrograd_ops is not None
+    code = (
+        "import sys, micrograd_core, micrograd_core.compiled, micrograd_core.batched\n"
+        "from micrograd_core import Value\n"
+        "(Value(1.0) * 2).backward()\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'\n"
+    )
+    import subprocess  # noqa: PLC0415
+
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -178,6 +178,20 @@ def test_a_batch_leaf_the_root_does_not_read() -> None:
     assert w.grad == 24.0
 
 
+def test_groups_whose_nodes_share_inputs_read_elsewhere() -> None:
+    def build(data: Sequence[Value], params: Sequence[Value]) -> Value:
+        (x,) = data
+        w1, w2 = params
+        a, b = x * w1, x * w2  # one group of two nodes
+        ra, rb = a.relu(), b.relu()  # rows a and b, also read below
+        ta, ta2, tb = a.tanh(), a.tanh(), b.tanh()  # rows a, a, b: one row read twice
+        return ra + rb * a * b + ta * ta2 - tb * w1
+
+    columns = [[0.5, -1.0, 2.0, 0.25]]
+    assert_same(build, [Value(0.75), Value(-1.25)], columns, "mean")
+    assert_same(build, [Value(1.5), Value(0.5)], columns, "sum")
+
+
 # -- what runs once, what runs per example ----------------------------------------------
 
 

@@ -61,7 +61,7 @@ from micrograd_core.compiled import (
     _plan,
 )
 from micrograd_core.errors import InvalidOpError, MicrogradError
-from micrograd_core.expression import NUMPY, NotRenderableError, render
+from micrograd_core.expression import NUMPY, NotRenderableError, in_loop, render
 from micrograd_core.graph import CONSTANT, node_of, topological_order
 from micrograd_core.op import Op
 from micrograd_core.value import Value
@@ -357,6 +357,12 @@ class _Group(NamedTuple):
     forward: Callable[..., Any] | None  # None: the op's own functions, per example
     partials: tuple[Callable[..., Any] | None, ...]  # per input (None: no gradient needed)
     texts: tuple[str, ...]  # the rendered forward and partials, for source()
+    # Inputs whose partial is another input, one varying and read by every node of
+    # the group (a row h), the other fixed (a column w): their sums over the examples
+    # (w's) or over the nodes (h's) are matrix products, one per group.
+    to_fixed: tuple[Any, Any, Any] | None  # rows of h (K,), u indices of w (m, K), whether unique
+    to_varying: tuple[Any, Any, Any] | None  # rows of h (K,), u indices of w (m, K), unique h
+    generic: tuple[int, ...]  # the other inputs that want a gradient
 
 
 class _Arrays:
@@ -446,6 +452,7 @@ class _Arrays:
                 )
             first = row[members[0]]
             forward, partials, texts = _kernels(op, arity, [x.needs_grad for x in group_inputs])
+            to_fixed, to_varying, generic = _products(np, op, forward, group_inputs, len(members))
             self.groups.append(
                 _Group(
                     op,
@@ -455,6 +462,9 @@ class _Arrays:
                     forward,
                     partials,
                     texts,
+                    to_fixed,
+                    to_varying,
+                    generic,
                 )
             )
         self.V: _Array = np.zeros((self.rows, 1))
@@ -582,6 +592,40 @@ class _Arrays:
         return "\n".join(parts)
 
 
+def _products(
+    np: Any, op: Op, forward: object, inputs: list[_Input], m: int
+) -> tuple[tuple[Any, Any, Any] | None, tuple[Any, Any, Any] | None, tuple[int, ...]]:
+    """Which wanted partials of a group are matrix products (see _Group), and the rest."""
+    generic = [k for k, x in enumerate(inputs) if x.needs_grad]
+    if forward is None:
+        return None, None, tuple(generic)
+    inline = op.inlined(len(inputs))
+    assert inline is not None  # forward came from it
+    to_fixed: list[tuple[int, Any]] = []  # (row of h, u indices of w)
+    to_varying: list[tuple[int, Any]] = []
+    for k in list(generic):
+        ref = in_loop(inline.partials[k])
+        if not isinstance(ref, int) or ref < 0:
+            continue
+        x, other = inputs[k], inputs[ref]
+        if not x.varying and other.shared:  # w's partial is h
+            to_fixed.append((other.rows.start, x.rows))
+            generic.remove(k)
+        elif x.shared and not other.varying:  # h's partial is w
+            to_varying.append((x.rows.start, other.rows))
+            generic.remove(k)
+
+    def stacked(pairs: list[tuple[int, Any]], *, of_h: bool) -> tuple[Any, Any, Any] | None:
+        if not pairs:
+            return None
+        rows = np.array([h for h, _ in pairs], dtype=np.intp)
+        columns = np.stack([np.broadcast_to(w, (m,)) for _, w in pairs], axis=1)
+        target = rows if of_h else columns
+        return rows, columns, len(np.unique(target)) == target.size
+
+    return stacked(to_fixed, of_h=False), stacked(to_varying, of_h=True), tuple(generic)
+
+
 def _read(V: _Array, u: _Array, x: _Input) -> Any:
     """An input of a group: rows of V (examples along axis 1), or a column of u."""
     if x.varying:
@@ -637,25 +681,47 @@ def _group_backward(np: Any, group: _Group, V: _Array, u: _Array, G: _Array, gu:
     if not any(x.needs_grad for x in group.inputs):
         return
     g = G[group.out]
+    if group.to_fixed is not None:  # sum over the examples of g * h: g @ h.T
+        rows, columns, unique = group.to_fixed
+        sums = g @ V[rows].T
+        if unique:
+            gu[columns] += sums
+        else:
+            np.add.at(gu, columns, sums)
+    if group.to_varying is not None:  # sum over the nodes of w * g: w.T @ g
+        rows, columns, unique = group.to_varying
+        sums = u[columns].T @ g
+        if unique:
+            G[rows] += sums
+        else:
+            np.add.at(G, rows, sums)
+    if not group.generic:
+        return
     out = V[group.out]
     xs = [_read(V, u, x) for x in group.inputs]
     if group.forward is not None:
-        ds = [p(*xs, out) if p is not None else None for p in group.partials]
+        partials = group.partials
+        ds: list[Any] = [None] * len(xs)
+        for k in group.generic:
+            partial = partials[k]
+            assert partial is not None  # wanted: rendered
+            ds[k] = partial(*xs, out)
     else:
         ds = _partials_per_example(np, group, xs, out)
-    for x, d in zip(group.inputs, ds, strict=True):
-        if d is None or not x.needs_grad:
-            continue
+    for k in group.generic:
+        x, d = group.inputs[k], ds[k]
         contribution = d * g
+        if contribution.shape != g.shape:  # d was a number, or one row
+            contribution = np.broadcast_to(contribution, g.shape)
         if x.varying:
             if x.shared:
-                G[x.rows] += np.sum(contribution, axis=0, keepdims=True)
+                G[x.rows] += contribution.sum(axis=0, keepdims=True)
             elif x.unique:
                 G[x.rows] += contribution
             else:
-                np.add.at(G, x.rows, np.broadcast_to(contribution, g.shape))
+                np.add.at(G, x.rows, contribution)
         else:
-            summed = np.sum(np.broadcast_to(contribution, g.shape), axis=1)
+            summed = contribution.sum(axis=1)
             if x.unique:
                 gu[x.rows] += summed
             else:

@@ -49,6 +49,7 @@ graph is built.
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
@@ -363,6 +364,9 @@ class _Group(NamedTuple):
     to_fixed: tuple[Any, Any, Any] | None  # rows of h (K,), u indices of w (m, K), whether unique
     to_varying: tuple[Any, Any, Any] | None  # rows of h (K,), u indices of w (m, K), unique h
     generic: tuple[int, ...]  # the other inputs that want a gradient
+    # A forward that is a sum of inputs and products of two (affine's), with products
+    # of a row h read by every node and a column w: those as one product w @ h
+    dot: tuple[Any, Any, tuple[tuple[int, ...], ...]] | None  # rows of h, u of w, other terms
 
 
 class _Arrays:
@@ -465,6 +469,7 @@ class _Arrays:
                     to_fixed,
                     to_varying,
                     generic,
+                    _dot(np, op, forward, group_inputs, len(members)),
                 )
             )
         self.V: _Array = np.zeros((self.rows, 1))
@@ -511,7 +516,9 @@ class _Arrays:
                 warnings.simplefilter("error")  # a complex, an int overflow: the loop decides
                 for group in self.groups:
                     xs = [_read(V, u, x) for x in group.inputs]
-                    if group.forward is not None:
+                    if group.dot is not None:
+                        V[group.out] = _dot_forward(group.dot, V, u, xs)
+                    elif group.forward is not None:
                         V[group.out] = group.forward(*xs)
                     else:
                         V[group.out] = _per_example(np, group.op, xs, group.out, V)
@@ -624,6 +631,72 @@ def _products(
         return rows, columns, len(np.unique(target)) == target.size
 
     return stacked(to_fixed, of_h=False), stacked(to_varying, of_h=True), tuple(generic)
+
+
+def _terms(text: str) -> list[tuple[int, ...]] | None:
+    """``x0 + x1 * x2 + ...`` as its terms (input indices), or None for any other form."""
+    body = ast.parse(text.strip(), mode="eval").body
+    terms: list[tuple[int, ...]] = []
+    while True:
+        part = body.right if isinstance(body, ast.BinOp) and isinstance(body.op, ast.Add) else body
+        term = _term(part)
+        if term is None:
+            return None
+        terms.append(term)
+        if part is body:
+            return terms[::-1]
+        assert isinstance(body, ast.BinOp)
+        body = body.left
+
+
+def _term(node: ast.expr) -> tuple[int, ...] | None:
+    if isinstance(node, ast.Name) and node.id[1:].isdigit():
+        return (int(node.id[1:]),)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _term(node.left), _term(node.right)
+        if left is not None and right is not None and len(left) == len(right) == 1:
+            return (*left, *right)
+    return None
+
+
+def _dot(
+    np: Any, op: Op, forward: object, inputs: list[_Input], m: int
+) -> tuple[Any, Any, tuple[tuple[int, ...], ...]] | None:
+    """A group's forward as ``w @ h`` plus its other terms (see _Group), or None."""
+    if forward is None:
+        return None
+    inline = op.inlined(len(inputs))
+    assert inline is not None
+    terms = _terms(inline.forward)
+    if terms is None:
+        return None
+    pairs: list[tuple[int, Any]] = []
+    rest: list[tuple[int, ...]] = []
+    for term in terms:
+        if len(term) == 2:
+            a, b = (inputs[k] for k in term)
+            if not a.varying and b.shared:
+                pairs.append((b.rows.start, a.rows))
+                continue
+            if a.shared and not b.varying:
+                pairs.append((a.rows.start, b.rows))
+                continue
+        rest.append(term)
+    if len(pairs) < 2:
+        return None
+    rows = np.array([h for h, _ in pairs], dtype=np.intp)
+    columns = np.stack([np.broadcast_to(w, (m,)) for _, w in pairs], axis=1)
+    return rows, columns, tuple(rest)
+
+
+def _dot_forward(
+    dot: tuple[Any, Any, tuple[tuple[int, ...], ...]], V: _Array, u: _Array, xs: list[Any]
+) -> Any:
+    rows, columns, rest = dot
+    total = u[columns] @ V[rows]
+    for term in rest:
+        total += xs[term[0]] if len(term) == 1 else xs[term[0]] * xs[term[1]]
+    return total
 
 
 def _read(V: _Array, u: _Array, x: _Input) -> Any:

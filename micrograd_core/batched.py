@@ -474,6 +474,7 @@ class _Arrays:
             )
         self.V: _Array = np.zeros((self.rows, 1))
         self.u: _Array = np.zeros(len(read))
+        self.G: _Array = np.zeros((0, 0))  # the gradients, a row per row of V (at a backward)
         self.computed = False
 
     def set_columns(self, columns: list[list[float]]) -> None:
@@ -540,7 +541,11 @@ class _Arrays:
         """Add the gradient into the fixed leaves; False when the loop must run instead."""
         np = self.np
         V, u = self.V, self.u
-        G = np.zeros_like(V)
+        G = self.G
+        if G.shape != V.shape:
+            G = self.G = np.zeros_like(V)
+        else:
+            G.fill(0.0)
         gu = np.zeros(len(u))
         seed = 1.0 / size if mean else 1.0
         if self.root_varying:

@@ -52,6 +52,7 @@ def plan(tiny: bool = False) -> list[Job]:
             Job("train_op_by_op", 8, 1, "train step, nn.py copy"),
             Job("train_compiled", 8, 1, "train step, compiled"),
             Job("train_op_by_op_compiled", 8, 1, "train step, nn.py compiled"),
+            Job("train_batched", 8, 1, "train step, batched", ("on",)),
             Job("compile_time", 8, 1, "compile the step", ("on",)),
             Job("compiled_memory", 8, 1, "bytes per compiled node", ("on",)),
             Job("chain", 100, 1, "chain of 100 ops"),
@@ -68,6 +69,8 @@ def plan(tiny: bool = False) -> list[Job]:
         Job("train_op_by_op", 100, 5, "train step, nn.py op by op", rounds=3),
         Job("train_compiled", 100, 5, "train step (demo), compiled", rounds=3),
         Job("train_op_by_op_compiled", 100, 5, "train step, op by op, compiled", rounds=3),
+        Job("train_batched", 100, 20, "train step (demo), batched / tensors", ("on",), rounds=3),
+        Job("train_batched", 10_000, 10, "train step, 1e4 points, batched / tensors", ("on",)),
         Job("compile_time", 100, 5, "compile the demo step", ("on",)),
         Job("compiled_memory", 100, 1, "bytes per compiled node", ("on",)),
         Job("chain", 10_000, 5, "chain 1e4 ops"),
@@ -391,7 +394,7 @@ def notes(records: list[dict[str, Any]]) -> str:
                 f"micrograd --help: {r['best']:.1f} ms, best of {len(r['times'])}; "
                 f"processor time {min(r['cpu']):.1f} ms"
             )
-        train_rows = ("train", "train_compiled", "train_op_by_op_compiled")
+        train_rows = ("train", "train_compiled", "train_op_by_op_compiled", "train_batched")
         if r["workload"] in train_rows and r["status"] == "ok" and r["collector"] == "on":
             losses = ", ".join(repr(x) for x in r["losses"][:3])
             out.append(f"{r['workload']} losses, {r['impl']}: {losses}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import importlib
 import os
 import random
 import statistics
@@ -149,6 +150,86 @@ def _train_replayed(impl: Implementation, size: int, repeats: int) -> Result:
             p.data -= learning_rate * p.grad
         times.append(_ms(t0, now()))
         losses.append(loss)
+    return {"times": times[2:], "losses": losses}
+
+
+def train_batched(impl: Implementation, size: int, repeats: int) -> Result:
+    """The demo step over the whole data set as arrays: ours replays one example's graph
+    over a batch (``compile_graph(loss, batch=...)``), PyTorch runs the same MLP, loss
+    and float64 on tensors. Both on one thread (NumPy's BLAS too); same weights, same data.
+    """
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"  # before NumPy's first import: one thread, as PyTorch
+    if impl.name == "torch":
+        return _train_tensors(impl, size, repeats)
+    if impl.name != "ours":
+        msg = f"{impl.name} has no batched step (ours replays one example's graph; torch: tensors)"
+        raise Unsupported(msg)
+    from micrograd_core import compile_graph  # noqa: PLC0415  (ours only)
+
+    X, y = moons(size, noise=0.1, seed=0)
+    random.seed(SEED)
+    Value, mlp = impl.scalar, impl.mlp(2, [16, 16, 1])
+    parameters = mlp.parameters()
+    times: list[float] = []
+    losses: list[float] = []
+    t0 = now()
+    x1, x2, label = Value(0.0), Value(0.0), Value(0.0)
+    score = mlp([x1, x2])
+    loss = (1 + -label * score).relu() + ALPHA * sum(p * p for p in parameters)
+    columns = {x1: [x[0] for x in X], x2: [x[1] for x in X], label: y}
+    step = compile_graph(loss, batch=columns)
+    compiled_in = _ms(t0, now())
+    for k in range(repeats + 2):
+        t0 = now()
+        total = step.forward()
+        mlp.zero_grad()
+        step.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in parameters:
+            p.data -= learning_rate * p.grad
+        times.append(_ms(t0, now()))
+        losses.append(total)
+    return {"times": times[2:], "losses": losses, "compile": compiled_in}
+
+
+def _train_tensors(impl: Implementation, size: int, repeats: int) -> Result:
+    """The demo step on PyTorch tensors (float64), with the weights the scalar models draw."""
+    torch = importlib.import_module("torch")  # present: impl is torch's
+
+    X, y = moons(size, noise=0.1, seed=0)
+    random.seed(SEED)
+    mlp = impl.mlp(2, [16, 16, 1])
+    weights: list[Any] = []
+    for layer in mlp.layers:
+        w = [[float(wi.item()) for wi in n.w] for n in layer.neurons]
+        b = [float(n.b.item()) for n in layer.neurons]
+        weights += [torch.tensor(w, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)]
+    for t in weights:
+        t.requires_grad_(True)
+    inputs = torch.tensor(X, dtype=torch.float64)
+    labels = torch.tensor(y, dtype=torch.float64)
+    times: list[float] = []
+    losses: list[float] = []
+    for k in range(repeats + 2):
+        t0 = now()
+        h = inputs
+        for i in range(0, len(weights), 2):
+            h = h @ weights[i].T + weights[i + 1]
+            if i + 2 < len(weights):
+                h = torch.relu(h)
+        data_loss = torch.relu(1 - labels * h[:, 0]).mean()
+        reg_loss = ALPHA * sum((t * t).sum() for t in weights)
+        total = data_loss + reg_loss
+        for t in weights:
+            t.grad = None
+        total.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        with torch.no_grad():
+            for t in weights:
+                t.sub_(learning_rate * t.grad)
+        times.append(_ms(t0, now()))
+        losses.append(float(total.item()))
     return {"times": times[2:], "losses": losses}
 
 
@@ -359,6 +440,7 @@ WORKLOADS: dict[str, Callable[[Implementation, int, int], Result]] = {
     "train": train,
     "train_op_by_op": train_op_by_op,
     "train_compiled": train_compiled,
+    "train_batched": train_batched,
     "train_op_by_op_compiled": train_op_by_op_compiled,
     "compile_time": compile_time,
     "compiled_memory": compiled_memory,

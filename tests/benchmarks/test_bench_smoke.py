@@ -15,7 +15,7 @@ import micrograd_ops
 from benchmarks import run
 from benchmarks.impl import load
 from benchmarks.worker import run as run_worker
-from benchmarks.workloads import train, train_compiled, train_op_by_op_compiled
+from benchmarks.workloads import train, train_batched, train_compiled, train_op_by_op_compiled
 from micrograd_core import OpRegistry, Provenance
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +62,7 @@ def test_every_workload_runs_on_the_engine(tiny_run: tuple[str, dict[str, object
         "train_op_by_op",
         "train_compiled",
         "train_op_by_op_compiled",
+        "train_batched",
         "compile_time",
         "compiled_memory",
         "chain",
@@ -129,6 +130,17 @@ def test_compiled_steps_match_the_floor() -> None:
     assert ours is not None
     assert train_compiled(ours, 12, 3)["losses"] == floor["losses"]
     assert train_op_by_op_compiled(ours, 12, 3)["losses"] == floor["losses"]
+
+
+def test_batched_steps_match_the_engine() -> None:
+    """One example's graph replayed over the batch trains as the whole graph does
+    (the sums over the batch added in another order: equal to about 1e-12)."""
+    ours = load("ours")
+    assert ours is not None
+    engine = train(ours, 12, 3)["losses"]
+    batched = train_batched(ours, 12, 3)["losses"]
+    assert batched == pytest.approx(engine, rel=1e-12)
+    assert len(set(batched)) == len(batched)  # training moves
 
 
 def test_a_wrong_derivative_shows() -> None:

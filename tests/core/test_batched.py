@@ -423,3 +423,37 @@ def test_micrograd_core_does_not_import_numpy() -> None:
     import subprocess  # noqa: PLC0415
 
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_threads_compile_and_replay_their_own_batched_graphs(builtin: OpRegistry) -> None:
+    import threading  # noqa: PLC0415
+
+    def run(seed: int) -> tuple[float, list[float]]:
+        random.seed(seed)
+        model = MLP(2, [6, 1])
+        params = model.parameters()
+        data = [Value(0.0) for _ in range(3)]
+        columns = moons_columns(20, seed)
+        loss = hinge_l2(model)(data, params)
+        step = compile_graph(loss, batch=dict(zip(data, columns, strict=True)))
+        for p in params:
+            p.grad = 0.0
+        total = 0.0
+        for _ in range(5):
+            total = step.forward()
+            step.backward()
+        return total, [p.grad for p in params]
+
+    want = {seed: run(seed) for seed in range(4)}
+    got: dict[int, tuple[float, list[float]]] = {}
+
+    def worker(seed: int) -> None:
+        with builtin.activated():
+            got[seed] = run(seed)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert got == want

@@ -678,7 +678,7 @@ def test_a_dropped_compiled_graph_is_freed_without_the_collector() -> None:
 
 def test_compile_graph_takes_a_value() -> None:
     with pytest.raises(TypeError, match="takes the Value at the root of a graph, got 'float'"):
-        compile_graph(1.0)  # type: ignore[arg-type]
+        compile_graph(1.0)  # type: ignore[call-overload]
 
 
 # -- the engine's errors, whatever the kind ----------------------------------------

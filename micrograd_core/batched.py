@@ -54,13 +54,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
-from micrograd_core.compiled import (
-    CompiledGraph,
-    _finite_float,
-    _finite_floats,
-    _Plan,
-    _plan,
-)
 from micrograd_core.errors import InvalidOpError, MicrogradError
 from micrograd_core.expression import NUMPY, NotRenderableError, in_loop, render
 from micrograd_core.graph import CONSTANT, node_of, topological_order
@@ -71,12 +64,24 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from micrograd_core.compiled import CompiledGraph, _Plan
+
     _Array = npt.NDArray[np.float64]
 
-__all__ = ["BatchLoopWarning", "BatchedGraph", "Reduce"]
+__all__ = ["BatchLoopWarning", "BatchedGraph", "Reduce", "Replay"]
 
 Reduce = Literal["mean", "sum"]
 _REDUCTIONS: Final = ("mean", "sum")
+
+
+class Replay(NamedTuple):
+    """What :func:`~micrograd_core.compile_graph` lends a batched graph: its compiled
+    graph of one example (the loop over examples), and the plan of a compiled replay
+    (for the nodes that do not depend on the batch). This module sits below
+    ``compiled`` in the engine and does not import it."""
+
+    compile: Callable[[Value], CompiledGraph]
+    plan: Callable[[Sequence[Value]], _Plan]
 
 
 class BatchLoopWarning(UserWarning):
@@ -118,6 +123,8 @@ class BatchedGraph:
         root: Value,
         batch: Mapping[Value, Sequence[float] | Any],
         reduce: Reduce = "mean",
+        *,
+        replay: Replay,
     ) -> None:
         if reduce not in _REDUCTIONS:
             msg = f"reduce must be 'mean' or 'sum', got {reduce!r}"
@@ -142,7 +149,7 @@ class BatchedGraph:
         self.root = root
         self.batch = tuple(batch)
         self._reduce: Reduce = reduce
-        self._compiled = CompiledGraph(root)  # the loop over examples, and its fallback
+        self._compiled = replay.compile(root)  # the loop over examples, and its fallback
         self._failed = False
         self._size = 0
         self._columns: list[list[float]] = []
@@ -157,7 +164,7 @@ class BatchedGraph:
                 stacklevel=3,
             )
         else:
-            self._arrays = _Arrays(order, self.batch)
+            self._arrays = _Arrays(order, self.batch, replay.plan)
         self.set_batch(batch)
 
     def __repr__(self) -> str:
@@ -293,6 +300,20 @@ class BatchedGraph:
             v.grad = g + v.grad * scale
 
 
+def _finite_float(x: object) -> bool:
+    """Whether ``x`` is a float that is neither infinite nor NaN (x - x is NaN for those)."""
+    return type(x) is float and x - x == 0.0
+
+
+def _finite_floats(values: list[float]) -> bool:
+    """Whether every value is a finite float (as a compiled replay checks its buffer)."""
+    try:
+        total = sum(values)
+    except TypeError:
+        return False
+    return _finite_float(total) and all(type(v) is float for v in values)
+
+
 def _in_example(run: Callable[[], Any], i: int) -> Any:
     """``run()``; an engine error gets a note naming example ``i`` of the batch."""
     try:
@@ -372,7 +393,12 @@ class _Group(NamedTuple):
 class _Arrays:
     """The array plan of one graph (see above)."""
 
-    def __init__(self, order: list[Value], batch: tuple[Value, ...]) -> None:
+    def __init__(
+        self,
+        order: list[Value],
+        batch: tuple[Value, ...],
+        plan: Callable[[Sequence[Value]], _Plan],
+    ) -> None:
         import numpy as np  # noqa: PLC0415  (optional)
 
         self.np = np
@@ -396,7 +422,7 @@ class _Arrays:
         # the fixed part: a compiled plan over its nodes alone (their inputs are fixed too)
         fixed = [i for i in range(n) if not varying[i]]
         self.fixed_order = [order[i] for i in fixed]
-        self.plan: _Plan | None = _plan(self.fixed_order) if fixed else None
+        self.plan: _Plan | None = plan(self.fixed_order) if fixed else None
         fixed_slot = {i: self.plan.slots[k] for k, i in enumerate(fixed)} if self.plan else {}
         self.fixed_leaves = [(fixed_slot[i], order[i]) for i in fixed if order[i]._op is None]
         self.fixed_grad_leaves = [(s, v) for s, v in self.fixed_leaves if v._a is not CONSTANT]

@@ -114,9 +114,9 @@ def compile_graph(
         if build is not None:
             msg = "compile_graph takes build or batch, not both: a batched graph is not verified"
             raise TypeError(msg)
-        from micrograd_core.batched import BatchedGraph  # noqa: PLC0415  (it imports this module)
+        from micrograd_core.batched import BatchedGraph, Replay  # noqa: PLC0415  (NumPy's path)
 
-        return BatchedGraph(root, batch, reduce)
+        return BatchedGraph(root, batch, reduce, replay=Replay(CompiledGraph, _plan))
     if reduce != "mean":
         msg = f"reduce={reduce!r} applies to a batch; pass batch={{leaf: values, ...}} too"
         raise TypeError(msg)

@@ -3,7 +3,6 @@ yin-yang classifier (its losses, step by step)."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from micrograd_cli._failure import raised
+from micrograd_cli._options import MAX_PARAMETERS, check_model_size, hidden_sizes
 from micrograd_cli._registry import no_ops_message
 from micrograd_core import MicrogradError, active_registry
 from micrograd_nn import (
@@ -37,10 +37,6 @@ __all__ = ["DEFAULT_SEED", "MAX_PARAMETERS", "YINYANG_SEED", "demo"]
 DEFAULT_SEED = 0
 """The seed of the data and the initial weights: with it the default run reaches 100 %."""
 
-MAX_PARAMETERS = 10_000
-"""The most parameters the demo's model may have: the widest such model, one hidden layer
-of 2,499 neurons, takes about 2 GB and 40 s to trace and compile its training step."""
-
 YINYANG_SEED = 42
 """LLM101n's seed: with it ``--task yinyang`` prints that program's losses."""
 
@@ -48,27 +44,6 @@ TASKS = {  # hidden layers and activation of each task's model
     "moons": ((16, 16), "relu", DEFAULT_SEED),
     "yinyang": ((8,), "tanh", YINYANG_SEED),
 }
-
-
-def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        sizes = tuple(int(part) for part in value.split(","))
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        msg = f"expected comma-separated positive layer sizes such as 16,16, got {value!r}"
-        raise click.BadParameter(msg)
-    widths = (2, *sizes, 1)  # the model's inputs, its hidden layers, its output
-    count = sum((nin + 1) * nout for nin, nout in itertools.pairwise(widths))
-    if count > MAX_PARAMETERS:  # refused before a single weight is drawn
-        msg = (
-            f"{value!r} gives a model of {count:,} parameters; "
-            f"the demo trains at most {MAX_PARAMETERS:,}"
-        )
-        raise click.BadParameter(msg)
-    return sizes
 
 
 def _check_writable(path: Path, option: str) -> None:
@@ -151,7 +126,7 @@ def _figures(loss: float | None = None, accuracy: float | None = None) -> str:
 )
 @click.option(
     "--hidden",
-    callback=_sizes,
+    callback=hidden_sizes,
     help="Sizes of the hidden layers, comma-separated (a model of at most "
     f"{MAX_PARAMETERS:,} parameters in all)  [default: 16,16 for moons, 8 for yinyang]",
 )
@@ -201,6 +176,7 @@ def demo(
     """
     default_hidden, default_activation, default_seed = TASKS[task_name]
     hidden = default_hidden if hidden is None else hidden
+    check_model_size(hidden, inputs=2, outputs=3 if task_name == "yinyang" else 1)
     activation = default_activation if activation is None else activation
     seed = default_seed if seed is None else seed
     if save is not None:

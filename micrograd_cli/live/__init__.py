@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from micrograd_cli._options import MAX_PARAMETERS, check_model_size, hidden_sizes
 from micrograd_cli._registry import no_ops_message
 from micrograd_cli.live.server import LiveServer, asset, is_loopback
 from micrograd_cli.live.session import (
@@ -32,19 +33,6 @@ from micrograd_cli.live.session import (
 from micrograd_core import MicrogradError, active_registry
 
 __all__ = ["LiveConfig", "LiveServer", "LiveSession", "export_html", "live"]
-
-
-def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        sizes = tuple(int(part) for part in value.split(","))
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        msg = f"expected comma-separated positive layer sizes such as 16,16, got {value!r}"
-        raise click.BadParameter(msg)
-    return sizes
 
 
 def export_html(recording: dict[str, Any]) -> str:
@@ -89,8 +77,9 @@ def export_html(recording: dict[str, Any]) -> str:
 )
 @click.option(
     "--hidden",
-    callback=_sizes,
-    help="Sizes of the hidden layers, comma-separated  [default: 8 for yinyang, 16,16 for moons]",
+    callback=hidden_sizes,
+    help="Sizes of the hidden layers, comma-separated (a model of at most "
+    f"{MAX_PARAMETERS:,} parameters in all)  [default: 8 for yinyang, 16,16 for moons]",
 )
 @click.option(
     "--optimizer",
@@ -163,6 +152,8 @@ def live(
     change the learning rate. With --export it writes a page that replays a
     recorded run instead.
     """
+    if hidden is not None:
+        check_model_size(hidden, inputs=2, outputs=TASKS[task].classes)
     registry = active_registry()
     if not registry:
         raise click.ClickException(no_ops_message(registry))

@@ -291,7 +291,7 @@ def test_a_model_too_large_is_refused_before_it_is_built(
     message = " ".join(done.stderr.split())
     assert (
         f"Invalid value for '--hidden': {hidden!r} gives a model of {parameters} parameters; "
-        "the demo trains at most 10,000"
+        "at most 10,000 are allowed"
     ) in message
     assert "MLP(2" not in done.stdout
 

@@ -289,6 +289,23 @@ def test_an_unknown_activation_is_refused_before_serving() -> None:
     assert "tanh" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("hidden", "parameters"), [("2000", "12,003"), ("9" * 19, "59,999,999,999,999,999,997")]
+)
+def test_a_model_too_large_is_refused_before_serving(hidden: str, parameters: str) -> None:
+    result = subprocess.run(
+        [str(MICROGRAD), "live", "--hidden", hidden, "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"gives a model of {parameters}" in " ".join(result.stderr.split())
+
+
 def test_export_writes_one_page_with_the_recorded_run(tmp_path: Path) -> None:
     path = tmp_path / "run.html"
     result = subprocess.run(

@@ -21,6 +21,7 @@ from micrograd_core.expression import (
     NotRenderableError,
     array_dialect,
     in_loop,
+    problem,
     render,
 )
 
@@ -158,13 +159,23 @@ def _grammar(
     return grown
 
 
+def _accepted(text: str) -> bool:
+    """Whether the gate accepts ``text`` (the grammar above can grow an integer power
+    the gate refuses, such as ``2 ** math.floor(x0)``)."""
+    return problem(text, {"x0", "x1", "out"}) is None
+
+
 ACCEPTED = st.recursive(
     LEAVES,
     _grammar({1: EXACT[1] + ROUNDED[1], 2: EXACT[2] + ROUNDED[2]}, logic=True, power=True),
     max_leaves=12,
+).filter(_accepted)
+EXACTLY_ROUNDED = st.recursive(
+    LEAVES, _grammar(EXACT, logic=True, power=False), max_leaves=12
+).filter(_accepted)
+ARITHMETIC = st.recursive(LEAVES, _grammar(ROUNDED, logic=False, power=True), max_leaves=8).filter(
+    _accepted
 )
-EXACTLY_ROUNDED = st.recursive(LEAVES, _grammar(EXACT, logic=True, power=False), max_leaves=12)
-ARITHMETIC = st.recursive(LEAVES, _grammar(ROUNDED, logic=False, power=True), max_leaves=8)
 
 
 def _evaluate(source: str, **names: object) -> object:

@@ -1,4 +1,4 @@
-"""The ``targets`` check: PyTorch's and JAX's translations of an op's expressions give its floats."""
+"""The ``targets`` check: torch's and JAX's translations of an op's expressions give its floats."""
 
 from __future__ import annotations
 

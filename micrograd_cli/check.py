@@ -36,6 +36,7 @@ _HEADINGS = {
     "second_order": "2nd",
     "engine": "engine",
     "inline": "inline",
+    "targets": "tgt",
     "constants": "const",
     "accumulation": "accum",
     "kinks": "kinks",

@@ -709,12 +709,14 @@ def _point_problems(
     except Exception as e:  # noqa: BLE001  (the target's failure, whatever it is, is the finding)
         return [f"{target}: {op.name}{xs} raised {type(e).__name__}: {e}"]
     found = []
+    inline = op.inlined(len(xs))
+    texts = [] if inline is None else [inline.forward, *inline.partials]
     names = ["forward", *(f"partial {i}" for i in range(len(xs)))]
-    for what, w, g in zip(names, expected, got, strict=True):
+    for what, text, w, g in zip(names, texts, expected, got, strict=True):
         distance = _ulps(w, g, bits)
         if distance > ulps:
             found.append(
-                f"{target}: {op.name}'s {what} at {xs} is {g!r}, the op's float is {w!r} "
+                f"{target}: {op.name}'s {what} {text!r} at {xs} is {g!r}, the op's float is {w!r} "
                 f"({distance:.3g} ulps apart; at most {ulps} expected)"
             )
     return found

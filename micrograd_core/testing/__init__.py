@@ -36,6 +36,7 @@ from micrograd_core.testing.check import (
     check_metadata,
     check_references,
     check_second_order,
+    check_targets,
     check_taylor,
 )
 from micrograd_core.testing.evaluation import ATOL, RTOL
@@ -76,6 +77,7 @@ __all__ = [
     "check_op",
     "check_references",
     "check_second_order",
+    "check_targets",
     "check_taylor",
     "contract_report",
     "hypothesis_available",

@@ -24,6 +24,9 @@ The rules, in short:
   (what compiled graphs replay), each gives the same float as its function, to the
   last bit, inside the domain or not and at the declared kinks; where the function
   raises, the expression raises or gives a value that is not finite.
+- ``targets``: PyTorch's and JAX's translations of those expressions give the op's
+  floats within ``ULPS`` ulps (:mod:`micrograd_core.testing.targets`); skipped
+  when neither torch nor jax is installed.
 - ``constants``: backward never evaluates the partial of a constant operand, and
   works wherever the op is defined around the inputs that need a gradient.
 - ``accumulation``: ``f(x, x)`` gets the sum of the partials.
@@ -71,6 +74,7 @@ from micrograd_core.testing.evaluation import (
 )
 from micrograd_core.testing.reference import Reference
 from micrograd_core.testing.report import CheckFailure
+from micrograd_core.testing.targets import check_targets, targets_skip_reason
 from micrograd_core.value import Value
 
 __all__ = [
@@ -88,6 +92,7 @@ __all__ = [
     "check_metadata",
     "check_references",
     "check_second_order",
+    "check_targets",
     "check_taylor",
     "rule_works_on_values",
 ]
@@ -548,6 +553,8 @@ class Check:
             return "the op declares no kinks"
         if self.name == "inline" and op.inline is None:
             return "the op offers no inline expressions"
+        if self.name == "targets":
+            return targets_skip_reason(op)
         if self.name == "second_order":
             if op.is_composite:
                 return "a composite: the ops it is built from are checked"
@@ -567,6 +574,7 @@ CHECKS: dict[str, Check] = {
         Check("second_order", at_point=check_second_order),
         Check("engine", at_point=check_engine),
         Check("inline", at_point=check_inline, region="box", at_kinks=True),
+        Check("targets", at_point=check_targets),
         Check("constants", at_point=check_constants, region="box"),
         Check("accumulation", at_point=check_accumulation),
         Check("kinks", on_op=check_kinks),

@@ -32,7 +32,8 @@ def test_an_expression_that_is_not_the_function_is_found() -> None:
     )
     problems = interop.translation_problems(two_faced, [(0.5,)], targets=("torch",))
     assert problems == [
-        f"torch: two_faced's forward at (0.5,) is {math.cos(0.5)!r}, the op's float is "
+        f"torch: two_faced's forward 'math.cos(x0)' at (0.5,) is {math.cos(0.5)!r}, the op's "
+        f"float is "
         f"{math.sin(0.5)!r} (1.79e+15 ulps apart; at most 4 expected)"
     ]
 

@@ -10,6 +10,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from micrograd_cli import cli
+from micrograd_core.testing.targets import installed_targets
+
+TARGETS = "✓" if installed_targets() else "-"
+"""The targets check's mark for an op with expressions: skipped without torch and jax."""
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -39,15 +43,15 @@ def test_builtin_ops_pass() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     header = next(line for line in lines if "first failing input" in line)
-    assert header.split()[:14] == [
+    assert header.split()[:15] == [
         "op", "plugin", "meta", "ref", "fwd", "fd", "taylor", "2nd", "engine", "inline",
-        "const", "accum", "kinks", "large",
+        "tgt", "const", "accum", "kinks", "large",
     ]  # fmt: skip
     assert next(line for line in lines if line.split()[:1] == ["relu"]).split() == [
-        "relu", "builtin", "✓", "-", "✓", "✓", "✓", "✓", "✓", "✓", "✓", "-", "✓", "✓"
+        "relu", "builtin", "✓", "-", "✓", "✓", "✓", "✓", "✓", "✓", TARGETS, "✓", "-", "✓", "✓"
     ]  # fmt: skip
-    # pow offers no inline expressions
-    assert next(line for line in lines if line.split()[:1] == ["pow"]).split()[9] == "-"
+    # pow offers no inline expressions, so nothing to translate either
+    assert next(line for line in lines if line.split()[:1] == ["pow"]).split()[9:11] == ["-"] * 2
     assert "8 of 8 ops meet the contract (builtin inputs)" in result.output
 
 
@@ -65,15 +69,15 @@ def test_a_broken_plugin_fails_with_its_first_failing_input(
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.strip()}
     # sin and cos use math.cos in their rules: no higher order, so no second-order check;
     # they offer no inline expressions either
-    sin = ["sin", "trig", "✓", "-", "✓", "✗", "✗", "-", "✓", "-", "✓", "-", "-", "✗"]
-    assert rows["sin"][:14] == sin
-    assert rows["sin"][14:] == ["finite_differences", "at", "(0.0,)"]  # a special point
+    sin = ["sin", "trig", "✓", "-", "✓", "✗", "✗", "-", "✓", "-", "-", "✓", "-", "-", "✗"]
+    assert rows["sin"][:15] == sin
+    assert rows["sin"][15:] == ["finite_differences", "at", "(0.0,)"]  # a special point
     assert rows["tanh"][1] == "builtin"
     assert (
         "op 'sin' (plugin 'trig' (micrograd-trig 0.1)) failed 3 of 7 contract checks:"
         in done.stdout
     )
-    assert rows["cos"][2:] == ["✓", "-", "✓", "✓", "✓", "-", "✓", "-", "✓", "-", "-", "✓"]
+    assert rows["cos"][2:] == ["✓", "-", "✓", "✓", "✓", "-", "✓", "-", "-", "✓", "-", "-", "✓"]
     assert "9 of 10 ops meet the contract (hypothesis inputs)" in done.stdout
     assert not (tmp_path / ".hypothesis").exists()  # its cache went to a scratch directory
 

@@ -10,7 +10,11 @@ from pathlib import Path
 from micrograd_core import Op, OpRegistry, Provenance, Value, default_registry
 from micrograd_core.testing import check_op
 from micrograd_core.testing.pytest_plugin import contract_tests
+from micrograd_core.testing.targets import installed_targets
 from micrograd_core.value import installed
+
+TARGETS = 7 if installed_targets() else 0
+"""The builtin ops' cases of the targets check: one per op with expressions, with torch or jax."""
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -51,7 +55,9 @@ def test_one_case_per_op_and_applicable_check() -> None:
     assert "tanh-kinks" not in ids  # no kinks declared
     assert "affine-inline" in ids
     assert "pow-inline" not in ids  # no inline expressions offered
-    assert len(ids) == len(set(ids)) == 75
+    assert ("affine-targets" in ids) == bool(TARGETS)
+    assert "pow-targets" not in ids  # no expressions to translate
+    assert len(ids) == len(set(ids)) == 75 + TARGETS
 
 
 def test_registry_fixture_is_isolated_and_active(micrograd_registry: OpRegistry) -> None:
@@ -114,7 +120,7 @@ def test_a_plugin_test_file_is_two_lines(run_python: Run, tmp_path: Path) -> Non
     assert out.startswith("exit 0\n"), out
     assert "test_ops.py::test_contract[sin2-taylor] PASSED" in out
     assert "test_ops.py::test_builtin[tanh-taylor] PASSED" in out
-    assert "8 passed, 81 deselected" in out
+    assert f"8 passed, {81 + TARGETS} deselected" in out
 
 
 def test_a_failing_case_says_what_failed(run_python: Run, tmp_path: Path) -> None:
@@ -153,7 +159,7 @@ def test_the_plugin_works_without_hypothesis(run_python: Run, tmp_path: Path) ->
     assert (
         "micrograd contract kit: inputs from the built-in sampler (hypothesis not installed)" in out
     )
-    assert "76 passed" in out
+    assert f"{76 + TARGETS} passed" in out
 
 
 def test_the_kit_works_without_hypothesis(run_python: Run) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -237,15 +238,29 @@ def demo(
         _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
-        try:
-            plot_decision_boundary(model, X, y, plot, title=title)
-        except OSError as e:
-            msg = f"cannot write {str(plot)!r}: {e.strerror or e}"
-            raise click.ClickException(msg) from None
-        except ValueError as e:
-            msg = f"cannot draw the decision boundary to {str(plot)!r}: {e}"
-            raise click.ClickException(msg) from None
-        console.print(f"decision boundary drawn to {plot}")
+        _draw(plot_decision_boundary, model, X, y, plot, title, console)
+
+
+def _draw(
+    draw: Callable[..., None],
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    plot: Path,
+    title: str,
+    console: Console,
+) -> None:
+    """Draw the model's picture (its decision boundary or class regions) to ``plot``."""
+    what = "decision boundary" if draw is plot_decision_boundary else "class regions"
+    try:
+        draw(model, X, y, plot, title=title)
+    except OSError as e:
+        msg = f"cannot write {str(plot)!r}: {e.strerror or e}"
+        raise click.ClickException(msg) from None
+    except ValueError as e:
+        msg = f"cannot draw the {what} to {str(plot)!r}: {e}"
+        raise click.ClickException(msg) from None
+    console.print(f"{what} drawn to {plot}")
 
 
 def _save(model: Module, save: Path, console: Console) -> None:
@@ -318,9 +333,4 @@ def _yinyang(
         _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: test accuracy {accuracy:.0%}"
-        try:
-            plot_decision_regions(model, X, y, plot, title=title)
-        except OSError as e:
-            msg = f"cannot write {str(plot)!r}: {e.strerror or e}"
-            raise click.ClickException(msg) from None
-        console.print(f"class regions drawn to {plot}")
+        _draw(plot_decision_regions, model, X, y, plot, title, console)

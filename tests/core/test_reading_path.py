@@ -16,7 +16,18 @@ import sys
 import textwrap
 
 MEASURE = """
-import importlib.util, json, os, sys
+import importlib.metadata, importlib.util, json, os, sys
+
+# whatever else is installed, discovery finds the built-in plugin alone: other
+# plugins, loaded or not, would lengthen the path by their own lines
+_installed = importlib.metadata.entry_points
+def _builtin_only(**selection):
+    found = _installed(**selection)
+    if selection.get("group") != "micrograd":
+        return found
+    return importlib.metadata.EntryPoints(ep for ep in found if ep.value == "micrograd_ops")
+importlib.metadata.entry_points = _builtin_only
+
 from micrograd_core import Value
 
 # the built-in ops are found, not imported: loading them is part of the first use

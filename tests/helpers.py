@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 
 from micrograd_core import (
@@ -14,6 +14,7 @@ from micrograd_core import (
     Provenance,
     Register,
     Value,
+    apply,
     hookimpl,
     load_registry,
     node_of,
@@ -96,3 +97,55 @@ def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = 
         applied = node_of(out).op
         assert applied is other[op.name], f"{name}.{function_name} applied {applied!r}"
         assert out.data == 100.0 + ops.index(op)
+
+
+# -- random graphs for the compiled and batched replays ----------------------------
+
+RANDOM_KINDS = (
+    "add",
+    "mul",
+    "square",
+    "relu",
+    "tanh",
+    "exp",
+    "pow",
+    "affine",
+    "plain",
+    "sub",
+    "div",
+)
+Program = list[tuple[str, int, int, float]]
+
+
+def run_program(
+    program: Program, pool: list[Value], plain: Callable[[Value, Value, float], Value]
+) -> Value:
+    """Each step applies an op to two earlier results of ``pool`` (often the same one) or a
+    constant, and appends the result; ``plain`` is the step of an op without expressions."""
+    for kind, i, j, c in program:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        match kind:
+            case "add":
+                v = a + b
+            case "mul":
+                v = a * b
+            case "square":
+                v = a * a
+            case "relu":
+                v = (a * c).relu()
+            case "tanh":
+                v = (a + b * c).tanh()
+            case "exp":
+                v = a.tanh().exp()
+            case "pow":
+                v = (a * a + 1) ** c
+            case "affine":
+                v = apply("affine", c, a, b, b, a, c, a)
+            case "plain":
+                v = plain(a, b, c)
+            case "sub":
+                v = c - a - b
+            case _:
+                v = a / (b * b + 1)
+        pool.append(v)
+    return pool[-1] + pool[-2] * 0.5  # the last two share what came before

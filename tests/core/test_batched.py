@@ -26,6 +26,7 @@ from micrograd_core import (
 )
 from micrograd_core.batched import BatchedGraph, BatchLoopWarning
 from micrograd_nn import MLP
+from tests.helpers import RANDOM_KINDS, Program, run_program
 
 Build = Callable[[Sequence[Value], Sequence[Value]], Value]  # (data leaves, parameters) -> root
 
@@ -245,50 +246,24 @@ def test_source_shows_the_array_kernels() -> None:
 
 # -- random graphs ------------------------------------------------------------------------
 
-KINDS = ("add", "mul", "square", "relu", "tanh", "exp", "pow", "affine", "plain", "sub", "div")
 PLAIN = Op("plain", 1, forward=lambda x: x * 0.5 + 0.25, partials=(lambda x, out: 0.5,))
 SHIFTED = Op("shifted", 1, inline=Inline("x0 * 0.5 + 0.25", partials=("0.5",)))
 
 
-def random_build(program: list[tuple[str, int, int, float]]) -> Build:
-    """Each step applies an op to two earlier results (data, parameters, or nodes)."""
+def random_build(program: Program) -> Build:
+    """A random graph of the data and the parameters (see ``run_program``)."""
 
     def build(data: Sequence[Value], params: Sequence[Value]) -> Value:
-        pool = [*data, *params]
-        for kind, i, j, c in program:
-            a, b = pool[i % len(pool)], pool[j % len(pool)]
-            match kind:
-                case "add":
-                    v = a + b
-                case "mul":
-                    v = a * b
-                case "square":
-                    v = a * a
-                case "relu":
-                    v = (a * c).relu()
-                case "tanh":
-                    v = (a + b * c).tanh()
-                case "exp":
-                    v = a.tanh().exp()
-                case "pow":
-                    v = (a * a + 1) ** c
-                case "affine":
-                    v = apply("affine", c, a, b, b, a, c, a)
-                case "plain":
-                    v = apply(PLAIN, a) * apply(SHIFTED, b)
-                case "sub":
-                    v = c - a - b
-                case _:
-                    v = a / (b * b + 1)
-            pool.append(v)
-        return pool[-1] + pool[-2] * 0.5
+        return run_program(
+            program, [*data, *params], lambda a, b, c: apply(PLAIN, a) * apply(SHIFTED, b)
+        )
 
     return build
 
 
 program_steps = st.lists(
     st.tuples(
-        st.sampled_from(KINDS),
+        st.sampled_from(RANDOM_KINDS),
         st.integers(0, 40),
         st.integers(0, 40),
         st.sampled_from([-1.5, -1.0, -0.5, 0.0, 0.5, 2.0]),

@@ -36,6 +36,7 @@ from micrograd_core import (
 from micrograd_core import compiled as compiled_module
 from micrograd_nn import MLP, moons_classifier, train
 from micrograd_nn.training import _objective, scores
+from tests.helpers import RANDOM_KINDS, Program, run_program
 
 Build = Callable[[], Value]
 
@@ -205,45 +206,15 @@ def test_train_with_compile_gives_the_same_steps() -> None:
 # -- random graphs -------------------------------------------------------------
 
 
-KINDS = ("add", "mul", "square", "relu", "tanh", "exp", "pow", "affine", "plain", "sub", "div")
-
-
-def random_graph(program: list[tuple[str, int, int, float]], xs: list[Value]) -> Value:
-    """Each step applies an op to two earlier results, often the same one, or a constant."""
-    pool = list(xs)
-    plain = shifted(None)  # no inline expressions: its functions run per node
-    for kind, i, j, c in program:
-        a, b = pool[i % len(pool)], pool[j % len(pool)]
-        match kind:
-            case "add":
-                v = a + b
-            case "mul":
-                v = a * b
-            case "square":
-                v = a * a
-            case "relu":
-                v = (a * c).relu()
-            case "tanh":
-                v = (a + b * c).tanh()
-            case "exp":
-                v = a.tanh().exp()
-            case "pow":
-                v = (a * a + 1) ** c
-            case "affine":
-                v = apply("affine", c, a, b, b, a, c, a)
-            case "plain":
-                v = apply(plain, a) * c
-            case "sub":
-                v = c - a - b
-            case _:
-                v = a / (b * b + 1)
-        pool.append(v)
-    return pool[-1] + pool[-2] * 0.5  # the last two share what came before
+def random_graph(program: Program, xs: list[Value]) -> Value:
+    """A random graph of ``xs``, with an op without inline expressions run per node."""
+    plain = shifted(None)
+    return run_program(program, list(xs), lambda a, b, c: apply(plain, a) * c)
 
 
 program_steps = st.lists(
     st.tuples(
-        st.sampled_from(KINDS),
+        st.sampled_from(RANDOM_KINDS),
         st.integers(0, 40),
         st.integers(0, 40),
         st.sampled_from([-1.5, -1.0, -0.5, 0.0, 0.5, 2.0]),

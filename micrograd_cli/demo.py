@@ -238,11 +238,12 @@ def demo(
         _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
-        _draw(plot_decision_boundary, model, X, y, plot, title, console)
+        _draw(plot_decision_boundary, "decision boundary", model, X, y, plot, title, console)
 
 
 def _draw(
     draw: Callable[..., None],
+    what: str,
     model: Module,
     X: Sequence[Sequence[float]],
     y: Sequence[int],
@@ -251,7 +252,6 @@ def _draw(
     console: Console,
 ) -> None:
     """Draw the model's picture (its decision boundary or class regions) to ``plot``."""
-    what = "decision boundary" if draw is plot_decision_boundary else "class regions"
     try:
         draw(model, X, y, plot, title=title)
     except OSError as e:
@@ -333,4 +333,4 @@ def _yinyang(
         _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: test accuracy {accuracy:.0%}"
-        _draw(plot_decision_regions, model, X, y, plot, title, console)
+        _draw(plot_decision_regions, "class regions", model, X, y, plot, title, console)

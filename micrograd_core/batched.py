@@ -54,8 +54,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
+from micrograd_core.dialect import NUMPY, NotRenderableError, in_loop, render
 from micrograd_core.errors import InvalidOpError, MicrogradError
-from micrograd_core.expression import NUMPY, NotRenderableError, in_loop, render
 from micrograd_core.graph import CONSTANT, node_of, topological_order
 from micrograd_core.op import Op
 from micrograd_core.value import Value

@@ -52,8 +52,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, overload
 
+from micrograd_core.dialect import in_loop
 from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
-from micrograd_core.expression import in_loop
 from micrograd_core.graph import (
     _UNDEFINED,
     CONSTANT,

@@ -46,7 +46,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd_core import expression, state
+from micrograd_core import dialect as expression
+from micrograd_core import state
 from micrograd_core.errors import MicrogradError
 from micrograd_core.functional import grad
 from micrograd_core.graph import node_of

@@ -19,7 +19,7 @@ forward and partials on floats are then compiled from them, the partials also
 run on ``Value`` s (gradients of gradients: ``math.cos`` there is the op that
 claims the method ``cos``), compiled graphs write them into their replay loops,
 and array libraries get them rendered
-(:func:`~micrograd_core.expression.render`). Functions written by hand stay
+(:func:`~micrograd_core.dialect.render`). Functions written by hand stay
 possible, alone or beside the expressions (which must then give the same
 floats).
 """
@@ -28,17 +28,20 @@ from __future__ import annotations
 
 import keyword
 import math
-import re
-import reprlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NoReturn
 
-from micrograd_core import expression
 from micrograd_core.errors import DomainError, InvalidOpError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn, Self, TypeVar
+
     from micrograd_core.value import Value
+
+    Forward = Callable[..., float]
+    Partial = Callable[..., float]
+    Gradient = Callable[..., Sequence[float]]
+    R = TypeVar("R", bound="_Record")
 
 __all__ = [
     "Inline",
@@ -49,31 +52,84 @@ __all__ = [
     "is_derived",
     "not_finite",
     "overflowed",
+    "replace",
     "validate",
 ]
 
-Forward = Callable[..., float]
-Partial = Callable[..., float]
-Gradient = Callable[..., Sequence[float]]
 
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+class _Record:
+    """An immutable record: its fields are its slots, compared, hashed and shown in order."""
 
-_shown = reprlib.Repr()  # an expression in a message: its start and end if it is long
-_shown.maxstring = 200
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        msg = f"cannot assign to field {name!r}: a {type(self).__name__} is immutable"
+        raise AttributeError(msg)
+
+    def __delattr__(self, name: str) -> NoReturn:
+        msg = f"cannot delete field {name!r}: a {type(self).__name__} is immutable"
+        raise AttributeError(msg)
+
+    def _fields(self) -> tuple[object, ...]:
+        names: tuple[str, ...] = self.__slots__
+        return tuple(getattr(self, name) for name in names)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Record)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = self.__slots__
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(names, self._fields(), strict=True)
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def __reduce__(self) -> tuple[type[Self], tuple[object, ...]]:
+        return type(self), self._fields()
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+def replace(record: R, /, **changes: Any) -> R:
+    """A copy of ``record`` (an op, an interval, ...) with ``changes`` to its fields,
+    as ``dataclasses.replace`` makes of a dataclass: ``replace(op, doc="...")``."""
+    names: tuple[str, ...] = record.__slots__
+    cls: Any = type(record)
+    return cls(**{**dict(zip(names, record._fields(), strict=True)), **changes})  # type: ignore[no-any-return]
+
+
+def _fill(record: _Record, values: dict[str, Any]) -> None:
+    """Set each field of ``record`` from ``values`` (its ``__init__``'s locals)."""
+    names: tuple[str, ...] = record.__slots__
+    for name in names:
+        object.__setattr__(record, name, values[name])
+
+
+class Interval(_Record):
     """A set of reals ``low .. high``; each end open or closed.
 
     >>> 0.0 in Interval(0.0, math.inf, include_low=False)
     False
     """
 
-    low: float = -math.inf
-    high: float = math.inf
-    include_low: bool = True
-    include_high: bool = True
+    __slots__ = ("low", "high", "include_low", "include_high")  # noqa: RUF023  (fields in order)
+    low: float
+    high: float
+    include_low: bool
+    include_high: bool
+
+    def __init__(
+        self,
+        low: float = -math.inf,
+        high: float = math.inf,
+        include_low: bool = True,
+        include_high: bool = True,
+    ) -> None:
+        _fill(self, locals())
 
     def __contains__(self, x: float) -> bool:
         above = x >= self.low if self.include_low else x > self.low
@@ -89,26 +145,28 @@ class Interval:
 REALS = Interval()
 
 
-@dataclass(frozen=True, slots=True)
-class Kink:
+class Kink(_Record):
     """A point where the op is not differentiable, and the partials it uses there.
 
     ``Kink(at=(0.0,), partials=(0.0,))`` is micrograd's ``relu'(0) = 0``.
     """
 
+    __slots__ = ("at", "partials")
     at: tuple[float, ...]
     partials: tuple[float, ...]
 
+    def __init__(self, at: tuple[float, ...], partials: tuple[float, ...]) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True, slots=True)
-class Inline:
+
+class Inline(_Record):
     """An op's forward value and partials as Python expressions: its math, stated once.
 
     The inputs are ``x0``, ``x1``, ...; a partial also sees the forward output
     as ``out``; math's public functions (``math.exp(x0)``) and constants
     (``math.pi``) may be used. Nothing else is in scope. The grammar, and the
     limits that keep every expression fast to compile and run, are in
-    :mod:`micrograd_core.expression`.
+    :mod:`micrograd_core.grammar`.
 
     >>> mul_inline = Inline("x0 * x1", partials=("x1", "x0"))
     >>> tanh_inline = Inline("math.tanh(x0)", partials=("1 - out**2",))
@@ -122,11 +180,17 @@ class Inline:
     runs the op's own functions, which say what went wrong.
     """
 
+    __slots__ = ("forward", "partials")
     forward: str
     partials: tuple[str, ...]
 
+    def __init__(self, forward: str, partials: tuple[str, ...]) -> None:
+        _fill(self, locals())
+
     def problem(self, arity: int) -> str | None:
         """What is wrong with these expressions for ``arity`` inputs, or None."""
+        from micrograd_core.grammar import problem  # noqa: PLC0415  (imported when used)
+
         if type(self.forward) is not str:
             return f"inline forward must be a str, got {type(self.forward).__name__!r}"
         if type(self.partials) is not tuple or len(self.partials) != arity:
@@ -136,22 +200,28 @@ class Inline:
             ("forward", self.forward, inputs),
             *((f"partial {i}", p, inputs | {"out"}) for i, p in enumerate(self.partials)),
         ):
-            problem = expression.problem(text, names)
-            if problem is not None:
-                return f"inline {what} {_shown.repr(text)}: {problem}"
+            found = problem(text, names)
+            if found is not None:
+                return f"inline {what} {_shown(text)}: {found}"
         return None
 
 
-InlineSpec = Inline | Callable[[int], Inline]
+if TYPE_CHECKING:
+    InlineSpec = Inline | Callable[[int], Inline]
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(_Record):
     """Where an op came from: the plugin (entry-point name) and its distribution."""
 
+    __slots__ = ("plugin", "distribution", "version")  # noqa: RUF023  (fields in order)
     plugin: str
-    distribution: str | None = None
-    version: str | None = None
+    distribution: str | None
+    version: str | None
+
+    def __init__(
+        self, plugin: str, distribution: str | None = None, version: str | None = None
+    ) -> None:
+        _fill(self, locals())
 
     def __str__(self) -> str:
         if self.distribution is None:
@@ -159,8 +229,7 @@ class Provenance:
         return f"plugin {self.plugin!r} ({self.distribution} {self.version})"
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(_Record):
     """One operation: its name, arity, forward value and local gradient.
 
     >>> square = Op("square", 1, forward=lambda x: x * x, partials=(lambda x, out: 2 * x,))
@@ -199,38 +268,59 @@ class Op:
     (True, False, '1, 3, 5, ...')
     """
 
+    __slots__ = (  # noqa: RUF023  (the fields in order, as the constructor takes them)
+        "name",
+        "arity",
+        "forward",
+        "partials",
+        "compose",
+        "gradient",
+        "variadic",
+        "method",
+        "doc",
+        "domain",
+        "kinks",
+        "inline",
+        "provenance",
+    )
     name: str
     arity: int
-    forward: Forward | None = None
-    partials: tuple[Partial, ...] = ()
-    compose: Callable[..., Value] | None = None
-    gradient: Gradient | None = None
-    variadic: int = 0
-    method: str | None = None
-    doc: str = ""
-    domain: tuple[Interval, ...] = ()
-    kinks: tuple[Kink, ...] = ()
-    inline: InlineSpec | None = None
-    provenance: Provenance | None = None
+    forward: Forward | None
+    partials: tuple[Partial, ...]
+    compose: Callable[..., Value] | None
+    gradient: Gradient | None
+    variadic: int
+    method: str | None
+    doc: str
+    domain: tuple[Interval, ...]
+    kinks: tuple[Kink, ...]
+    inline: InlineSpec | None
+    provenance: Provenance | None
 
-    def __post_init__(self) -> None:
-        """Compile the forward and partials an op leaves to its expressions."""
-        spec, arity = self.inline, self.arity
-        forward, partials = self.forward is None, not self.partials and self.gradient is None
-        if (
-            (forward or partials)
-            and isinstance(spec, Inline)
-            and self.compose is None
-            and not self.variadic
-            and type(arity) is int
-            and arity > 0
-            and spec.problem(arity) is None  # else validate() says what is wrong
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        forward: Forward | None = None,
+        partials: tuple[Partial, ...] = (),
+        compose: Callable[..., Value] | None = None,
+        gradient: Gradient | None = None,
+        variadic: int = 0,
+        method: str | None = None,
+        doc: str = "",
+        domain: tuple[Interval, ...] = (),
+        kinks: tuple[Kink, ...] = (),
+        inline: InlineSpec | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        if (forward is None or (not partials and gradient is None)) and _derivable(
+            inline, arity, compose, variadic
         ):
-            derived = _derived(self, spec)
-            if forward:
-                object.__setattr__(self, "forward", derived[0])
-            if partials:
-                object.__setattr__(self, "partials", derived[1])
+            assert isinstance(inline, Inline)
+            derived = _derived(name, inline)
+            forward = forward or derived[0]
+            partials = partials if partials or gradient is not None else derived[1]
+        _fill(self, locals())
 
     @property
     def is_composite(self) -> bool:
@@ -341,74 +431,92 @@ def is_derived(function: object) -> bool:
     return code is not None and code.co_filename.startswith("<expressions of op ")
 
 
+def _derivable(inline: object, arity: object, compose: object, variadic: object) -> bool:
+    """Whether an op's missing functions are derived from ``inline`` (else validate()
+    says what is wrong, if anything)."""
+    return (
+        isinstance(inline, Inline)
+        and compose is None
+        and not variadic
+        and type(arity) is int
+        and arity > 0
+        and inline.problem(arity) is None
+    )
+
+
 def derived_source(name: str, inline: Inline) -> str:
-    """The source of the functions op ``name`` gets from ``inline``: forward, partial_k."""
+    """The source of the functions op ``name`` gets from ``inline``: forward, partial_k.
+
+    Each is its expression as written: an expression the gate accepted is Python
+    that computes on floats what the op means.
+    """
+    from micrograd_core.grammar import overflow  # noqa: PLC0415  (imported when used)
+
     n = len(inline.partials)
     xs = ", ".join(f"x{k}" for k in range(n))
-    forward = expression.render(inline.forward, expression.FLOAT)
-    overflow = expression.overflow(inline.forward, n)
-    if overflow is None:  # math.tanh(x0): the function itself
-        lines = [f"forward = {forward.partition('(')[0]}", ""]
-    else:
-        lines = [f"def forward({xs}):", "    try:"]
-        if overflow == "silent":  # an infinity from finite inputs is an overflow
-            lines += [
-                f"        r = {forward}",
-                "    except OverflowError:",
-                f"        overflowed({name!r}, {xs})",
-                f"    return r if r - r == 0.0 else not_finite({name!r}, r, {xs})",
-            ]
-        else:
-            lines += [
-                f"        return {forward}",
-                "    except OverflowError:",
-                f"        overflowed({name!r}, {xs})",
-            ]
-        lines.append("")
+    forward = inline.forward.strip()
+    kind = overflow(forward, n)
+    if kind.startswith("math."):  # math.tanh(x0): the function itself
+        lines = [f"forward = {kind}", ""]
+    else:  # OverflowError, or an infinity from finite inputs where it is silent, overflowed
+        result = f"r if r - r == 0.0 else not_finite({name!r}, r, {xs})"
+        lines = [f"def forward({xs}):", "    try:", f"        r = {forward}"]
+        lines += ["    except OverflowError:", f"        overflowed({name!r}, {xs})"]
+        lines += [f"    return {result if kind == 'silent' else 'r'}", ""]
     for k, text in enumerate(inline.partials):
-        on_floats = expression.render(text, expression.FLOAT)
-        values = expression.Dialect("values", function=f"values_{k}.{{name}}")
-        on_values = expression.render(text, values)
-        lines.append(f"def partial_{k}({xs}, out):")
-        if on_values == on_floats:  # arithmetic only: the same code for floats and Values
-            lines.append(f"    return {on_floats}")
-        else:  # out is the node, a Value, when a gradient of the gradient is built
-            lines += [
-                "    if type(out) is float:",
-                f"        return {on_floats}",
-                f"    return {on_values}",
-            ]
-        lines.append("")
+        lines += [f"def partial_{k}({xs}, out):", *_partial_body(text.strip(), k), ""]
     return "\n".join(lines)
 
 
-def _derived(op: Op, inline: Inline) -> tuple[Forward, tuple[Partial, ...]]:
-    """``op``'s forward and partials compiled from ``inline``; InvalidOpError if Python
+def _partial_body(text: str, k: int) -> list[str]:
+    """Partial ``k``'s body: ``text``, which on ``Value`` s applies the ops claiming
+    math's functions (out is a Value when a gradient of the gradient is built)."""
+    if "math" not in text:  # arithmetic only: the same code for floats and Values
+        return [f"    return {text}"]
+    from micrograd_core.dialect import Dialect, render  # noqa: PLC0415  (when used)
+
+    on_values = render(text, Dialect("values", function=f"values_{k}.{{name}}"))
+    return ["    if type(out) is float:", f"        return {text}", f"    return {on_values}"]
+
+
+def _derived(name: str, inline: Inline) -> tuple[Forward, tuple[Partial, ...]]:
+    """Op ``name``'s forward and partials compiled from ``inline``; InvalidOpError if Python
     refuses them (an expression the gate accepted compiles, unless the stack is nearly full)."""
-    source = derived_source(op.name, inline)
-    scope: dict[str, Any] = {
-        "math": math,
-        "type": type,
-        "float": float,
-        "OverflowError": OverflowError,
-        "overflowed": overflowed,
-        "not_finite": not_finite,
-        "__builtins__": {},
-    }
+    source = derived_source(name, inline)
+    scope = dict(_SCOPE)
     for k, text in enumerate(inline.partials):
-        scope[f"values_{k}"] = _OnValues(op.name, k, text)
+        scope[f"values_{k}"] = _OnValues(name, k, text)
     try:
-        exec(compile(source, _SOURCE.format(op.name), "exec"), scope)
+        exec(compile(source, _SOURCE.format(name), "exec"), scope)
     except Exception as e:  # RecursionError, MemoryError: whatever Python says
         msg = (
-            f"op {op.name!r}: its expressions passed the checks but cannot be compiled "
-            f"({type(e).__name__}: {e}): forward {_shown.repr(inline.forward)}, partials "
-            f"{', '.join(map(_shown.repr, inline.partials))}"
+            f"op {name!r}: its expressions passed the checks but cannot be compiled "
+            f"({type(e).__name__}: {e}): forward {_shown(inline.forward)}, partials "
+            f"{', '.join(map(_shown, inline.partials))}"
         )
-        raise InvalidOpError(msg, op_name=op.name) from e
+        raise InvalidOpError(msg, op_name=name) from e
     return scope["forward"], tuple(scope[f"partial_{k}"] for k in range(len(inline.partials)))
 
 
+def _shown(text: str) -> str:
+    """An expression in a message: its start and end if it is long."""
+    import reprlib  # noqa: PLC0415  (for messages only)
+
+    shown = reprlib.Repr()
+    shown.maxstring = 200
+    return shown.repr(text)
+
+
+# what the derived functions' source reads: no builtins, nothing else
+_SCOPE: dict[str, Any] = {
+    "math": math,
+    "type": type,
+    "float": float,
+    "OverflowError": OverflowError,
+    "overflowed": overflowed,
+    "not_finite": not_finite,
+    "__builtins__": {},
+}
 _PIECEWISE_CONSTANT = frozenset({"ceil", "floor", "trunc", "isclose", "isfinite", "isinf", "isnan"})
 
 
@@ -423,7 +531,7 @@ class _OnValues:
         self._op, self._k, self._text = op, k, text
 
     def __getattr__(self, name: str) -> Any:
-        if name in expression.CONSTANTS:
+        if isinstance(getattr(math, name), float):  # a constant: math.pi
             return getattr(math, name)
 
         def on_values(*args: Any) -> Any:
@@ -443,7 +551,7 @@ class _OnValues:
             op = _engine.method(name)
         except Exception as e:
             msg = (
-                f"partial {self._k} {_shown.repr(self._text)} applies math.{name} to a Value, "
+                f"partial {self._k} {_shown(self._text)} applies math.{name} to a Value, "
                 f"which takes the op that claims the method {name!r}: {e}"
             )
             raise TypeError(msg) from e
@@ -459,7 +567,7 @@ def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:
         msg = f"expected an Op, got {type(op).__name__!r}"
         raise InvalidOpError(msg)
     name = op.name
-    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
+    if not (isinstance(name, str) and _is_lowercase_identifier(name)) or keyword.iskeyword(name):
         msg = f"op name {name!r} is not a lowercase identifier (expected e.g. 'softplus')"
         raise InvalidOpError(msg, op_name=str(name))
     problem = _problem(op, reserved)
@@ -467,6 +575,11 @@ def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:
         msg = f"op {name!r}: {problem}"
         raise InvalidOpError(msg, op_name=name)
     return op
+
+
+def _is_lowercase_identifier(name: str) -> bool:
+    """Whether ``name`` is ``[a-z][a-z0-9_]*``."""
+    return name.isascii() and name.isidentifier() and name.islower() and name[0].isalpha()
 
 
 def _gradient_problem(op: Op) -> str | None:

@@ -25,7 +25,7 @@ import ast
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.machinery import PathFinder
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -34,7 +34,7 @@ import pluggy
 
 from micrograd_core import hookspecs
 from micrograd_core.errors import PluginLoadError, PluginWarning
-from micrograd_core.op import Op, Provenance
+from micrograd_core.op import Op, Provenance, replace
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin, validated
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ Which registry ``Value``'s operators use is not decided here but in
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from micrograd_core.errors import (
     OpCollisionError,
     OpNotFoundError,
 )
-from micrograd_core.op import Op, Provenance, validate
+from micrograd_core.op import Op, Provenance, replace, validate
 from micrograd_core.value import Value
 
 __all__ = ["Collision", "OpRegistry", "PluginFailure", "UnloadedPlugin", "validated"]
@@ -187,7 +186,7 @@ class OpRegistry(Mapping[str, Op]):
     @classmethod
     def from_ops(cls, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
         """A registry of ``ops``, all stamped with one provenance."""
-        return cls(dataclasses.replace(op, provenance=provenance) for op in ops)
+        return cls(replace(op, provenance=provenance) for op in ops)
 
     def with_ops(
         self,
@@ -234,7 +233,7 @@ class OpRegistry(Mapping[str, Op]):
     def _layered(self, ops: Iterable[Op], provenance: Provenance) -> OpRegistry:
         """A new registry with ``ops`` (:func:`validated` already) added from ``provenance``,
         each replacing its provider's op of the same name."""
-        added = [dataclasses.replace(op, provenance=provenance) for op in ops]
+        added = [replace(op, provenance=provenance) for op in ops]
         names = {op.name for op in added}
         kept = [e for e in self._entries if not (e.name in names and e.provenance == provenance)]
         return self._replaced([*kept, *added])

@@ -240,7 +240,8 @@ def register_op(
         if method is not None or doc is not None or domain or kinks:
             msg = (
                 f"register_op() takes method, doc, domain and kinks for a function; the Op "
-                f"{op.name!r} carries its own (dataclasses.replace(op, method=...) changes them)"
+                f"{op.name!r} carries its own (micrograd_core.op.replace(op, method=...) "
+                f"changes them)"
             )
             raise InvalidOpError(msg, op_name=op.name)
         return _register(op, provenance)

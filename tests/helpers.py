@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -19,6 +18,7 @@ from micrograd_core import (
     load_registry,
     node_of,
 )
+from micrograd_core.op import replace
 
 
 def make_plugin(*ops: object, raises: BaseException | None = None) -> object:
@@ -64,7 +64,7 @@ def check_plugin_convention(module: ModuleType, *, renamed: Mapping[str, str] = 
     for op_name in registered:
         op = getattr(module, op_name.upper(), None)
         assert isinstance(op, Op), f"{name}.{op_name.upper()} is {op!r}, not the op's record"
-        registered_op = dataclasses.replace(registered[op_name], provenance=None)
+        registered_op = replace(registered[op_name], provenance=None)
         assert registered_op == op, f"{name} registers another {op_name!r} than its record"
         ops.append(op)
     assert ops, f"{name} registers no op"

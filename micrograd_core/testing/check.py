@@ -43,7 +43,6 @@ the ops they are composed of.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import reprlib
@@ -53,7 +52,7 @@ from typing import Literal
 
 from micrograd_core.errors import DomainError, NotDifferentiableError
 from micrograd_core.functional import grad, local_partials
-from micrograd_core.op import Op, validate
+from micrograd_core.op import Op, replace, validate
 from micrograd_core.registry import RESERVED_METHODS
 from micrograd_core.testing import _sample
 from micrograd_core.testing._sample import BOUND, LARGE, Point
@@ -279,7 +278,7 @@ def _recording(op: Op, calls: list[int]) -> Op:
 
     if op.is_composite or op.gradient is not None:  # no partial of its own to watch
         return op
-    return dataclasses.replace(op, partials=tuple(record(i, d) for i, d in enumerate(op.partials)))
+    return replace(op, partials=tuple(record(i, d) for i, d in enumerate(op.partials)))
 
 
 def _defined_around(op: Op, xs: Point, inputs: Iterable[int]) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -17,6 +16,7 @@ from benchmarks.impl import load
 from benchmarks.worker import run as run_worker
 from benchmarks.workloads import train, train_batched, train_compiled, train_op_by_op_compiled
 from micrograd_core import OpRegistry, Provenance
+from micrograd_core.op import replace
 
 ROOT = Path(__file__).resolve().parents[2]
 # micrograd and torch take part when installed (as in `make bench`), not otherwise.
@@ -146,7 +146,7 @@ def test_batched_steps_match_the_engine() -> None:
 def test_a_wrong_derivative_shows() -> None:
     """With relu' wrong, the engine's losses part from the floor's after the first step."""
     floor = train(load("floor"), 12, 2)  # type: ignore[arg-type]
-    wrong = dataclasses.replace(micrograd_ops.RELU, partials=(lambda x, out: 1.0,))
+    wrong = replace(micrograd_ops.RELU, partials=(lambda x, out: 1.0,))
     ops = [op for op in micrograd_ops.OPS if op.name != "relu"] + [wrong]
     with OpRegistry.from_ops(ops, Provenance("wrong-relu")).activated():
         engine = train(load("ours"), 12, 2)  # type: ignore[arg-type]

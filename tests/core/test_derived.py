@@ -113,13 +113,26 @@ def test_the_derived_source_checks_overflow_and_branches_for_values() -> None:
         "    return r if r - r == 0.0 else not_finite('m', r, x0, x1)",
     ]
     # math's functions and ** raise OverflowError: only that is caught
-    assert derived_source("e", Inline("math.exp(-x0)", partials=("-out",))).splitlines()[:5] == [
+    assert derived_source("e", Inline("math.exp(-x0)", partials=("-out",))).splitlines()[:6] == [
         "def forward(x0):",
         "    try:",
-        "        return math.exp(-x0)",
+        "        r = math.exp(-x0)",
         "    except OverflowError:",
         "        overflowed('e', x0)",
+        "    return r",
     ]
+    # an expression is written as it is, once it is one line of code
+    spaced = derived_source("p", Inline(" (math.tanh( x0 ))", partials=("1 - out**2",)))
+    assert spaced.splitlines()[:4] == [
+        "forward = math.tanh",
+        "",
+        "def partial_0(x0, out):",
+        "    return 1 - out**2",
+    ]
+    split = derived_source("q", Inline("(x0 +  # plus\n x0)", partials=("2",)))
+    assert split.splitlines()[2:4] == ["        r = (x0 +  # plus", " x0)"]
+    q = Op("q", 1, inline=Inline("(x0 +  # plus\n x0)", partials=("2",)))
+    assert q.forward(1.5) == 3.0  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import operator
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -23,11 +22,11 @@ from micrograd_core import (
     Value,
     apply,
     compile_graph,
-    expression,
+    grammar,
     temporary_ops,
 )
-from micrograd_core.expression import in_loop
-from micrograd_core.op import validate
+from micrograd_core.dialect import in_loop
+from micrograd_core.op import replace, validate
 
 
 def square(inline: object) -> Op:
@@ -438,7 +437,7 @@ def test_random_expressions_are_refused_or_replay_as_the_ops_functions(
 
 @given(st.text(max_size=40) | st.text("x0ut+-*/%() .,<=>!ifelsnotadmh1e9\n#\\", max_size=40))
 def test_any_text_is_refused_or_compiles(text: str) -> None:
-    problem = expression.problem(text, {"x0", "out"})
+    problem = grammar.problem(text, {"x0", "out"})
     if problem is not None:
         assert isinstance(problem, str)
         return

@@ -17,7 +17,8 @@ import micrograd_core
 # do not. The package's __init__ and the tools that read graphs come last.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"expression"}),  # the grammar of inline expressions and their translation
+    frozenset({"grammar"}),  # what an inline expression may say
+    frozenset({"dialect"}),  # an expression written for each target
     frozenset({"op", "hookspecs"}),
     frozenset({"graph", "value", "functional", "batched", "compiled"}),  # the engine
     frozenset({"registry"}),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from micrograd_core.expression import (
+from micrograd_core.dialect import (
     FLOAT,
     JAX,
     LOOP,
@@ -21,9 +21,9 @@ from micrograd_core.expression import (
     NotRenderableError,
     array_dialect,
     in_loop,
-    problem,
     render,
 )
+from micrograd_core.grammar import problem
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -22,7 +21,7 @@ from micrograd_core import (
     temporary_ops,
 )
 from micrograd_core.graph import topological_order
-from micrograd_core.op import validate
+from micrograd_core.op import replace, validate
 from micrograd_core.testing import contract_report
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
@@ -173,7 +172,7 @@ def test_the_kit_checks_a_variadic_op_at_several_input_counts() -> None:
 
 
 def test_a_variadic_method_and_typed_function_take_one_input_or_more() -> None:
-    method_total = dataclasses.replace(total, method="total")
+    method_total = replace(total, method="total")
     with temporary_ops(method_total):
         x = Value(2.0)
         alone = x.total()  # type: ignore[attr-defined]  # a plugin method

@@ -6,13 +6,14 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 import micrograd_ops
 from micrograd_core import Inline, Interval, Kink, Op, OpRegistry, Value, float_or_op
+from micrograd_core.op import replace
 from micrograd_core.testing import (
     CHECKS,
     ContractError,

@@ -170,19 +170,23 @@ def _tree_problem(text: str, body: ast.expr, names: Collection[str]) -> str | No
     stack = [(body, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"is nested more than {MAX_DEPTH} deep; an inline expression may nest that deep"
-        if len(order) == MAX_NODES:
-            return (
-                f"has more than {MAX_NODES:,} parts (names, numbers, operations); an inline "
-                f"expression may have that many"
-            )
+        if depth > MAX_DEPTH or len(order) == MAX_NODES:
+            return _size_problem(depth)
         found = _node_problem(node, names)
         if found is not None:
             return found
         order.append(node)
         stack.extend((part, depth + 1) for part in reversed(operands(node)))
     return _integer_problem(text, order)
+
+
+def _size_problem(depth: int) -> str:
+    if depth > MAX_DEPTH:
+        return f"is nested more than {MAX_DEPTH} deep; an inline expression may nest that deep"
+    return (
+        f"has more than {MAX_NODES:,} parts (names, numbers, operations); an inline "
+        f"expression may have that many"
+    )
 
 
 def operands(node: ast.expr) -> list[ast.expr]:
@@ -277,17 +281,20 @@ def _integer_problem(text: str, order: list[ast.expr]) -> str | None:
     """
     bits: dict[int, int | None] = {}  # id(node) -> bound on its bit length; None: never an int
     for node in reversed(order):  # every node after its operands
-        bound = _int_bits(node, bits)
+        bound = bits[id(node)] = _int_bits(node, bits)
         if bound is not None and bound > MAX_INT_BITS:
             part = ast.get_source_segment(text.strip(), node) or _segment(node)
-            return (
-                f"computes {_shown.repr(part)}, an integer that may have more than "
-                f"{MAX_INT_BITS} bits; integer arithmetic (on int numbers, booleans and "
-                f"math.floor) must stay within {MAX_INT_BITS} bits: write a float (9.0 ** 9) "
-                f"or a smaller power"
-            )
-        bits[id(node)] = bound
+            return _too_many_bits(part)
     return None
+
+
+def _too_many_bits(part: str) -> str:
+    return (
+        f"computes {_shown.repr(part)}, an integer that may have more than "
+        f"{MAX_INT_BITS} bits; integer arithmetic (on int numbers, booleans and "
+        f"math.floor) must stay within {MAX_INT_BITS} bits: write a float (9.0 ** 9) "
+        f"or a smaller power"
+    )
 
 
 def _int_bits(node: ast.expr, bits: dict[int, int | None]) -> int | None:

@@ -29,7 +29,14 @@ from __future__ import annotations
 import keyword
 import math
 
-from micrograd_core.errors import DomainError, InvalidOpError
+from micrograd_core.derivation import (
+    derive,
+    is_derived,
+    not_finite,
+    overflowed,
+    shown,
+)
+from micrograd_core.errors import InvalidOpError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -202,7 +209,7 @@ class Inline(_Record):
         ):
             found = problem(text, names)
             if found is not None:
-                return f"inline {what} {_shown(text)}: {found}"
+                return f"inline {what} {shown(text)}: {found}"
         return None
 
 
@@ -317,7 +324,7 @@ class Op(_Record):
             inline, arity, compose, variadic
         ):
             assert isinstance(inline, Inline)
-            derived = _derived(name, inline)
+            derived = derive(name, inline, _engine)
             forward = forward or derived[0]
             partials = partials if partials or gradient is not None else derived[1]
         _fill(self, locals())
@@ -389,48 +396,6 @@ class Op(_Record):
         return f"op {self.name!r} of {self.provenance}"
 
 
-class _Engine:
-    """The engine, as the op spec reaches it: the spec sits below the engine in
-    the layers of micrograd_core and may not import it, so the engine
-    (``micrograd_core.value``) fills this in when it is imported."""
-
-    apply: Callable[..., Value]
-    method: Callable[[str], Op]  # the op claiming a method of Value's, in the active registry
-
-
-_engine = _Engine()
-
-
-# -- an op's functions, compiled from its expressions --------------------------------
-
-
-def overflowed(name: str, *xs: float) -> NoReturn:
-    """Raise the engine's error for ``name``'s result beyond the largest float at ``xs``."""
-    args = ", ".join(map(repr, xs))
-    msg = f"{name}({args}) overflows a float (beyond 1.8e308)"
-    raise DomainError(msg, op_name=name, inputs=xs) from None
-
-
-def not_finite(name: str, r: float, *xs: float) -> float:
-    """``r``, a result that is not finite, unless finite inputs ``xs`` overflowed to it.
-
-    Overflow: a result finite in exact arithmetic but beyond the largest float
-    raises DomainError, in every op; infinite and NaN inputs propagate.
-    """
-    if all(x - x == 0.0 for x in xs):
-        overflowed(name, *xs)
-    return r
-
-
-_SOURCE = "<expressions of op {!r}>"
-
-
-def is_derived(function: object) -> bool:
-    """Whether ``function`` was compiled from an op's expressions (not written by hand)."""
-    code = getattr(function, "__code__", None)
-    return code is not None and code.co_filename.startswith("<expressions of op ")
-
-
 def _derivable(inline: object, arity: object, compose: object, variadic: object) -> bool:
     """Whether an op's missing functions are derived from ``inline`` (else validate()
     says what is wrong, if anything)."""
@@ -444,118 +409,19 @@ def _derivable(inline: object, arity: object, compose: object, variadic: object)
     )
 
 
-def derived_source(name: str, inline: Inline) -> str:
-    """The source of the functions op ``name`` gets from ``inline``: forward, partial_k.
+class _Engine:
+    """The engine, as the op spec reaches it: the spec sits below the engine in
+    the layers of micrograd_core and may not import it, so the engine
+    (``micrograd_core.value``) fills this in when it is imported."""
 
-    Each is its expression as written: an expression the gate accepted is Python
-    that computes on floats what the op means.
-    """
-    from micrograd_core.grammar import overflow  # noqa: PLC0415  (imported when used)
-
-    n = len(inline.partials)
-    xs = ", ".join(f"x{k}" for k in range(n))
-    forward = inline.forward.strip()
-    kind = overflow(forward, n)
-    if kind.startswith("math."):  # math.tanh(x0): the function itself
-        lines = [f"forward = {kind}", ""]
-    else:  # OverflowError, or an infinity from finite inputs where it is silent, overflowed
-        result = f"r if r - r == 0.0 else not_finite({name!r}, r, {xs})"
-        lines = [f"def forward({xs}):", "    try:", f"        r = {forward}"]
-        lines += ["    except OverflowError:", f"        overflowed({name!r}, {xs})"]
-        lines += [f"    return {result if kind == 'silent' else 'r'}", ""]
-    for k, text in enumerate(inline.partials):
-        lines += [f"def partial_{k}({xs}, out):", *_partial_body(text.strip(), k), ""]
-    return "\n".join(lines)
+    apply: Callable[..., Value]
+    method: Callable[[str], Op]  # the op claiming a method of Value's, in the active registry
 
 
-def _partial_body(text: str, k: int) -> list[str]:
-    """Partial ``k``'s body: ``text``, which on ``Value`` s applies the ops claiming
-    math's functions (out is a Value when a gradient of the gradient is built)."""
-    if "math" not in text:  # arithmetic only: the same code for floats and Values
-        return [f"    return {text}"]
-    from micrograd_core.dialect import Dialect, render  # noqa: PLC0415  (when used)
-
-    on_values = render(text, Dialect("values", function=f"values_{k}.{{name}}"))
-    return ["    if type(out) is float:", f"        return {text}", f"    return {on_values}"]
+_engine = _Engine()
 
 
-def _derived(name: str, inline: Inline) -> tuple[Forward, tuple[Partial, ...]]:
-    """Op ``name``'s forward and partials compiled from ``inline``; InvalidOpError if Python
-    refuses them (an expression the gate accepted compiles, unless the stack is nearly full)."""
-    source = derived_source(name, inline)
-    scope = dict(_SCOPE)
-    for k, text in enumerate(inline.partials):
-        scope[f"values_{k}"] = _OnValues(name, k, text)
-    try:
-        exec(compile(source, _SOURCE.format(name), "exec"), scope)
-    except Exception as e:  # RecursionError, MemoryError: whatever Python says
-        msg = (
-            f"op {name!r}: its expressions passed the checks but cannot be compiled "
-            f"({type(e).__name__}: {e}): forward {_shown(inline.forward)}, partials "
-            f"{', '.join(map(_shown, inline.partials))}"
-        )
-        raise InvalidOpError(msg, op_name=name) from e
-    return scope["forward"], tuple(scope[f"partial_{k}"] for k in range(len(inline.partials)))
-
-
-def _shown(text: str) -> str:
-    """An expression in a message: its start and end if it is long."""
-    import reprlib  # noqa: PLC0415  (for messages only)
-
-    shown = reprlib.Repr()
-    shown.maxstring = 200
-    return shown.repr(text)
-
-
-# what the derived functions' source reads: no builtins, nothing else
-_SCOPE: dict[str, Any] = {
-    "math": math,
-    "type": type,
-    "float": float,
-    "OverflowError": OverflowError,
-    "overflowed": overflowed,
-    "not_finite": not_finite,
-    "__builtins__": {},
-}
-_PIECEWISE_CONSTANT = frozenset({"ceil", "floor", "trunc", "isclose", "isfinite", "isinf", "isnan"})
-
-
-class _OnValues:
-    """math, for a partial called on ``Value`` s: ``values.cos(x)`` applies the op
-    that claims the method ``cos`` (``pow`` is ``**``); a function that is piecewise
-    constant (``math.floor``) reads the values, so its derivative is zero."""
-
-    __slots__ = ("_k", "_op", "_text")
-
-    def __init__(self, op: str, k: int, text: str) -> None:
-        self._op, self._k, self._text = op, k, text
-
-    def __getattr__(self, name: str) -> Any:
-        if isinstance(getattr(math, name), float):  # a constant: math.pi
-            return getattr(math, name)
-
-        def on_values(*args: Any) -> Any:
-            return self._call(name, args)
-
-        return on_values
-
-    def _call(self, name: str, args: tuple[Any, ...]) -> Any:
-        function = getattr(math, name)
-        if all(type(a) in (float, int, bool) for a in args):
-            return function(*args)
-        if name in _PIECEWISE_CONSTANT:
-            return function(*(getattr(a, "data", a) for a in args))
-        if name == "pow":
-            return args[0] ** args[1]
-        try:
-            op = _engine.method(name)
-        except Exception as e:
-            msg = (
-                f"partial {self._k} {_shown(self._text)} applies math.{name} to a Value, "
-                f"which takes the op that claims the method {name!r}: {e}"
-            )
-            raise TypeError(msg) from e
-        return _engine.apply(op, *args)
+# -- validation ----------------------------------------------------------------------
 
 
 def validate(op: object, *, reserved: frozenset[str] = frozenset()) -> Op:

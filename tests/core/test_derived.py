@@ -19,8 +19,9 @@ from micrograd_core import (
     hessian,
     temporary_ops,
 )
+from micrograd_core.derivation import derived_source, is_derived
 from micrograd_core.functional import supports_higher_order
-from micrograd_core.op import derived_source, is_derived, validate
+from micrograd_core.op import validate
 
 POINTS = [0.0, -0.0, 0.3, -1.7, 2.5, 40.0, -1e-300, 1e300, math.inf, -math.inf, math.nan]
 

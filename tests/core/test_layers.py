@@ -19,6 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
     frozenset({"grammar"}),  # what an inline expression may say
     frozenset({"dialect"}),  # an expression written for each target
+    frozenset({"derivation"}),  # an op's float functions, from its expressions
     frozenset({"op", "hookspecs"}),
     frozenset({"graph", "value", "functional", "batched", "compiled"}),  # the engine
     frozenset({"registry"}),

@@ -41,7 +41,7 @@ from micrograd_core.errors import InvalidOpError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any, NoReturn, Self, TypeVar
+    from typing import Any, NoReturn, Self, TypeGuard, TypeVar
 
     from micrograd_core.value import Value
 
@@ -69,22 +69,23 @@ class _Record:
 
     __slots__ = ()
 
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        msg = f"cannot assign to field {name!r}: a {type(self).__name__} is immutable"
-        raise AttributeError(msg)
+    if not TYPE_CHECKING:  # which would then let any name be assigned, a typo too
 
-    def __delattr__(self, name: str) -> NoReturn:
-        msg = f"cannot delete field {name!r}: a {type(self).__name__} is immutable"
-        raise AttributeError(msg)
+        def __setattr__(self, name: str, value: object) -> NoReturn:
+            msg = f"cannot assign to field {name!r}: a {type(self).__name__} is immutable"
+            raise AttributeError(msg)
+
+        def __delattr__(self, name: str) -> NoReturn:
+            msg = f"cannot delete field {name!r}: a {type(self).__name__} is immutable"
+            raise AttributeError(msg)
 
     def _fields(self) -> tuple[object, ...]:
         names: tuple[str, ...] = self.__slots__
         return tuple(getattr(self, name) for name in names)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
+        if not isinstance(other, _Record) or type(other) is not type(self):
             return NotImplemented
-        assert isinstance(other, _Record)
         return self._fields() == other._fields()
 
     def __hash__(self) -> int:
@@ -92,10 +93,10 @@ class _Record:
 
     def __repr__(self) -> str:
         names: tuple[str, ...] = self.__slots__
-        shown = ", ".join(
+        fields = ", ".join(
             f"{name}={value!r}" for name, value in zip(names, self._fields(), strict=True)
         )
-        return f"{type(self).__name__}({shown})"
+        return f"{type(self).__name__}({fields})"
 
     def __reduce__(self) -> tuple[type[Self], tuple[object, ...]]:
         return type(self), self._fields()
@@ -105,8 +106,8 @@ def replace(record: R, /, **changes: Any) -> R:
     """A copy of ``record`` (an op, an interval, ...) with ``changes`` to its fields,
     as ``dataclasses.replace`` makes of a dataclass: ``replace(op, doc="...")``."""
     names: tuple[str, ...] = record.__slots__
-    cls: Any = type(record)
-    return cls(**{**dict(zip(names, record._fields(), strict=True)), **changes})  # type: ignore[no-any-return]
+    make: Callable[..., R] = type(record)
+    return make(**{**dict(zip(names, record._fields(), strict=True)), **changes})
 
 
 def _fill(record: _Record, values: dict[str, Any]) -> None:
@@ -323,10 +324,11 @@ class Op(_Record):
         if (forward is None or (not partials and gradient is None)) and _derivable(
             inline, arity, compose, variadic
         ):
-            assert isinstance(inline, Inline)
-            derived = derive(name, inline, _engine)
-            forward = forward or derived[0]
-            partials = partials if partials or gradient is not None else derived[1]
+            derived_forward, derived_partials = derive(name, inline, _engine)
+            if forward is None:
+                forward = derived_forward
+            if not partials and gradient is None:
+                partials = derived_partials
         _fill(self, locals())
 
     @property
@@ -396,7 +398,9 @@ class Op(_Record):
         return f"op {self.name!r} of {self.provenance}"
 
 
-def _derivable(inline: object, arity: object, compose: object, variadic: object) -> bool:
+def _derivable(
+    inline: object, arity: object, compose: object, variadic: object
+) -> TypeGuard[Inline]:
     """Whether an op's missing functions are derived from ``inline`` (else validate()
     says what is wrong, if anything)."""
     return (

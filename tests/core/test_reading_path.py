@@ -71,14 +71,14 @@ print(json.dumps({
 
 # The first use was 596 lines in 8 files (a stand-in op detoured the first ``*``,
 # every op was validated twice), 977 once the built-in ops stated their math as
-# expressions, compiled through the renderer every target shares. It is 867 since
+# expressions, compiled through the renderer every target shares. It is 870 since
 # the float functions are the expressions' own text, with no renderer. Of those,
 # about 170 are the grammar check (micrograd_core.grammar), 125 the op spec's
 # validation, 80 deriving the functions, 55 the op records' constructors; 115
 # loading plugins, 105 building the registry, 100 Value and 85 the graph. A later
 # use was 126, then 125; no_grad's check (two lines of the binary operators' path)
 # adds two. It is 123, the ops' compiled functions being no lines of the package.
-FIRST_USE_LINES = 867
+FIRST_USE_LINES = 870
 STEADY_LINES = 123
 
 

@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
     frozenset({"expression"}),  # the grammar of inline expressions and their translation
     frozenset({"op", "hookspecs"}),
-    frozenset({"graph", "value", "functional", "batched", "compiled"}),  # the engine
+    frozenset({"graph", "operand", "value", "functional", "batched", "compiled"}),  # the engine
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state

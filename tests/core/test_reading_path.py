@@ -76,10 +76,11 @@ print(json.dumps({
 # check. It is 977 since the built-in ops state their math once, as expressions:
 # loading them compiles their functions, through the renderer every target
 # shares (about 140 lines) and the code that writes the functions (about 100).
+# It is 979 since the first use imports plugin discovery (pluggy) itself.
 # The aim is 350. A later use was 126, then 125; no_grad's check (two lines of
 # the binary operators' path) adds two. It is 123, the ops' compiled functions
 # being no lines of the package.
-FIRST_USE_LINES = 977
+FIRST_USE_LINES = 979
 STEADY_LINES = 123
 
 

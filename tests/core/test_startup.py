@@ -15,6 +15,9 @@ NOT_AT_IMPORT = {
     "micrograd_core.compiled",
     "micrograd_core.viz",
     "importlib.metadata",  # plugin discovery: the first use of an op pays for it
+    "micrograd_core.plugins",
+    "micrograd_core.hookspecs",  # the plugin API: imported by a plugin, or on first access
+    "pluggy",
     "difflib",  # suggestions in error messages
     "pathlib",
 }
@@ -38,6 +41,24 @@ def loaded(code: str) -> set[str]:
 
 def test_import_leaves_later_needs_unloaded() -> None:
     assert loaded("import micrograd_core") & NOT_AT_IMPORT == set()
+
+
+# Modules that take milliseconds to import, or (dataclasses) to apply.
+SLOW_TO_IMPORT = {"typing", "dataclasses", "inspect", "enum", "re", "ast", "pluggy"}
+# The op spec alone, without the package's __init__ (a package module that runs nothing).
+OP_SPEC_ALONE = """
+import importlib.util, sys
+spec = importlib.util.find_spec("micrograd_core")
+sys.modules["micrograd_core"] = importlib.util.module_from_spec(spec)
+import micrograd_core.op
+"""
+
+
+def test_import_loads_nothing_slow_but_what_the_op_spec_loads() -> None:
+    """Of the modules slow to import, ``import micrograd_core`` loads only those that
+    ``micrograd_core.op`` (and ``expression``) import themselves."""
+    slow = loaded("import micrograd_core") & SLOW_TO_IMPORT
+    assert slow <= loaded(OP_SPEC_ALONE)
 
 
 def test_first_use_loads_what_it_needs() -> None:

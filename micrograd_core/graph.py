@@ -67,7 +67,7 @@ if TYPE_CHECKING:
         constant: bool
 
 else:  # the class typing.NamedTuple makes, without importing typing at start-up
-    _NodeFields = namedtuple("Node", ["op", "inputs", "constant"])
+    _NodeFields = namedtuple("_NodeFields", ["op", "inputs", "constant"])
 
 
 class Node(_NodeFields):

@@ -150,7 +150,8 @@ def startup(impl: str, repeats: int) -> dict[str, Any]:
 
 
 # A fresh interpreter's wall time, best of 7: importing each implementation (the
-# floor is a bare interpreter, ``python -c pass``), and ``micrograd --help``.
+# floor is a bare interpreter, ``python -c pass``), importing ``Value`` alone,
+# and ``micrograd --help``.
 LAUNCH: dict[str, dict[str, str]] = {
     "import": {
         "ours": "import micrograd_core",
@@ -158,7 +159,14 @@ LAUNCH: dict[str, dict[str, str]] = {
         "torch": "import torch",
         "floor": "pass",
     },
+    "import_value": {"ours": "from micrograd_core import Value"},
     "help": {"ours": "from micrograd_cli import main\nmain()"},
+}
+# How the notes name each of them.
+LAUNCHED = {
+    "import": "import {package}",
+    "import_value": "from micrograd_core import Value",
+    "help": "micrograd --help",
 }
 
 
@@ -299,6 +307,7 @@ def table(records: list[dict[str, Any]], tiny: bool = False) -> str:
     extra = [
         Job("startup", 0, 1, "start-up (import + registry)", ("on",)),
         Job("import", 0, 7, "python -c 'import ...', best", ("on",)),
+        Job("import_value", 0, 7, "python -c 'from ... import Value', best", ("on",)),
         Job("help", 0, 7, "micrograd --help, best", ("on",)),
     ]
     for job in [*plan(tiny), *extra]:
@@ -376,29 +385,29 @@ def notes(records: list[dict[str, Any]]) -> str:
                 f"start-up, {r['impl']}: {r['median']:.0f} ms in-process, "
                 f"{r['process']:.0f} ms for the whole interpreter{extra}"
             )
-        if r["workload"] == "import" and r["status"] == "ok" and r["impl"] != "floor":
-            bare = next(
-                (b for b in records if b["workload"] == "import" and b["impl"] == "floor"), None
-            )
-            over = (
-                f", {r['best'] - bare['best']:.1f} ms over bare python ({bare['best']:.1f} ms)"
-                if bare is not None and bare["status"] == "ok"
-                else ""
-            )
-            out.append(
-                f"import, {r['impl']}: {r['best']:.1f} ms for a fresh interpreter, best of "
-                f"{len(r['times'])}{over}; processor time {min(r['cpu']):.1f} ms"
-            )
-        if r["workload"] == "help" and r["status"] == "ok":
-            out.append(
-                f"micrograd --help: {r['best']:.1f} ms, best of {len(r['times'])}; "
-                f"processor time {min(r['cpu']):.1f} ms"
-            )
+        if r["workload"] in LAUNCHED and r["status"] == "ok" and r["impl"] != "floor":
+            out.append(_launch_note(r, records))
         train_rows = ("train", "train_compiled", "train_op_by_op_compiled", "train_batched")
         if r["workload"] in train_rows and r["status"] == "ok" and r["collector"] == "on":
             losses = ", ".join(repr(x) for x in r["losses"][:3])
             out.append(f"{r['workload']} losses, {r['impl']}: {losses}")
     return "\n".join(out)
+
+
+def _launch_note(record: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    """A fresh interpreter's best time for ``record``, and how far over a bare one."""
+    package = "micrograd_core" if record["impl"] == "ours" else record["impl"]
+    what = LAUNCHED[record["workload"]].format(package=package)
+    bare = next((b for b in records if b["workload"] == "import" and b["impl"] == "floor"), None)
+    over = (
+        f", {record['best'] - bare['best']:.1f} ms over bare python ({bare['best']:.1f} ms)"
+        if bare is not None and bare["status"] == "ok"
+        else ""
+    )
+    return (
+        f"{what}: {record['best']:.1f} ms for a fresh interpreter, best of "
+        f"{len(record['times'])}{over}; processor time {min(record['cpu']):.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,6 @@ from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 """
 
 import importlib
-from typing import TYPE_CHECKING
 
 from micrograd_core.errors import (
     DivisionByZeroError,
@@ -34,9 +33,7 @@ from micrograd_core.functional import (
     value_and_grad,
 )
 from micrograd_core.graph import Node, node_of
-from micrograd_core.hookspecs import Register, hookimpl
 from micrograd_core.op import Inline, Interval, Kink, Op, Provenance
-from micrograd_core.plugins import load_registry
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin
 from micrograd_core.state import (
     OpByName,
@@ -48,15 +45,22 @@ from micrograd_core.state import (
 )
 from micrograd_core.value import Operand, Value, apply
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
     from micrograd_core.compiled import CompiledGraph, compile_graph
+    from micrograd_core.hookspecs import Register, hookimpl
+    from micrograd_core.plugins import load_registry
     from micrograd_core.viz import draw_dot, render_graph, to_dot
 
-# Imported on first access, not with the package: compiled graphs and the
-# pictures are not needed to build and differentiate a graph.
+# Imported on first access, not with the package: compiled graphs, the pictures
+# and the plugin API (pluggy) are not needed to build and differentiate a graph;
+# the first use of an op loads the plugins.
 _LAZY = {
     "CompiledGraph": "compiled",
     "compile_graph": "compiled",
+    "Register": "hookspecs",
+    "hookimpl": "hookspecs",
+    "load_registry": "plugins",
     "draw_dot": "viz",
     "render_graph": "viz",
     "to_dot": "viz",

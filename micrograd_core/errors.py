@@ -6,7 +6,9 @@ Each public error also subclasses the builtin a caller would catch anyway, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "DivisionByZeroError",

@@ -16,13 +16,21 @@ Nothing here touches ``.grad``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import SupportsFloat, overload
+from collections.abc import Sequence
 
 from micrograd_core.errors import NotDifferentiableError, OperandTypeError
 from micrograd_core.graph import NOT_NEEDED, local_partials, node_of, topological_order
-from micrograd_core.op import Interval, Op
+from micrograd_core.op import Op
 from micrograd_core.value import Value, apply
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import SupportsFloat, TypeAlias, overload
+
+    from micrograd_core.op import Interval
+
+    Function: TypeAlias = Callable[..., Value]
 
 __all__ = [
     "float_or_op",
@@ -35,8 +43,6 @@ __all__ = [
     "supports_higher_order",
     "value_and_grad",
 ]
-
-Function = Callable[..., Value]
 
 
 class float_or_op:  # a function to its users, with a typed call per argument type
@@ -59,10 +65,12 @@ class float_or_op:  # a function to its users, with a typed call per argument ty
         self.on_floats = on_floats
         self.op = op
 
-    @overload
-    def __call__(self, x: float, /) -> float: ...
-    @overload
-    def __call__(self, x: Value, /) -> Value: ...
+    if TYPE_CHECKING:
+
+        @overload
+        def __call__(self, x: float, /) -> float: ...
+        @overload
+        def __call__(self, x: Value, /) -> Value: ...
 
     def __call__(self, x: float | Value, /) -> float | Value:
         """``on_floats(x)``, or the op applied to the ``Value`` ``x``."""

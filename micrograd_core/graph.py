@@ -11,11 +11,8 @@ every tool outside the engine reads a node through :func:`node_of`.
 
 from __future__ import annotations
 
-import enum
-import numbers
-from collections.abc import Sequence
+from collections import namedtuple
 from operator import countOf
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
 from micrograd_core.errors import (
     DomainError,
@@ -24,7 +21,12 @@ from micrograd_core.errors import (
     NotDifferentiableError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
+    import enum
+    from collections.abc import Sequence
+    from typing import Any, Final, Literal, NamedTuple, overload
+
     from micrograd_core.op import Op
     from micrograd_core.value import Value
 
@@ -57,16 +59,25 @@ CONSTANT: tuple[Value, ...] = _ConstantInputs()
 _UNDEFINED = (ValueError, ArithmeticError)
 
 
-class Node(NamedTuple):
+if TYPE_CHECKING:
+
+    class _NodeFields(NamedTuple):
+        op: Op | None
+        inputs: tuple[Value, ...]
+        constant: bool
+
+else:  # the class typing.NamedTuple makes, without importing typing at start-up
+    _NodeFields = namedtuple("_NodeFields", ["op", "inputs", "constant"])
+
+
+class Node(_NodeFields):
     """What a ``Value`` is in its graph: the op that made it and that op's inputs.
 
     A leaf has no op and no inputs; a constant (the ``2`` in ``x ** 2``) is a
     leaf the engine never differentiates.
     """
 
-    op: Op | None
-    inputs: tuple[Value, ...]
-    constant: bool
+    __slots__ = ()
 
 
 def node_of(value: Value) -> Node:
@@ -95,6 +106,8 @@ def real_result(result: object, op: Op, what: str) -> float:
     Ints and bools become floats (NaN and inf are floats already); anything else
     (a complex, a string, None, a list) is a bug in the op.
     """
+    import numbers  # noqa: PLC0415  (a result that is no float is rare: not at start-up)
+
     if isinstance(result, numbers.Real):  # int, bool, Fraction, numpy's reals; not complex
         try:
             return float(result)
@@ -202,26 +215,40 @@ def backward(root: Value) -> None:
         raise error from e
 
 
-class _NotNeeded(enum.Enum):
-    """What :func:`local_partials` gives for an input that needs no gradient (a
-    constant): its partial is never used, and never evaluated unless the op gives
-    all its partials at once (``gradient=``)."""
+if TYPE_CHECKING:  # mypy tells ``d is NOT_NEEDED`` from a number only for an enum member
 
-    NOT_NEEDED = "NOT_NEEDED"
+    class _NotNeeded(enum.Enum):
+        NOT_NEEDED = "NOT_NEEDED"
 
-    def __repr__(self) -> str:
-        return self.value
+    NOT_NEEDED: Final = _NotNeeded.NOT_NEEDED
+
+else:
+
+    class _NotNeeded:
+        """What :func:`local_partials` gives for an input that needs no gradient (a
+        constant): its partial is never used, and never evaluated unless the op gives
+        all its partials at once (``gradient=``). One object, as an enum member is (the
+        enum module is not imported at start-up)."""
+
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            return "NOT_NEEDED"
+
+        def __reduce__(self) -> str:  # a copy or an unpickled one is NOT_NEEDED itself
+            return "NOT_NEEDED"
+
+    NOT_NEEDED = _NotNeeded()
 
 
-NOT_NEEDED: Final = _NotNeeded.NOT_NEEDED
+if TYPE_CHECKING:
 
-
-@overload
-def local_partials(
-    node: Value, *, on_values: Literal[False] = False
-) -> list[float | _NotNeeded]: ...
-@overload
-def local_partials(node: Value, *, on_values: bool) -> list[float | Value | _NotNeeded]: ...
+    @overload
+    def local_partials(
+        node: Value, *, on_values: Literal[False] = False
+    ) -> list[float | _NotNeeded]: ...
+    @overload
+    def local_partials(node: Value, *, on_values: bool) -> list[float | Value | _NotNeeded]: ...
 
 
 def local_partials(node: Value, *, on_values: bool = False) -> list[Any]:

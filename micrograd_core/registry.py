@@ -12,11 +12,8 @@ Which registry ``Value``'s operators use is not decided here but in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal
 
 from micrograd_core.errors import (
     InvalidOpError,
@@ -26,6 +23,12 @@ from micrograd_core.errors import (
 )
 from micrograd_core.op import Op, Provenance, replace, validate
 from micrograd_core.value import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from contextlib import AbstractContextManager
+    from typing import ClassVar, Literal
 
 __all__ = ["Collision", "OpRegistry", "PluginFailure", "UnloadedPlugin", "validated"]
 
@@ -39,38 +42,94 @@ BUILTIN_PLUGIN = "builtin"
 BUILTIN_DISTRIBUTION = "micrograd-registry"
 
 
-@dataclass(frozen=True, slots=True)
-class PluginFailure:
+class _Record:
+    """A frozen record of ``_fields``, compared, hashed, shown and pickled by them, as a
+    frozen dataclass is (the dataclasses module is not imported at start-up)."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]]
+
+    def _set(self, *values: object) -> None:
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(self._fields, self._values(), strict=True))
+        return f"{type(self).__name__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        msg = f"cannot assign to field {name!r} of a {type(self).__name__}"
+        raise AttributeError(msg)
+
+    def __delattr__(self, name: str) -> None:
+        msg = f"cannot delete field {name!r} of a {type(self).__name__}"
+        raise AttributeError(msg)
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), self._values()
+
+
+class PluginFailure(_Record):
     """A plugin that failed to load, and why."""
 
+    __slots__ = ("distribution", "error", "methods", "plugin", "version")
+    _fields = ("plugin", "distribution", "version", "error", "methods")
     plugin: str
     distribution: str | None
     version: str | None
     error: str
-    # the methods its ops claim, where the hook got as far as registering them
-    methods: tuple[str, ...] = ()
+    methods: tuple[str, ...]  # the methods its ops claim, where the hook got that far
+
+    def __init__(
+        self,
+        plugin: str,
+        distribution: str | None,
+        version: str | None,
+        error: str,
+        methods: tuple[str, ...] = (),
+    ) -> None:
+        self._set(plugin, distribution, version, error, methods)
 
 
-@dataclass(frozen=True, slots=True)
-class UnloadedPlugin:
+class UnloadedPlugin(_Record):
     """An installed plugin the settings left out, and the methods its ops would claim.
 
     ``methods`` are read from the plugin's source without running it (the
     ``method="..."`` of its ops): a best guess, used only in error messages.
     """
 
+    __slots__ = ("methods", "provenance", "reason")
+    _fields = ("provenance", "reason", "methods")
     provenance: Provenance
     reason: str  # e.g. "disabled by MICROGRAD_DISABLE_PLUGINS='trig'"
-    methods: tuple[str, ...] = ()
+    methods: tuple[str, ...]
+
+    def __init__(self, provenance: Provenance, reason: str, methods: tuple[str, ...] = ()) -> None:
+        self._set(provenance, reason, methods)
 
 
-@dataclass(frozen=True, slots=True)
-class Collision:
+class Collision(_Record):
     """An op name or method name that two or more providers claim."""
 
+    __slots__ = ("kind", "name", "providers")
+    _fields = ("kind", "name", "providers")
     kind: str  # "op" or "method"
     name: str
     providers: tuple[Provenance, ...]
+
+    def __init__(self, kind: str, name: str, providers: tuple[Provenance, ...]) -> None:
+        self._set(kind, name, providers)
 
     def error(self, hint: str | None = None) -> OpCollisionError:
         """The error that using the name raises; ``hint`` says how to resolve it."""

@@ -29,22 +29,25 @@ plugin's failure): the registry those ops would come from does not exist yet.
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from typing import overload
+from contextlib import contextmanager
 
 from micrograd_core import op as _op_spec
 from micrograd_core import registry as _registry
 from micrograd_core import value as _engine
 from micrograd_core.errors import InvalidOpError, RegistryBuildError
-from micrograd_core.op import Interval, Kink, Op, Provenance
-from micrograd_core.plugins import load_registry
-from micrograd_core.registry import OpRegistry
-from micrograd_core.value import Operand, Value
+from micrograd_core.op import Op, Provenance
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from contextlib import AbstractContextManager
+    from typing import overload
+
+    from micrograd_core.op import Interval, Kink
+    from micrograd_core.registry import OpRegistry
+    from micrograd_core.value import Operand, Value
 
 __all__ = [
     "OpByName",
@@ -100,6 +103,8 @@ def _built_default() -> OpRegistry:
         )
         raise RegistryBuildError(msg)
     _builder = threading.get_ident()
+    from micrograd_core.plugins import load_registry  # noqa: PLC0415  (pluggy: not at start-up)
+
     try:
         _default = load_registry()
     finally:
@@ -161,30 +166,32 @@ def _caller(depth: int) -> str:
     return str(sys._getframe(depth + 1).f_globals.get("__name__", "__main__"))
 
 
-@overload
-def register_op(op: Op, /, *, plugin: str | None = None) -> Op: ...
-@overload
-def register_op(
-    op: Callable[..., Value],
-    /,
-    *,
-    plugin: str | None = None,
-    method: str | None = None,
-    doc: str | None = None,
-    domain: Sequence[Interval] = (),
-    kinks: Sequence[Kink] = (),
-) -> Op: ...
-@overload
-def register_op(
-    op: None = None,
-    /,
-    *,
-    plugin: str | None = None,
-    method: str | None = None,
-    doc: str | None = None,
-    domain: Sequence[Interval] = (),
-    kinks: Sequence[Kink] = (),
-) -> Callable[[Callable[..., Value]], Op]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def register_op(op: Op, /, *, plugin: str | None = None) -> Op: ...
+    @overload
+    def register_op(
+        op: Callable[..., Value],
+        /,
+        *,
+        plugin: str | None = None,
+        method: str | None = None,
+        doc: str | None = None,
+        domain: Sequence[Interval] = (),
+        kinks: Sequence[Kink] = (),
+    ) -> Op: ...
+    @overload
+    def register_op(
+        op: None = None,
+        /,
+        *,
+        plugin: str | None = None,
+        method: str | None = None,
+        doc: str | None = None,
+        domain: Sequence[Interval] = (),
+        kinks: Sequence[Kink] = (),
+    ) -> Callable[[Callable[..., Value]], Op]: ...
 
 
 def register_op(
@@ -267,8 +274,11 @@ def composite(
     if not callable(compose):
         msg = f"register_op() takes an Op or a function of Values, got {type(compose).__name__!r}"
         raise InvalidOpError(msg)
+    import inspect  # noqa: PLC0415  (registering at run time is rare: not at start-up)
+
     parameters = inspect.signature(compose).parameters.values()
-    arity = sum(p.default is p.empty and p.kind in _POSITIONAL for p in parameters)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    arity = sum(p.default is p.empty and p.kind in positional for p in parameters)
     # ``def total(x, *rest)`` takes one input or more: a variadic op.
     variadic = int(any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters))
     if variadic and arity == 0:
@@ -286,9 +296,6 @@ def composite(
         domain=domain,
         kinks=kinks,
     )
-
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def unregister_op(name: str) -> Op:
@@ -324,14 +331,22 @@ def temporary_ops(*ops: Op, plugin: str | None = None) -> AbstractContextManager
     return _temporary(ops, Provenance(plugin if plugin is not None else _caller(1)))
 
 
-@dataclass(frozen=True, slots=True)
 class _Change:
     """One change to the default made while a temporary block is open, kept to replay."""
 
-    token: object | None  # the temporary block that made it; None: a lasting change
-    ops: tuple[Op, ...] = ()  # ops added (validated when they were), from provenance
-    provenance: Provenance | None = None
-    removed: str | None = None  # or the name of the op removed
+    __slots__ = ("ops", "provenance", "removed", "token")
+
+    def __init__(
+        self,
+        token: object | None,
+        ops: tuple[Op, ...] = (),
+        provenance: Provenance | None = None,
+        removed: str | None = None,
+    ) -> None:
+        self.token = token  # the temporary block that made it; None: a lasting change
+        self.ops = ops  # ops added (validated when they were), from provenance
+        self.provenance = provenance
+        self.removed = removed  # or the name of the op removed
 
     def applied(self, registry: OpRegistry) -> OpRegistry:
         if self.provenance is None:

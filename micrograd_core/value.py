@@ -10,29 +10,32 @@ results match micrograd to the last bit.
 
 from __future__ import annotations
 
-import reprlib
 import threading
-from collections.abc import Callable, Mapping
 from contextlib import ContextDecorator
-from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
-from micrograd_core.errors import (
-    DivisionByZeroError,
-    DomainError,
-    InvalidOpError,
-    MicrogradError,
-    OperandRangeError,
-    OperandTypeError,
-)
-from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of, real_result
+from micrograd_core.errors import InvalidOpError, MicrogradError
+from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of
 from micrograd_core.op import Op
+from micrograd_core.operand import (
+    broken_forward,
+    division_error,
+    domain_error,
+    forward_result,
+    forward_value,
+    to_float,
+)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, Final, Protocol, SupportsFloat, TypeAlias
 
 __all__ = [
     "ActiveOps",
-    "OpSource",
     "Operand",
     "Value",
     "apply",
+    "forward_value",
     "install",
     "installed",
     "no_grad",
@@ -69,7 +72,7 @@ class Value:
     _label: str
 
     def __init__(self, data: SupportsFloat, *, label: str = "") -> None:
-        self.data = data if type(data) is float else _to_float(data, "Value()")
+        self.data = data if type(data) is float else to_float(data, "Value()")
         self.grad = 0.0
         self._op = None
         self._a = None
@@ -144,22 +147,22 @@ class Value:
         return self * -1
 
     def __sub__(self, other: Operand) -> Value:  # self - other
-        return self + (-other if type(other) is Value else -_to_float(other))
+        return self + (-other if type(other) is Value else -to_float(other))
 
     def __rsub__(self, other: SupportsFloat) -> Value:  # other - self
         return _apply2(_active.add, -self, _constant(other))
 
     def __truediv__(self, other: Operand) -> Value:  # self / other
         try:
-            return self * (other**-1 if type(other) is Value else _to_float(other) ** -1)
+            return self * (other**-1 if type(other) is Value else to_float(other) ** -1)
         except ArithmeticError as e:  # a zero divisor, or 1 / divisor beyond the float range
-            raise _division_error(self.data, _data(other), e) from None
+            raise division_error(self.data, _data(other), e) from None
 
     def __rtruediv__(self, other: SupportsFloat) -> Value:  # other / self
         try:
             return _apply2(_active.mul, self**-1, _constant(other))
         except ZeroDivisionError as e:
-            raise _division_error(_to_float(other), self.data, e) from None
+            raise division_error(to_float(other), self.data, e) from None
 
     # -- comparisons, of data: a gradient rule such as ``1.0 if out > 0 else 0.0``
     # runs on Values too. No __eq__: a Value is hashed and compared by identity.
@@ -223,20 +226,6 @@ def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
     return _node(forward_value(op, [a.data for a in inputs]), op, inputs)
 
 
-def forward_value(op: Op, xs: list[float]) -> float:
-    """``op``'s forward at ``xs``, checked: a float, or the engine's error naming the op."""
-    try:
-        data = op.forward(*xs)  # type: ignore[misc]  # the callers apply composites apart
-    except MicrogradError as e:
-        fill_plugin(e, op)
-        raise
-    except _UNDEFINED as e:
-        raise _domain_error(op, xs, e) from e
-    except TypeError as e:
-        raise _broken_forward(op, xs, e) from e
-    return data if type(data) is float else _forward_result(data, op, xs)
-
-
 def _apply1(op: Op, a: Value) -> Value:
     """``_apply`` unrolled for the unary methods (``x.relu()``)."""
     forward = op.forward
@@ -248,13 +237,13 @@ def _apply1(op: Op, a: Value) -> Value:
         fill_plugin(e, op)
         raise
     except _UNDEFINED as e:
-        raise _domain_error(op, [a.data], e) from e
+        raise domain_error(op, [a.data], e) from e
     except TypeError as e:
-        raise _broken_forward(op, [a.data], e) from e
+        raise broken_forward(op, [a.data], e) from e
     if _untracked_threads and _untracked():
-        return _leaf(data if type(data) is float else _forward_result(data, op, [a.data]))
+        return _leaf(data if type(data) is float else forward_result(data, op, [a.data]))
     node = _new(Value)
-    node.data = data if type(data) is float else _forward_result(data, op, [a.data])
+    node.data = data if type(data) is float else forward_result(data, op, [a.data])
     node.grad = 0.0
     node._op = op
     node._a = a
@@ -273,13 +262,13 @@ def _apply2(op: Op, a: Value, b: Value) -> Value:
         fill_plugin(e, op)
         raise
     except _UNDEFINED as e:
-        raise _domain_error(op, [a.data, b.data], e) from e
+        raise domain_error(op, [a.data, b.data], e) from e
     except TypeError as e:
-        raise _broken_forward(op, [a.data, b.data], e) from e
+        raise broken_forward(op, [a.data, b.data], e) from e
     if _untracked_threads and _untracked():
-        return _leaf(data if type(data) is float else _forward_result(data, op, [a.data, b.data]))
+        return _leaf(data if type(data) is float else forward_result(data, op, [a.data, b.data]))
     node = _new(Value)
-    node.data = data if type(data) is float else _forward_result(data, op, [a.data, b.data])
+    node.data = data if type(data) is float else forward_result(data, op, [a.data, b.data])
     node.grad = 0.0
     node._op = op
     node._a = a
@@ -300,34 +289,6 @@ def _compose(op: Op, inputs: tuple[Value, ...]) -> Value:
     return result
 
 
-def _broken_forward(op: Op, xs: list[float], cause: TypeError) -> MicrogradError:
-    """``op``'s forward raised ``cause``: bad input if an input is no number, else a broken op."""
-    return _no_number(op, xs) or InvalidOpError(
-        f"{op.origin()}: its forward raised TypeError: {cause}", op_name=op.name, plugin=op.plugin
-    )
-
-
-def _forward_result(data: object, op: Op, xs: list[float]) -> float:
-    """A forward result that is no float: bad input if an input is no number, else checked."""
-    bad_input = _no_number(op, xs)
-    if bad_input is not None:  # 1j * 3.0 is a complex: the input is to blame, not the op
-        raise bad_input
-    return real_result(data, op, "forward")
-
-
-def _no_number(op: Op, xs: list[float]) -> OperandTypeError | None:
-    """The error for the first input that is no number (a ``.data`` set to a str), if any."""
-    for i, x in enumerate(xs):
-        if not hasattr(type(x), "__float__"):  # str, None, complex; as in Value(x)
-            msg = (
-                f"input {i} of op {op.name!r} is a Value whose .data holds "
-                f"{type(x).__name__!r} ({reprlib.repr(x)}), expected a real number "
-                "(int, float or a numpy scalar)"
-            )
-            return OperandTypeError(msg)
-    return None
-
-
 _new: Final = object.__new__
 
 
@@ -346,7 +307,7 @@ def _node(data: float, op: Op, inputs: tuple[Value, ...]) -> Value:
 def _constant(x: object) -> Value:
     """A number used as an operand: a leaf whose partial the engine never evaluates."""
     node = _new(Value)
-    node.data = _to_float(x)
+    node.data = to_float(x)
     node.grad = 0.0
     node._op = None
     node._a = CONSTANT
@@ -355,58 +316,7 @@ def _constant(x: object) -> Value:
 
 
 def _data(x: object) -> float:
-    return x.data if isinstance(x, Value) else _to_float(x)
-
-
-def _to_float(x: object, where: str = "an operand of Value") -> float:
-    # Anything with __float__ (int, bool, Fraction, numpy scalars) is a real
-    # number here; str, None and complex have none.
-    if hasattr(type(x), "__float__"):
-        try:
-            return float(x)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
-        except OverflowError:  # an int (or Fraction) beyond 1.8e308
-            raise _too_large(x, where) from None
-    msg = f"{where} takes a real number (int, float or a numpy scalar), got {type(x).__name__!r}"
-    raise OperandTypeError(msg)
-
-
-def _division_error(a: float, b: float, cause: ArithmeticError) -> Exception:
-    """The error for ``a / b``, computed as micrograd does, ``a * b ** -1``, when that raised."""
-    if isinstance(cause, MicrogradError) and not isinstance(cause, DomainError):
-        return cause  # an operand too large for a float says so itself
-    plugin = cause.plugin if isinstance(cause, DomainError) else None
-    if b == 0.0:
-        msg = f"division by zero: {a!r} / {b!r}"
-        return DivisionByZeroError(msg, op_name="pow", inputs=(b, -1.0), plugin=plugin)
-    if isinstance(cause, DomainError):
-        return cause
-    msg = f"pow({b!r}, -1.0) overflows a float: {a!r} / {b!r} is computed as {a!r} * {b!r} ** -1"
-    return DomainError(msg, op_name="pow", inputs=(b, -1.0), plugin=plugin)
-
-
-def _too_large(x: object, where: str) -> OperandRangeError:
-    if isinstance(x, int):
-        try:
-            got = f"an int of {len(str(abs(x)))} digits"
-        except ValueError:  # more digits than Python converts to a string
-            got = f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
-    else:
-        got = f"a {type(x).__name__!r} too large for a float"
-    msg = f"{where} takes a real number that fits a float (magnitude up to 1.8e308), got {got}"
-    return OperandRangeError(msg)
-
-
-def _domain_error(op: Op, xs: list[float], cause: BaseException) -> DomainError:
-    args = ", ".join(repr(x) for x in xs)
-    where = ""
-    if op.domain:
-        where = "; declared domain: " + ", ".join(
-            f"input {i} in {d}" for i, d in enumerate(op.domain)
-        )
-    msg = f"{op.name}({args}) is outside the op's domain ({cause}){where}"
-    return DomainError(msg, op_name=op.name, inputs=xs, plugin=op.plugin)
+    return x.data if isinstance(x, Value) else to_float(x)
 
 
 # -- no_grad: values without a graph ----------------------------------------------
@@ -476,26 +386,24 @@ class no_grad(ContextDecorator):
 # is built. ``_active`` is the one switch every operator reads.
 
 
-class OpSource(Protocol):
-    """What the engine needs of a registry (``OpRegistry`` is one)."""
+if TYPE_CHECKING:  # a protocol is for type checkers alone: typing is not imported at run time
 
-    def __getitem__(self, name: str, /) -> Op:
-        """The op ``name``, or the error saying why it cannot be used."""
-        ...
+    class OpSource(Protocol):
+        """What the engine needs of a registry (``OpRegistry`` is one)."""
 
-    @property
-    def methods(self) -> Mapping[str, Op]:
-        """Method name (``x.tanh()``) to the op that claims it."""
-        ...
+        def __getitem__(self, name: str, /) -> Op:
+            """The op ``name``, or the error saying why it cannot be used."""
 
-    @property
-    def withheld_methods(self) -> Mapping[str, Exception]:
-        """Method names that raise when used (two providers claim them, say), with the error."""
-        ...
+        @property
+        def methods(self) -> Mapping[str, Op]:
+            """Method name (``x.tanh()``) to the op that claims it."""
 
-    def method_error(self, name: str) -> AttributeError:
-        """The error for a method no op claims: what exists, and where it might come from."""
-        ...
+        @property
+        def withheld_methods(self) -> Mapping[str, Exception]:
+            """Method names that raise when used (two providers claim them, say), with the error."""
+
+        def method_error(self, name: str) -> AttributeError:
+            """The error for a method no op claims: what exists, and where it might come from."""
 
 
 class ActiveOps:

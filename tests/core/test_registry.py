@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import types
 
 import pytest
@@ -12,14 +13,18 @@ from micrograd_core import (
     Op,
     OpCollisionError,
     OpRegistry,
+    PluginFailure,
     PluginLoadError,
     PluginWarning,
+    Provenance,
     Register,
+    UnloadedPlugin,
     Value,
     default_registry,
     hookimpl,
     load_registry,
 )
+from micrograd_core.registry import Collision
 from micrograd_core.value import installed
 from tests.helpers import make_plugin
 
@@ -164,3 +169,45 @@ def test_builtin_method_of_a_withheld_op_names_both_providers() -> None:
         registry = load_registry(plugins, environ={})
     with registry.activated(), pytest.raises(OpCollisionError, match="plugin 'fast'"):
         Value(1.0).relu()
+
+
+@pytest.mark.parametrize(
+    ("record", "shown"),
+    [
+        (
+            PluginFailure("trig", "micrograd-trig", "1.0", "ImportError: no"),
+            "PluginFailure(plugin='trig', distribution='micrograd-trig', version='1.0', "
+            "error='ImportError: no', methods=())",
+        ),
+        (
+            UnloadedPlugin(Provenance("trig"), "it is disabled", ("sin",)),
+            "UnloadedPlugin(provenance=Provenance(plugin='trig', distribution=None, "
+            "version=None), reason='it is disabled', methods=('sin',))",
+        ),
+        (
+            Collision("op", "sin", (Provenance("a"), Provenance("b"))),
+            "Collision(kind='op', name='sin', providers=(Provenance(plugin='a', "
+            "distribution=None, version=None), Provenance(plugin='b', distribution=None, "
+            "version=None)))",
+        ),
+    ],
+)
+def test_registry_records_are_frozen_values(record: object, shown: str) -> None:
+    """Shown, compared and hashed by their fields, never changed, pickled whole."""
+    assert repr(record) == shown
+    copied = pickle.loads(pickle.dumps(record))
+    assert copied == record
+    assert hash(copied) == hash(record)
+    assert copied is not record
+    assert record != shown
+    field = shown.partition("(")[2].partition("=")[0]
+    with pytest.raises(AttributeError, match=f"cannot assign to field '{field}'"):
+        setattr(record, field, None)
+    with pytest.raises(AttributeError, match=f"cannot delete field '{field}'"):
+        delattr(record, field)
+
+
+def test_records_of_different_fields_differ() -> None:
+    failure = PluginFailure("trig", None, None, "ImportError: no")
+    assert failure != PluginFailure("trig", None, None, "ImportError: no", ("sin",))
+    assert Collision("op", "sin", ()) != Collision("method", "sin", ())

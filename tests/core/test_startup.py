@@ -17,6 +17,9 @@ NOT_AT_IMPORT = {
     "micrograd_core.dialect",
     "micrograd_core.viz",
     "importlib.metadata",  # plugin discovery: the first use of an op pays for it
+    "micrograd_core.plugins",
+    "micrograd_core.hookspecs",  # the plugin API: imported by a plugin, or on first access
+    "pluggy",
     "difflib",  # suggestions in error messages
     "pathlib",
 }
@@ -40,6 +43,15 @@ def loaded(code: str) -> set[str]:
 
 def test_import_leaves_later_needs_unloaded() -> None:
     assert loaded("import micrograd_core") & NOT_AT_IMPORT == set()
+
+
+# Modules that take milliseconds to import, or (dataclasses) to apply.
+SLOW_TO_IMPORT = {"typing", "dataclasses", "inspect", "enum", "re", "ast", "pluggy"}
+
+
+@pytest.mark.parametrize("code", ["import micrograd_core", "from micrograd_core import Value"])
+def test_import_loads_nothing_slow(code: str) -> None:
+    assert loaded(code) & SLOW_TO_IMPORT == set()
 
 
 def test_first_use_loads_what_it_needs() -> None:

@@ -119,17 +119,17 @@ def test_activations_from_threads_nest_and_end_with_the_default() -> None:
 FIRST_USE_RACE = """
 import threading, time
 import micrograd_core
-from micrograd_core import Op, Value, default_registry, register_op, state
+from micrograd_core import Op, Value, default_registry, plugins, register_op
 
 builds = []
-real = state.load_registry
+real = plugins.load_registry
 
 def slow_load(*args, **kwargs):
     builds.append(1)
     time.sleep(0.05)  # a window for the other threads to race into
     return real(*args, **kwargs)
 
-state.load_registry = slow_load
+plugins.load_registry = slow_load  # what the first use imports
 cube = Op("cube", 1, forward=lambda x: x**3, partials=(lambda x, out: 3*x*x,))
 start = threading.Barrier(8)
 

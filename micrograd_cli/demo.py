@@ -232,13 +232,18 @@ def demo(
         raise click.ClickException(msg) from None
     hits = round(final * len(X))
     console.print(
-        f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps in {elapsed:.1f} s"
+        f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps {_speed(elapsed, steps)}"
     )
     if save is not None:
         _save(model, save, console)
     if plot is not None:
         title = f"MLP(2, [{shape}]), {activation}: accuracy {final:.0%}"
         _draw(plot_decision_boundary, "decision boundary", model, X, y, plot, title, console)
+
+
+def _speed(elapsed: float, steps: int) -> str:
+    """How long the training took, in all and per step (building or tracing the graph included)."""
+    return f"in {elapsed:.1f} s ({1000 * elapsed / steps:.2f} ms a step)"
 
 
 def _draw(
@@ -327,7 +332,7 @@ def _yinyang(
     hits = round(accuracy * len(test_split[0]))
     console.print(
         f"test loss {loss:.6f}, accuracy {accuracy:.0%} ({hits}/{len(test_split[0])} points) "
-        f"after {steps} steps in {elapsed:.1f} s"
+        f"after {steps} steps {_speed(elapsed, steps)}"
     )
     if save is not None:
         _save(model, save, console)

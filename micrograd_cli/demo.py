@@ -231,9 +231,8 @@ def demo(
         msg = f"training failed: an op's code raised {raised(e)}"
         raise click.ClickException(msg) from None
     hits = round(final * len(X))
-    console.print(
-        f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps {_speed(elapsed, steps)}"
-    )
+    speed = _speed(elapsed, steps)
+    console.print(f"accuracy {final:.0%} ({hits}/{len(X)} points) after {steps} steps {speed}")
     if save is not None:
         _save(model, save, console)
     if plot is not None:

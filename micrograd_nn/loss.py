@@ -2,21 +2,26 @@
 cross-entropy, and the softmax.
 
 Each loss takes the model's outputs (``Value`` s) and the targets (numbers) and
-returns one ``Value`` to call ``backward()`` on.
+returns one ``Value`` to call ``backward()`` on. Each is a mean of one loss per
+example, and :func:`example_loss` gives that one example's loss: what a
+training loop needs to replay one example's graph over a whole batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import cast
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 from micrograd_core import Op, Value, apply, float_or_op
 
 __all__ = [
     "LOGSUMEXP",
+    "ExampleLoss",
     "bce_with_logits_loss",
     "cross_entropy_loss",
+    "example_loss",
     "hinge_loss",
     "l2_penalty",
     "log_softmax",
@@ -238,3 +243,86 @@ def cross_entropy_loss(logits: Sequence[Sequence[Logit]], targets: Sequence[int]
             raise ValueError(msg)
         terms.append(logsumexp(*row) - row[target])
     return _mean(terms, where)
+
+
+# -- one example's loss: what a batched replay runs over every example -------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleLoss:
+    """A loss over a batch that is the mean of one loss per example, with that one example's loss.
+
+    ``batch(outputs, targets)`` is the loss over a batch, as :func:`hinge_loss`
+    and the others here take it (calling the ``ExampleLoss`` calls it);
+    ``example(output, leaves)`` builds one example's loss from the model's
+    output and the leaves that hold its target; ``columns(targets, n_outputs)``
+    gives those leaves' values over a batch, one list per leaf, where
+    ``n_outputs`` is how many outputs the model gives per example. The mean
+    over a batch of ``example`` must be ``batch``: then a training loop can
+    build one example's graph and replay it over the batch
+    (``compile_graph(..., batch=...)``), and :func:`~micrograd_nn.fit` with
+    ``compile=True`` does for every ``ExampleLoss`` and the losses of this module.
+
+    >>> half_mse = ExampleLoss(
+    ...     batch=lambda outputs, targets: 0.5 * mse_loss(outputs, targets),
+    ...     columns=lambda targets, n_outputs: [[float(t) for t in targets]],
+    ...     example=lambda output, leaves: 0.5 * (output - leaves[0]) ** 2,
+    ... )
+    >>> half_mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
+    1.25
+    """
+
+    batch: Callable[[list[Any], Sequence[Any]], Value]
+    columns: Callable[[Sequence[Any], int], list[list[float]]]
+    example: Callable[[Any, list[Value]], Value]
+
+    def __call__(self, outputs: list[Any], targets: Sequence[Any]) -> Value:
+        """The loss over a batch: ``batch(outputs, targets)``."""
+        return self.batch(outputs, targets)
+
+
+def _targets(targets: Sequence[float], n_outputs: int) -> list[list[float]]:
+    """One target leaf per example, holding the target."""
+    return [[float(t) for t in targets]]
+
+
+def _one_hot(targets: Sequence[int], n_classes: int) -> list[list[float]]:
+    """One target leaf per class, 1.0 in the target's class and 0.0 in the others."""
+    return [[float(t == c) for t in targets] for c in range(n_classes)]
+
+
+def _cross_entropy(logits: Sequence[Value], one_hot: list[Value]) -> Value:
+    # logits[target] as the sum of one-hot times logit: for finite logits the
+    # same float, and the target a leaf instead of an index into the logits.
+    picked = one_hot[0] * logits[0]
+    for h, x in zip(one_hot[1:], logits[1:], strict=True):
+        picked = picked + h * x
+    return logsumexp(*logits) - picked
+
+
+_EXAMPLE_LOSSES: dict[object, ExampleLoss] = {
+    loss.batch: loss
+    for loss in (
+        ExampleLoss(hinge_loss, _targets, lambda s, leaves: (1 + -leaves[0] * s).relu()),
+        ExampleLoss(mse_loss, _targets, lambda p, leaves: (p - leaves[0]) ** 2),
+        ExampleLoss(bce_with_logits_loss, _targets, lambda z, leaves: softplus(z) - leaves[0] * z),
+        ExampleLoss(cross_entropy_loss, _one_hot, _cross_entropy),
+    )
+}
+
+
+def example_loss(loss: Callable[[list[Any], Sequence[Any]], Value]) -> ExampleLoss | None:
+    """``loss`` as an :class:`ExampleLoss`, or None when it is not known to be a mean over examples.
+
+    The losses of this module are; an ``ExampleLoss`` is itself; any other
+    function is not (it may couple the examples: a loss over their ranking, a
+    normalisation by the batch).
+
+    >>> example_loss(cross_entropy_loss).columns([2, 0], 3)
+    [[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    >>> example_loss(lambda outputs, targets: outputs[0]) is None
+    True
+    """
+    if isinstance(loss, ExampleLoss):
+        return loss
+    return _EXAMPLE_LOSSES.get(loss)

@@ -16,12 +16,13 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from micrograd_core import CompiledGraph, Value, compile_graph
+from micrograd_core import CompiledGraph, Op, Value, apply, compile_graph
+from micrograd_core.batched import BatchedGraph
 from micrograd_core.value import no_grad
 from micrograd_nn.dataset import make_moons
-from micrograd_nn.loss import hinge_loss, l2_penalty
+from micrograd_nn.loss import ExampleLoss, example_loss, hinge_loss, l2_penalty
 from micrograd_nn.module import MLP, Input, Module
 from micrograd_nn.optimizer import SGD
 
@@ -100,14 +101,32 @@ def accuracy(scores: Sequence[Output], labels: Sequence[float]) -> float:
     if not scores:
         msg = "accuracy needs at least one output, got none"
         raise ValueError(msg)
-    hits = 0
+    hits = 0.0
     for s, y in zip(scores, labels, strict=True):
         if isinstance(s, Value):
-            hits += (y > 0) == (s.data > 0)
+            hits += _sign_names(y, s.data)
         else:
-            data = [v.data for v in s]
-            hits += data.index(max(data)) == y
+            hits += _largest_names(y, *(v.data for v in s))
     return hits / len(scores)
+
+
+def _sign_names(label: float, score: float) -> float:
+    """1.0 when the score's sign is the label's (-1 or 1), else 0.0."""
+    return float((label > 0) == (score > 0))
+
+
+def _largest_names(label: float, *logits: float) -> float:
+    """1.0 when the largest logit (the first of equals) is the label's class, else 0.0."""
+    return float(logits.index(max(logits)) == label)
+
+
+def _flat(label: float, *outputs: float) -> list[float]:
+    return [0.0] * (1 + len(outputs))  # a count of hits changes nowhere smoothly
+
+
+# What accuracy counts, as ops: one example's graph computes them over a batch.
+_SIGN_NAMES = Op("sign_names", 2, forward=_sign_names, gradient=_flat)
+_LARGEST_NAMES = Op("largest_names", 2, variadic=1, forward=_largest_names, gradient=_flat)
 
 
 def train(
@@ -131,57 +150,38 @@ def train(
     >>> history[-1].loss < history[0].loss, history[-1].accuracy
     (True, 1.0)
 
-    With ``compile=True`` the graph of the first step is traced once
-    (:func:`micrograd_core.compile_graph`) and every step replays it with the
-    updated parameters: the same losses and gradients to the last bit, several
-    times faster (see docs/performance.md). The model must build the same graph
-    for every step, as a model of ``Value`` s without Python control flow on
-    ``.data`` does.
+    With ``compile=True`` the graph of **one** example is built (the model on
+    input leaves, its hinge loss on a label leaf, plus the L2 term) and every
+    step replays it over the data set (:func:`micrograd_core.compile_graph` with
+    ``batch=``): the mean over the examples of ``hinge + L2`` is the mean hinge
+    loss plus the L2 term, which the replay computes once per step, not once
+    per example. The losses, gradients and parameters are those of building the
+    graph, to about 1e-12 relative (sums over the examples are added in another
+    order), and the accuracies the same; a step is many times faster (see
+    docs/performance.md). The model must build the same graph for every
+    example, as a model of ``Value`` s without Python control flow on
+    ``.data`` does. Without NumPy, or with inputs that are not all real
+    numbers or rows of one length, the graph of the first step over the whole
+    data set is traced instead and replayed: the same numbers to the last bit.
     """
     optimizer = SGD(model.parameters(), lr=1.0)
-    if compile:
-        yield from _train_compiled(model, inputs, labels, optimizer, steps, alpha)
-        return
+    parameters = optimizer.parameters
+
+    def objective(batch: list[Any], labels: Sequence[Any]) -> Value:
+        return _objective(batch, labels, parameters, alpha)
+
+    def example(score: Value, label: list[Value]) -> Value:
+        return _HINGE.example(score, label) + l2_penalty(parameters, alpha)
+
+    loss = ExampleLoss(objective, _HINGE.columns, example)
+    step_on = _stepper(lambda rows: scores(model, rows), loss, inputs, labels, compile=compile)
     for k in range(steps):
         with cyclic_collector_paused():
-            batch = scores(model, inputs)
-            loss = _objective(batch, labels, optimizer.parameters, alpha)
             optimizer.zero_grad()
-            loss.backward()
+            value, share = step_on(inputs, labels)
             optimizer.lr = 1.0 - 0.9 * k / steps
             optimizer.step()
-            step = Step(k + 1, loss.data, accuracy(batch, labels), optimizer.lr)
-            del batch, loss  # the graph is freed here, by reference counting
-        yield step
-
-
-def _train_compiled(
-    model: Module,
-    inputs: Sequence[Sequence[Input]],
-    labels: Sequence[float],
-    optimizer: SGD,
-    steps: int,
-    alpha: float,
-) -> Iterator[Step]:
-    """:func:`train` with the graph traced once and replayed at every step."""
-    compiled: CompiledGraph | None = None
-    batch: list[Value] = []
-    for k in range(steps):
-        with cyclic_collector_paused():
-            if compiled is None:
-                batch = scores(model, inputs)
-                loss = _objective(batch, labels, optimizer.parameters, alpha)
-                compiled = compile_graph(loss)
-                value = loss.data
-                del loss
-            else:
-                value = compiled.forward()
-            optimizer.zero_grad()
-            compiled.backward()
-            optimizer.lr = 1.0 - 0.9 * k / steps
-            optimizer.step()
-            step = Step(k + 1, value, accuracy(batch, labels), optimizer.lr)
-        yield step
+        yield Step(k + 1, value, share, optimizer.lr)
 
 
 def evaluate(
@@ -215,6 +215,9 @@ def _objective(
 ) -> Value:
     """micrograd's demo loss: the hinge loss plus ``alpha * sum(p*p)``."""
     return hinge_loss(batch, labels) + l2_penalty(parameters, alpha)
+
+
+_HINGE = cast("ExampleLoss", example_loss(hinge_loss))  # a loss of micrograd_nn.loss: known
 
 
 @contextmanager
@@ -334,6 +337,7 @@ def fit(
     test_data: Split | None = None,
     every: int = 10,
     lr: Callable[[int], float] | None = None,
+    batch_size: int | None = None,
     compile: bool = False,  # noqa: A002  (the option's name, as in torch.compile)
 ) -> Iterator[Record]:
     """Train ``model`` on all of ``train_data`` for ``steps`` steps; yield a :class:`Record` each.
@@ -355,10 +359,26 @@ def fit(
     >>> history[-1].train_accuracy, history[20].val_loss is not None
     (1.0, True)
 
-    With ``compile=True`` the graph of the first step is traced once
-    (:func:`micrograd_core.compile_graph`) and replayed at every step: the same
-    numbers to the last bit, faster. The model and loss must build the same
-    graph at every step (no Python control flow on ``.data``).
+    With ``batch_size=b`` each step trains on the ``b`` examples that follow
+    the previous step's, in order, wrapping around from the end of
+    ``train_data`` to its start; the record's training loss and accuracy are
+    those of that mini-batch.
+
+    With ``compile=True``, when ``loss`` is a mean of one loss per example (the
+    losses of :mod:`micrograd_nn.loss`, or any
+    :class:`~micrograd_nn.loss.ExampleLoss`), the graph of **one** example is
+    built (the model on input leaves, the loss on target leaves) and every step
+    replays it over the batch (:func:`micrograd_core.compile_graph` with
+    ``batch=``; mini-batches through ``set_batch``): the numbers of building the
+    graph, to about 1e-12 relative (sums over the examples are added in another
+    order), the accuracies the same, and a step many times faster. Any other
+    loss may couple the examples, so it is not split into examples: the graph
+    of the first step over the whole batch is traced and replayed, the same
+    numbers to the last bit (with ``batch_size``, whose batches change, the
+    graph is built every step instead). So it is too without NumPy, or with
+    inputs or targets that are not all real numbers, or input rows of unequal
+    lengths. Either way the model and loss must build the same graph at every
+    step (no Python control flow on ``.data``).
     """
     if type(steps) is not int or steps < 0:
         msg = f"fit needs an int steps >= 0, got {steps!r}"
@@ -370,8 +390,23 @@ def fit(
     if len(inputs) != len(targets):
         msg = f"fit got {len(inputs)} training inputs but {len(targets)} targets"
         raise ValueError(msg)
-    compiled: CompiledGraph | None = None
-    outputs: list[Any] = []
+    if batch_size is not None and (
+        type(batch_size) is not int or not 1 <= batch_size <= max(len(inputs), 1)
+    ):
+        msg = (
+            f"fit needs batch_size None (the whole training data) or an int in "
+            f"1..{len(inputs)} (the number of training examples), got {batch_size!r}"
+        )
+        raise ValueError(msg)
+    batches = _mini_batches(train_data, batch_size)
+    step_on = _stepper(
+        lambda rows: [model(x) for x in rows],  # type: ignore[operator]
+        loss,
+        inputs,
+        targets,
+        compile=compile,
+        changing=batch_size is not None,
+    )
     for k in range(steps):
         extra: dict[str, float] = {}
         if k % every == 0:
@@ -380,22 +415,169 @@ def fit(
                     extra[f"{name}_loss"], extra[f"{name}_accuracy"] = measure(model, loss, split)
         if lr is not None:
             optimizer.lr = lr(k)
+        batch_inputs, batch_targets = next(batches)
         with cyclic_collector_paused():
-            if compiled is None:
-                outputs = [model(x) for x in inputs]  # type: ignore[operator]
-                value = loss(outputs, targets)
-                if compile:
-                    compiled = compile_graph(value)
-                value_data = value.data
-                optimizer.zero_grad()
-                value.backward()
-                del value
-            else:
-                value_data = compiled.forward()
-                optimizer.zero_grad()
-                compiled.backward()
-            record = Record(k + 1, value_data, accuracy(outputs, targets), optimizer.lr, **extra)
+            optimizer.zero_grad()
+            value, share = step_on(batch_inputs, batch_targets)
+            record = Record(k + 1, value, share, optimizer.lr, **extra)
             optimizer.step()
-            if compiled is None:
-                outputs = []  # the graph is freed here, by reference counting
         yield record
+
+
+def _mini_batches(data: Split, size: int | None) -> Iterator[Split]:
+    """The batch of every step: all of ``data``, or ``size`` examples after the last, wrapping."""
+    inputs, targets = data
+    if size is None:
+        while True:
+            yield inputs, targets
+    start, n = 0, len(inputs)
+    while True:
+        at = [(start + j) % n for j in range(size)]
+        yield [inputs[i] for i in at], [targets[i] for i in at]
+        start = (start + size) % n
+
+
+# -- how a step computes its loss, accuracy and gradient -----------------------------
+
+Predict = Callable[[Sequence[Sequence[Input]]], list[Any]]
+"""The model's outputs for a batch of inputs."""
+
+
+class _Built:
+    """Build the step's graph over the batch and backpropagate, as micrograd does."""
+
+    def __init__(self, predict: Predict, loss: Loss) -> None:
+        self.predict, self.loss = predict, loss
+
+    def __call__(
+        self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
+    ) -> tuple[float, float]:
+        outputs = self.predict(inputs)
+        value = self.loss(outputs, targets)
+        value.backward()
+        return value.data, accuracy(outputs, targets)  # the graph is freed on return
+
+
+class _Traced:
+    """Trace the first step's graph over the batch (compile_graph), replay it after: same batch."""
+
+    def __init__(self, predict: Predict, loss: Loss) -> None:
+        self.predict, self.loss = predict, loss
+        self.compiled: CompiledGraph | None = None
+        self.outputs: list[Any] = []
+
+    def __call__(
+        self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
+    ) -> tuple[float, float]:
+        if self.compiled is None:
+            self.outputs = self.predict(inputs)
+            value = self.loss(self.outputs, targets)
+            self.compiled = compile_graph(value)
+            data = value.data
+        else:
+            data = self.compiled.forward()  # the outputs' .data too
+        self.compiled.backward()
+        return data, accuracy(self.outputs, targets)
+
+
+class _Batched:
+    """One example's graph replayed over the batch: its loss, and whether it is right.
+
+    Two batched graphs share the example's input and target leaves: the loss
+    (forward and backward) and what :func:`accuracy` counts (forward only).
+    """
+
+    def __init__(
+        self,
+        predict: Predict,
+        loss: ExampleLoss,
+        inputs: Sequence[Sequence[Input]],
+        targets: Sequence[Any],
+    ) -> None:
+        self.inputs = [Value(0.0) for _ in inputs[0]]
+        (output,) = predict([self.inputs])
+        n_outputs = 1 if isinstance(output, Value) else len(output)
+        with no_grad():  # the targets checked as the loss checks them, on outputs of this shape
+            shape = Value(0.0) if isinstance(output, Value) else [Value(0.0)] * n_outputs
+            loss.batch([shape] * len(targets), targets)
+        self.columns = loss.columns
+        self.n_outputs = n_outputs
+        self.targets = [Value(0.0) for _ in loss.columns(targets, n_outputs)]
+        self.label = Value(0.0)
+        if isinstance(output, Value):
+            right = apply(_SIGN_NAMES, self.label, output)
+        else:
+            right = apply(_LARGEST_NAMES, self.label, *output)
+        losses, labels = self._columns(inputs, targets)
+        self.loss: BatchedGraph = compile_graph(loss.example(output, self.targets), batch=losses)
+        self.right: BatchedGraph = compile_graph(right, batch=labels)
+        self.batch = inputs
+
+    def _columns(
+        self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
+    ) -> tuple[dict[Value, list[Any]], dict[Value, list[Any]]]:
+        """The batch leaves' values: of the loss's graph, and of the accuracy's."""
+        columns = {leaf: [row[j] for row in inputs] for j, leaf in enumerate(self.inputs)}
+        target_columns = self.columns(targets, self.n_outputs)
+        losses = columns | dict(zip(self.targets, target_columns, strict=True))
+        return losses, columns | {self.label: list(targets)}
+
+    def __call__(
+        self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
+    ) -> tuple[float, float]:
+        if inputs is not self.batch:  # a new mini-batch
+            losses, labels = self._columns(inputs, targets)
+            self.loss.set_batch(losses)
+            self.right.set_batch(labels)
+            self.batch = inputs
+        value = self.loss.forward()
+        self.loss.backward()
+        return value, self.right.forward()
+
+
+_StepOn = Callable[[Sequence[Sequence[Input]], Sequence[Any]], tuple[float, float]]
+
+
+def _stepper(
+    predict: Predict,
+    loss: Loss,
+    inputs: Sequence[Sequence[Input]],
+    targets: Sequence[Any],
+    *,
+    compile: bool,  # noqa: A002
+    changing: bool = False,
+) -> _StepOn:
+    """How each step computes its loss and accuracy, and adds its gradient into ``.grad``.
+
+    ``changing``: each step has a batch of its own (mini-batches), so a traced
+    graph of the first cannot be replayed.
+    """
+    if not compile:
+        return _Built(predict, loss)
+    example = example_loss(loss)
+    if example is not None and _has_numpy() and _real_table(inputs, targets):
+        return _Batched(predict, example, inputs, targets)
+    return _Built(predict, loss) if changing else _Traced(predict, loss)
+
+
+def _has_numpy() -> bool:
+    """Whether NumPy is installed: a batched graph without it loops over its examples."""
+    try:
+        import numpy  # noqa: F401, PLC0415  (optional)
+    except ImportError:
+        return False
+    return True
+
+
+def _real(x: object) -> bool:
+    return not isinstance(x, Value) and hasattr(type(x), "__float__")
+
+
+def _real_table(inputs: Sequence[Sequence[Input]], targets: Sequence[Any]) -> bool:
+    """Whether the inputs are rows of real numbers of one length, the targets real numbers."""
+    if not inputs or not inputs[0]:
+        return False
+    width = len(inputs[0])
+    return all(len(row) == width and all(map(_real, row)) for row in inputs) and all(
+        map(_real, targets)
+    )

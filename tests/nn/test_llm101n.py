@@ -168,13 +168,21 @@ def test_prints_llm101ns_losses(compile: bool) -> None:  # noqa: A002
     assert [loss for _, loss in val] == pytest.approx(VAL, rel=1e-10)
 
 
-def test_compiled_and_eager_runs_agree_to_the_bit() -> None:
+def test_compiled_and_eager_runs_agree_to_1e_12() -> None:
+    # compiled: one example's graph replayed over the batch, its sums over the
+    # examples added in another order
     eager, eager_model = llm101n(compile=False)
     compiled, compiled_model = llm101n(compile=True)
-    assert eager == compiled
-    assert [p.data for p in eager_model.parameters()] == [
-        p.data for p in compiled_model.parameters()
-    ]
+    assert [r.train_loss for r in compiled] == pytest.approx(
+        [r.train_loss for r in eager], rel=1e-12
+    )
+    val = [r.val_loss for r in eager if r.val_loss is not None]
+    assert [r.val_loss for r in compiled if r.val_loss is not None] == pytest.approx(val, rel=1e-12)
+    assert [r.train_accuracy for r in compiled] == [r.train_accuracy for r in eager]
+    assert [r.val_accuracy for r in compiled] == [r.val_accuracy for r in eager]
+    assert [p.data for p in compiled_model.parameters()] == pytest.approx(
+        [p.data for p in eager_model.parameters()], rel=1e-12
+    )
 
 
 def test_the_test_loss_after_training_is_llm101ns() -> None:

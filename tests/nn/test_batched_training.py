@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-import micrograd_nn.training
-from micrograd_core import CompiledGraph, Value
+from micrograd_core import CompiledGraph, Value, compile_graph
 from micrograd_core.batched import BatchedGraph
 from micrograd_nn import (
     MLP,
@@ -48,14 +47,13 @@ def close(xs: Sequence[float], ys: Sequence[float], rel: float = 1e-12) -> bool:
 def compiled(monkeypatch: pytest.MonkeyPatch) -> list[Compiled]:
     """Every graph the training loops compile, in order."""
     built: list[Compiled] = []
-    original = micrograd_nn.training.compile_graph
 
     def spy(root: Value, **kwargs: Any) -> Compiled:
-        graph: Compiled = original(root, **kwargs)
+        graph: Compiled = compile_graph(root, **kwargs)
         built.append(graph)
         return graph
 
-    monkeypatch.setattr(micrograd_nn.training, "compile_graph", spy)
+    monkeypatch.setattr("micrograd_nn.training.compile_graph", spy)
     return built
 
 

@@ -575,7 +575,7 @@ def _real(x: object) -> bool:
 
 def _real_table(inputs: Sequence[Sequence[Input]], targets: Sequence[Any]) -> bool:
     """Whether the inputs are rows of real numbers of one length, the targets real numbers."""
-    if not inputs or not inputs[0]:
+    if len(inputs) == 0 or len(inputs[0]) == 0:  # len: a NumPy array has no truth value
         return False
     width = len(inputs[0])
     return all(len(row) == width and all(map(_real, row)) for row in inputs) and all(

@@ -202,6 +202,16 @@ def test_a_users_example_loss_runs_batched(compiled: list[Compiled]) -> None:
     assert close(runs[0], runs[1])
 
 
+def test_inputs_in_a_numpy_array_run_batched(compiled: list[Compiled]) -> None:
+    np = pytest.importorskip("numpy")
+    model, X, y = moons_classifier(seed=0, hidden=(3,), n_samples=10)
+    twin, _, _ = moons_classifier(seed=0, hidden=(3,), n_samples=10)
+    built = [s.loss for s in train(model, X, y, steps=3)]
+    batched = [s.loss for s in train(twin, np.array(X), np.array(y), steps=3, compile=True)]
+    assert_batched(compiled)
+    assert close(built, batched)
+
+
 # -- the fallback: the data set's traced graph, bit for bit -------------------------
 
 

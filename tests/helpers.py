@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
+from typing import Any
 
 from micrograd_core import (
     Op,
@@ -19,6 +20,16 @@ from micrograd_core import (
     node_of,
 )
 from micrograd_core.op import replace
+from micrograd_nn import (
+    MLP,
+    RNG,
+    AdamW,
+    Record,
+    cross_entropy_loss,
+    fit,
+    make_yinyang,
+    split_dataset,
+)
 
 
 def make_plugin(*ops: object, raises: BaseException | None = None) -> object:
@@ -149,3 +160,33 @@ def run_program(
                 v = a / (b * b + 1)
         pool.append(v)
     return pool[-1] + pool[-2] * 0.5  # the last two share what came before
+
+
+def llm101n(
+    *,
+    compile: bool,  # noqa: A002  (fit's option)
+    steps: int = 100,
+    batch_size: int | None = None,
+    loss: Callable[[list[Any], Sequence[Any]], Value] | None = None,
+) -> tuple[list[Record], MLP]:
+    """LLM101n's micrograd program through ``fit``: its records and the trained model.
+
+    ``loss`` defaults to cross-entropy, LLM101n's.
+    """
+    random = RNG(42)
+    X, y = make_yinyang(100, rng=random)
+    train_split, val_split, _test_split = split_dataset(X, y, (0.8, 0.1, 0.1))
+    model = MLP(2, [8, 3], activation="tanh", rng=random, init="fan_in")
+    optimizer = AdamW(model.parameters(), lr=1e-1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
+    records = fit(
+        model,
+        cross_entropy_loss if loss is None else loss,
+        optimizer,
+        train_split,
+        val_data=val_split,
+        steps=steps,
+        every=10,
+        batch_size=batch_size,
+        compile=compile,
+    )
+    return list(records), model

@@ -10,17 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from micrograd_nn import (
-    MLP,
-    RNG,
-    AdamW,
-    Record,
-    cross_entropy_loss,
-    fit,
-    make_yinyang,
-    measure,
-    split_dataset,
-)
+from micrograd_nn import RNG, cross_entropy_loss, make_yinyang, measure, split_dataset
+from tests.helpers import llm101n
 
 TRAIN = [
     1.0122152826497561,
@@ -136,25 +127,6 @@ VAL = [
     0.09469489765540884,
     0.07872357416386395,
 ]
-
-
-def llm101n(*, compile: bool) -> tuple[list[Record], MLP]:  # noqa: A002
-    random = RNG(42)
-    X, y = make_yinyang(100, rng=random)
-    train_split, val_split, _test_split = split_dataset(X, y, (0.8, 0.1, 0.1))
-    model = MLP(2, [8, 3], activation="tanh", rng=random, init="fan_in")
-    optimizer = AdamW(model.parameters(), lr=1e-1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
-    records = fit(
-        model,
-        cross_entropy_loss,
-        optimizer,
-        train_split,
-        val_data=val_split,
-        steps=100,
-        every=10,
-        compile=compile,
-    )
-    return list(records), model
 
 
 @pytest.mark.parametrize("compile", [False, True], ids=["eager", "compiled"])

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from micrograd_core import CompiledGraph, Op, Value, apply, compile_graph
+from micrograd_core import CompiledGraph, Inline, Op, Value, apply, compile_graph
 from micrograd_core.batched import BatchedGraph
 from micrograd_core.value import no_grad
 from micrograd_nn.dataset import make_moons
@@ -120,13 +120,42 @@ def _largest_names(label: float, *logits: float) -> float:
     return float(logits.index(max(logits)) == label)
 
 
-def _flat(label: float, *outputs: float) -> list[float]:
-    return [0.0] * (1 + len(outputs))  # a count of hits changes nowhere smoothly
+def _flat(*inputs_and_out: float) -> list[float]:
+    return [0.0] * (len(inputs_and_out) - 1)  # a count of hits changes nowhere smoothly
 
 
-# What accuracy counts, as ops: one example's graph computes them over a batch.
-_SIGN_NAMES = Op("sign_names", 2, forward=_sign_names, gradient=_flat)
-_LARGEST_NAMES = Op("largest_names", 2, variadic=1, forward=_largest_names, gradient=_flat)
+def _largest_names_inline(n: int) -> Inline:
+    """:func:`_largest_names` of the label ``x0`` and logits ``x1``, ``x2``, ... as an expression.
+
+    Logit ``k`` is the first of the largest when it is larger than those before
+    it and at least those after it.
+    """
+    logits = range(1, n)
+    cases = []
+    for k in logits:
+        before = [f"x{k} > x{j}" for j in logits if j < k]
+        after = [f"x{k} >= x{j}" for j in logits if j > k]
+        cases.append(f"({' and '.join([f'x0 == {k - 1}', *before, *after])})")
+    return Inline(f"1.0 if {' or '.join(cases)} else 0.0", partials=("0.0",) * n)
+
+
+# What accuracy counts, as ops: one example's graph computes them over a batch,
+# as arrays from the expressions (the functions where a value is not finite).
+_SIGN_NAMES = Op(
+    "sign_names",
+    2,
+    forward=_sign_names,
+    gradient=_flat,
+    inline=Inline("1.0 if (x0 > 0) == (x1 > 0) else 0.0", partials=("0.0", "0.0")),
+)
+_LARGEST_NAMES = Op(
+    "largest_names",
+    2,
+    variadic=1,
+    forward=_largest_names,
+    gradient=_flat,
+    inline=_largest_names_inline,
+)
 
 
 def train(
@@ -483,8 +512,11 @@ class _Traced:
 class _Batched:
     """One example's graph replayed over the batch: its loss, and whether it is right.
 
-    Two batched graphs share the example's input and target leaves: the loss
-    (forward and backward) and what :func:`accuracy` counts (forward only).
+    The graph's root is ``loss + probe * right``, where ``right`` is 1.0 when
+    the output names the target (what :func:`accuracy` counts) and the leaf
+    ``probe`` holds 0.0: the loss is unchanged to the last bit, no other
+    gradient changes (``right`` is flat), and the gradient of the mean into
+    ``probe`` is the mean of ``right``, the accuracy. One graph gives both.
     """
 
     def __init__(
@@ -508,31 +540,34 @@ class _Batched:
             right = apply(_SIGN_NAMES, self.label, output)
         else:
             right = apply(_LARGEST_NAMES, self.label, *output)
-        losses, labels = self._columns(inputs, targets)
-        self.loss: BatchedGraph = compile_graph(loss.example(output, self.targets), batch=losses)
-        self.right: BatchedGraph = compile_graph(right, batch=labels)
+        self.probe = Value(0.0)
+        root = loss.example(output, self.targets) + self.probe * right
+        self.graph: BatchedGraph = compile_graph(root, batch=self._columns(inputs, targets))
         self.batch = inputs
 
     def _columns(
         self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
-    ) -> tuple[dict[Value, list[Any]], dict[Value, list[Any]]]:
-        """The batch leaves' values: of the loss's graph, and of the accuracy's."""
-        columns = {leaf: [row[j] for row in inputs] for j, leaf in enumerate(self.inputs)}
-        target_columns = self.columns(targets, self.n_outputs)
-        losses = columns | dict(zip(self.targets, target_columns, strict=True))
-        return losses, columns | {self.label: list(targets)}
+    ) -> dict[Value, list[Any]]:
+        """The batch leaves' values: the inputs, the target leaves, the label."""
+        columns: dict[Value, list[Any]] = {
+            leaf: [row[j] for row in inputs] for j, leaf in enumerate(self.inputs)
+        }
+        columns |= zip(self.targets, self.columns(targets, self.n_outputs), strict=True)
+        columns[self.label] = list(targets)
+        return columns
 
     def __call__(
         self, inputs: Sequence[Sequence[Input]], targets: Sequence[Any]
     ) -> tuple[float, float]:
+        graph = self.graph
         if inputs is not self.batch:  # a new mini-batch
-            losses, labels = self._columns(inputs, targets)
-            self.loss.set_batch(losses)
-            self.right.set_batch(labels)
+            graph.set_batch(self._columns(inputs, targets))
             self.batch = inputs
-        value = self.loss.forward()
-        self.loss.backward()
-        return value, self.right.forward()
+        self.probe.grad = 0.0
+        value = graph.forward()
+        graph.backward()
+        # the mean of right, summed in floats: round it to the count of hits
+        return value, round(self.probe.grad * graph.size) / graph.size
 
 
 _StepOn = Callable[[Sequence[Sequence[Input]], Sequence[Any]], tuple[float, float]]

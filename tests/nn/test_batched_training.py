@@ -9,13 +9,14 @@ numbers to the last bit.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from micrograd_core import CompiledGraph, Value, compile_graph
+from micrograd_core import CompiledGraph, Op, Value, compile_graph
 from micrograd_core.batched import BatchedGraph
 from micrograd_nn import (
     MLP,
@@ -30,6 +31,12 @@ from micrograd_nn import (
     train,
 )
 from micrograd_nn.loss import ExampleLoss, example_loss
+from micrograd_nn.training import (
+    _SIGN_NAMES,
+    _largest_names,
+    _largest_names_inline,
+    _sign_names,
+)
 from tests.helpers import llm101n
 
 Compiled = CompiledGraph | BatchedGraph
@@ -57,9 +64,10 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[Compiled]:
 
 
 def assert_batched(compiled: list[Compiled]) -> None:
-    """One example's loss and accuracy, each a BatchedGraph running as arrays: no fallback."""
-    assert len(compiled) == 2, compiled
-    assert all(isinstance(graph, BatchedGraph) and graph.vectorized for graph in compiled)
+    """One example's graph, a BatchedGraph running as arrays: no fallback."""
+    assert len(compiled) == 1, compiled
+    assert isinstance(compiled[0], BatchedGraph)
+    assert compiled[0].vectorized
 
 
 # -- micrograd's demo: hinge loss plus L2, SGD ---------------------------------------
@@ -186,6 +194,20 @@ def test_inputs_in_a_numpy_array_run_batched(compiled: list[Compiled]) -> None:
     batched = [s.loss for s in train(twin, np.array(X), np.array(y), steps=3, compile=True)]
     assert_batched(compiled)
     assert close(built, batched)
+
+
+@pytest.mark.parametrize("classes", [1, 2, 3, 4])
+def test_what_accuracy_counts_is_one_rule_as_function_and_expression(classes: int) -> None:
+    # the batched graph computes the expressions as arrays; accuracy() the functions
+    largest = Op("largest", 1 + classes, inline=_largest_names_inline(1 + classes)).forward
+    sign = Op("sign", 2, inline=_SIGN_NAMES.inline).forward
+    assert largest is not None
+    assert sign is not None  # compiled from the expressions
+    for logits in itertools.product([-1.0, -0.0, 0.0, 2.0], repeat=classes):
+        for label in range(classes + 1):
+            assert largest(label, *logits) == _largest_names(label, *logits), logits
+    for label, score in itertools.product([-1, 1, 0], [-1.0, -0.0, 0.0, 2.0]):
+        assert sign(label, score) == _sign_names(label, score)
 
 
 # -- the fallback: the data set's traced graph, bit for bit -------------------------

@@ -16,15 +16,17 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from micrograd_core import CompiledGraph, Inline, Op, Value, apply, compile_graph
-from micrograd_core.batched import BatchedGraph
 from micrograd_core.value import no_grad
 from micrograd_nn.dataset import make_moons
 from micrograd_nn.loss import ExampleLoss, example_loss, hinge_loss, l2_penalty
 from micrograd_nn.module import MLP, Input, Module
 from micrograd_nn.optimizer import SGD
+
+if TYPE_CHECKING:
+    from micrograd_core.batched import BatchedGraph  # imported by compile_graph when used
 
 __all__ = [
     "Optimizer",

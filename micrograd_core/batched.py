@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from micrograd_core.dialect import NUMPY, NotRenderableError, in_loop, render
 from micrograd_core.errors import InvalidOpError, MicrogradError
+from micrograd_core.grammar import expression
 from micrograd_core.graph import CONSTANT, node_of, topological_order
 from micrograd_core.op import Op
 from micrograd_core.value import Value
@@ -664,7 +665,7 @@ def _products(
 
 def _terms(text: str) -> list[tuple[int, ...]] | None:
     """``x0 + x1 * x2 + ...`` as its terms (input indices), or None for any other form."""
-    body = ast.parse(text.strip(), mode="eval").body
+    body = expression(text)
     terms: list[tuple[int, ...]] = []
     while True:
         part = body.right if isinstance(body, ast.BinOp) and isinstance(body.op, ast.Add) else body

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from micrograd_core.grammar import PREDICATES, SYMBOLS, operands, problem
+from micrograd_core.grammar import PREDICATES, SYMBOLS, expression, operands, problem
 
 __all__ = [
     "FLOAT",
@@ -268,7 +268,7 @@ def render(text: str, dialect: Dialect) -> str:
     if found is not None:
         msg = f"{_shown.repr(text)} {found}"
         raise NotRenderableError(msg)
-    body = ast.parse(text.strip(), mode="eval").body
+    body = expression(text)
     done: dict[int, _Rendered] = {}
     stack: list[tuple[ast.expr, bool]] = [(body, False)]
     while stack:  # never recursive: parts first, then the whole
@@ -418,7 +418,7 @@ def in_loop(text: str) -> str | int | float:
     >>> in_loop("math.tanh(x0) * x1"), in_loop("(out)"), in_loop("1")
     ('math.tanh(b[a0]) * b[a1]', -1, 1.0)
     """
-    body = ast.parse(text.strip(), mode="eval").body
+    body = expression(text)
     if isinstance(body, ast.Name) and problem(text, {body.id}) is None:
         return -1 if body.id == "out" else int(body.id[1:])
     if isinstance(body, ast.Constant) and isinstance(body.value, int | float):

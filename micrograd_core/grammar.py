@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import reprlib
+import threading
 from collections.abc import Collection
 from typing import Final
 
@@ -43,7 +44,9 @@ __all__ = [
     "MAX_NODES",
     "PREDICATES",
     "SYMBOLS",
+    "expression",
     "overflow",
+    "parse",
     "problem",
 ]
 
@@ -127,6 +130,27 @@ _shown.maxstring = 80
 _shown.maxlong = 40
 
 
+_parsing: Final = threading.Lock()
+
+
+def parse(text: str, mode: str = "eval") -> ast.AST:
+    """``ast.parse(text, mode)`` by one thread at a time.
+
+    CPython 3.11 keeps the depth of the tree it is building in one place per
+    interpreter: two threads parsing at once can raise ``SystemError: AST
+    constructor recursion depth mismatch``.
+    """
+    with _parsing:
+        return ast.parse(text, mode=mode)
+
+
+def expression(text: str) -> ast.expr:
+    """The tree of an expression the gate accepted (:func:`problem` gave None)."""
+    tree = parse(text.strip())
+    assert isinstance(tree, ast.Expression)
+    return tree.body
+
+
 def problem(text: object, names: Collection[str]) -> str | None:
     """What keeps ``text`` from being an inline expression of ``names``, or None.
 
@@ -138,7 +162,7 @@ def problem(text: object, names: Collection[str]) -> str | None:
         return found
     assert isinstance(text, str)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = parse(text.strip())
     except SyntaxError as e:
         return f"is not a Python expression ({e.msg})"
     except (MemoryError, RecursionError, ValueError) as e:  # too deep for the parser, a NUL
@@ -147,6 +171,7 @@ def problem(text: object, names: Collection[str]) -> str | None:
             f"cannot be parsed ({cause}); an inline expression is one line of ASCII "
             f"nested at most {MAX_DEPTH} deep"
         )
+    assert isinstance(tree, ast.Expression)
     return _tree_problem(text, tree.body, names)
 
 
@@ -352,7 +377,7 @@ def overflow(text: str, n: int) -> str:
     give an infinity), ``"raises"`` (math's functions and ``**`` raise OverflowError),
     or not at all: it is a function of math that is always finite, named then
     (``"math.tanh"`` for ``math.tanh(x0)``)."""
-    body = ast.parse(text.strip(), mode="eval").body
+    body = expression(text)
     if (
         isinstance(body, ast.Call)
         and isinstance(body.func, ast.Attribute)

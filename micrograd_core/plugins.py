@@ -34,6 +34,7 @@ import pluggy
 
 from micrograd_core import hookspecs
 from micrograd_core.errors import PluginLoadError, PluginWarning
+from micrograd_core.grammar import parse
 from micrograd_core.op import Op, Provenance, replace
 from micrograd_core.registry import OpRegistry, PluginFailure, UnloadedPlugin, validated
 
@@ -95,7 +96,7 @@ def _claimed_methods(module: str) -> tuple[str, ...]:
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         return ()
     try:
-        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+        tree = parse(Path(spec.origin).read_text(encoding="utf-8"), "exec")
     except (OSError, SyntaxError, ValueError):
         return ()
     return tuple(

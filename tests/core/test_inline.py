@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import operator
 import re
 import sys
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -445,3 +447,49 @@ def test_any_text_is_refused_or_compiles(text: str) -> None:
     if isinstance(loop, str):
         source = f"def kernel(b, rows):\n    for i, a0 in rows:\n        b[i] = {loop}\n"
         compile(source, "<test>", "exec")
+
+
+class _Cycle:
+    """Garbage that runs Python code when the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        sum(range(50))
+
+
+def test_threads_parse_expressions_at_once() -> None:
+    """CPython 3.11 keeps the depth of the tree it is building in one place per
+    interpreter; a thread switch inside ``ast.parse`` (the collector running a
+    ``__del__``) between threads at different stack depths made the gate raise
+    ``SystemError: AST constructor recursion depth mismatch``."""
+    text = " + ".join(f"math.tanh(x0 * {k} + ({k} - x0) ** 2)" for k in range(40))
+    failures: list[str] = []
+
+    def run(depth: int) -> None:
+        if depth:
+            return run(depth - 1)
+        for _ in range(40):
+            _Cycle()
+            try:
+                if grammar.problem(text, {"x0"}) is not None:
+                    failures.append("refused")
+            except SystemError as e:
+                failures.append(repr(e))
+                return
+        return None
+
+    threads = [threading.Thread(target=run, args=(7 * k,)) for k in range(4)]
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    gc.set_threshold(50, 1, 1)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
+    assert failures == []

@@ -23,7 +23,10 @@ places the dialects take care of: ``and``/``or`` give a truth value (so they
 are rendered only of truth values), a truth value used as a number is written
 ``where(c, 1.0, 0.0)``, and a number used as a condition ``c != 0``. What an
 array computes as a float Python computes as an int (``-math.floor(0.5)`` is
-``0``, NumPy's is ``-0.0``), the same number.
+``0``, NumPy's is ``-0.0``): where such a part meets floats (a function's
+argument, arithmetic with a float, the result) an array dialect adds ``0.0``,
+which turns ``-0.0`` into the ``0.0`` Python's int ``0`` becomes, so that
+``math.copysign`` and ``math.atan2`` see the same sign.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from micrograd_core.grammar import PREDICATES, SYMBOLS, expression, operands, problem
+from micrograd_core.grammar import PREDICATES, ROUNDING, SYMBOLS, expression, operands, problem
 
 __all__ = [
     "FLOAT",
@@ -243,14 +246,26 @@ _INPUT = re.compile(r"\bx\d+\b")
 
 
 class _Rendered:
-    """A part rendered: its text, how tightly it binds, whether it is a truth value."""
+    """A part rendered: its text, how tightly it binds, whether it is a truth value,
+    whether Python computes it as an int (``whole``) and whether an array, computing
+    it in floats, may hold ``-0.0`` where Python's int is ``0`` (``signed``)."""
 
-    __slots__ = ("binding", "text", "truth")
+    __slots__ = ("binding", "signed", "text", "truth", "whole")
 
-    def __init__(self, text: str, binding: int, *, truth: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        binding: int,
+        *,
+        truth: bool = False,
+        whole: bool = False,
+        signed: bool = False,
+    ) -> None:
         self.text = text
         self.binding = binding
         self.truth = truth
+        self.whole = whole or truth
+        self.signed = signed or truth
 
     def at(self, binding: int) -> str:
         """The text, in parentheses if it binds less tightly than ``binding`` needs."""
@@ -278,8 +293,8 @@ def render(text: str, dialect: Dialect) -> str:
         else:
             stack.append((node, True))
             stack.extend((part, False) for part in operands(node))
-    rendered = done[id(body)]
-    return rendered.text
+    result = done[id(body)]
+    return result.text if result.truth else _number(result, dialect, _TEST)
 
 
 def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Rendered:
@@ -289,7 +304,8 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
             return _Rendered(d.out, _ATOM)
         return _Rendered(d.input.format(k=int(node.id[1:])), _ATOM)
     if isinstance(node, ast.Constant):
-        return _Rendered(repr(node.value), _ATOM, truth=type(node.value) is bool)
+        value = node.value
+        return _Rendered(repr(value), _ATOM, truth=type(value) is bool, whole=type(value) is int)
     if isinstance(node, ast.Attribute):  # one of math's constants
         return _Rendered(_named(node.attr, d), _ATOM)
     if isinstance(node, ast.Call):
@@ -300,12 +316,21 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
             msg = f"math.{f} with {len(node.args)} arguments has no {d.name} counterpart"
             raise NotRenderableError(msg)
         args = ", ".join(_number(done[id(arg)], d, _TEST) for arg in node.args)
-        return _Rendered(f"{_named(f, d)}({args})", _ATOM, truth=f in PREDICATES)
+        rounded = f in ROUNDING
+        text = f"{_named(f, d)}({args})"
+        return _Rendered(text, _ATOM, truth=f in PREDICATES, whole=rounded, signed=rounded)
     if isinstance(node, ast.BinOp):
         binding = _BINDING[type(node.op)]
         right_first = isinstance(node.op, ast.Pow)  # x ** y ** z is x ** (y ** z)
-        left = _number(done[id(node.left)], d, binding + right_first)
-        right = _number(done[id(node.right)], d, binding + (not right_first))
+        a, b = done[id(node.left)], done[id(node.right)]
+        whole = a.whole and b.whole and not isinstance(node.op, ast.Div | ast.Pow)
+        if whole:  # an int of ints in Python: its zero is an int's, whatever its sign here
+            left = _integer(a, d, binding + right_first)
+            right = _integer(b, d, binding + (not right_first))
+            text = f"{left} {SYMBOLS[type(node.op)]} {right}"
+            return _Rendered(text, binding, whole=True, signed=a.signed or b.signed)
+        left = _number(a, d, binding + right_first)
+        right = _number(b, d, binding + (not right_first))
         return _Rendered(f"{left} {SYMBOLS[type(node.op)]} {right}", binding)
     if isinstance(node, ast.UnaryOp):
         operand = done[id(node.operand)]
@@ -314,6 +339,9 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
                 return _Rendered(f"{d.logical_not}({operand.at(_TEST)})", _ATOM, truth=True)
             return _Rendered(f"not {operand.at(_NOT)}", _NOT, truth=True)
         sign = "-" if isinstance(node.op, ast.USub) else "+"
+        if operand.whole:
+            text = f"{sign}{_integer(operand, d, _FACTOR)}"
+            return _Rendered(text, _FACTOR, whole=True, signed=operand.signed)
         return _Rendered(f"{sign}{_number(operand, d, _FACTOR)}", _FACTOR)
     if isinstance(node, ast.Compare):
         return _compare(node, d, done)
@@ -324,20 +352,34 @@ def _render_node(node: ast.expr, d: Dialect, done: dict[int, _Rendered]) -> _Ren
     truth = body.truth and orelse.truth
     if d.where is not None:  # a number's truth, as Python's (NaN is true): x != 0
         condition = test.at(_TEST) if test.truth else f"{test.at(_CMP + 1)} != 0"
-        parts = ", ".join([condition, body.at(_TEST), orelse.at(_TEST)])
-        return _Rendered(f"{d.where}({parts})", _ATOM, truth=truth)
+        whole = body.whole and orelse.whole
+        branches = [p.at(_TEST) if whole else _number(p, d, _TEST) for p in (body, orelse)]
+        parts = ", ".join([condition, *branches])
+        signed = whole and (body.signed or orelse.signed)
+        return _Rendered(f"{d.where}({parts})", _ATOM, truth=truth, whole=whole, signed=signed)
     text = f"{body.at(_OR)} if {test.at(_OR)} else {orelse.at(_TEST)}"
     return _Rendered(text, _TEST, truth=truth)
 
 
 def _number(part: _Rendered, d: Dialect, binding: int) -> str:
-    """``part`` where a number is wanted: Python counts True as 1, but an array of
-    truth values is no number (NumPy's exp of one is a float16), so arrays write 1.0."""
-    if not part.truth or d.where is None:
+    """``part`` where a float is wanted. Python counts True as 1, but an array of
+    truth values is no number (NumPy's exp of one is a float16), so arrays write
+    1.0; an int's zero becomes 0.0, so arrays add 0.0 to what may be ``-0.0``."""
+    if d.where is None:
         return part.at(binding)
-    if part.text in ("True", "False"):
-        return "1.0" if part.text == "True" else "0.0"
-    return f"{d.where}({part.at(_TEST)}, 1.0, 0.0)"
+    if part.truth:
+        if part.text in ("True", "False"):
+            return "1.0" if part.text == "True" else "0.0"
+        return f"{d.where}({part.at(_TEST)}, 1.0, 0.0)"
+    if part.signed:
+        text = f"{part.at(_ARITH)} + 0.0"
+        return text if binding <= _ARITH else f"({text})"
+    return part.at(binding)
+
+
+def _integer(part: _Rendered, d: Dialect, binding: int) -> str:
+    """``part`` where Python computes with ints: a truth value as a number, an int as it is."""
+    return _number(part, d, binding) if part.truth else part.at(binding)
 
 
 def _named(name: str, d: Dialect) -> str:

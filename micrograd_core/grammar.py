@@ -43,6 +43,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_NODES",
     "PREDICATES",
+    "ROUNDING",
     "SYMBOLS",
     "expression",
     "overflow",
@@ -73,8 +74,9 @@ _FLOAT_FUNCTIONS: Final = frozenset(
 )
 PREDICATES: Final = frozenset({"isclose", "isfinite", "isinf", "isnan"})
 """The functions of math that give a truth value."""
-_ROUNDING: Final = frozenset({"ceil", "floor", "trunc"})  # an int, below 2**1024 for a float
-FUNCTIONS: Final = _FLOAT_FUNCTIONS | PREDICATES | _ROUNDING
+ROUNDING: Final = frozenset({"ceil", "floor", "trunc"})
+"""The functions of math that give an int (of a float: below 2**1024)."""
+FUNCTIONS: Final = _FLOAT_FUNCTIONS | PREDICATES | ROUNDING
 """The functions of math an expression may call."""
 CONSTANTS: Final = frozenset({"e", "inf", "nan", "pi", "tau"})
 """The constants of math an expression may read."""
@@ -334,7 +336,7 @@ def _int_bits(node: ast.expr, bits: dict[int, int | None]) -> int | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr in PREDICATES:
             return 1
-        if node.func.attr in _ROUNDING:  # of a float: below 2**1024; of an int: that int
+        if node.func.attr in ROUNDING:  # of a float: below 2**1024; of an int: that int
             of = [b for arg in node.args if (b := bits[id(arg)]) is not None]
             return max([1024, *of])
         return None

@@ -42,7 +42,7 @@ from micrograd_core.grammar import problem
         ("math.pow(x0, 2)", None, None, "np.power(x0, 2)"),
         ("0 < x0 < 1", None, None, "np.logical_and(0 < x0, x0 < 1)"),
         ("not x0 > 0 or x1 > 0", None, None, "np.logical_or(np.logical_not(x0 > 0), x1 > 0)"),
-        ("(not x0) * 2", None, None, "np.where(np.logical_not(x0), 1.0, 0.0) * 2"),
+        ("(not x0) * 2", None, None, "np.where(np.logical_not(x0), 1.0, 0.0) * 2 + 0.0"),
         ("(x0 if x1 else x0) + 1", None, None, "np.where(x1 != 0, x0, x0) + 1"),
     ],
 )
@@ -232,9 +232,35 @@ def test_numpy_rendering_computes_maths_numbers_on_arrays(
     text: str, x0: list[float], x1: list[float]
 ) -> None:
     # arithmetic, comparisons, if-else, and/or/not and correctly rounded functions: the
-    # same numbers (as numbers: math.floor gives an int, so -0 is 0 where numpy's is -0.0)
+    # same numbers, zeros of the same sign
     for got, want in _on_arrays(text, x0, x1):
-        assert got == want or (math.isnan(got) and math.isnan(want)), text
+        assert _same(got, want), text
+
+
+def _same(got: float, want: float) -> bool:
+    """The same float, a zero's sign included (NaN is NaN)."""
+    if math.isnan(want):
+        return math.isnan(got)
+    return got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "math.copysign(x0, math.floor(-x1))",  # numpy's floor(-0.0) is -0.0, math's the int 0
+        "math.atan2(math.trunc(x1), -1.0)",
+        "math.copysign(1.0, -(x0 > 1))",  # -False is the int 0
+        "math.copysign(1.0, math.ceil(x1) * -3)",
+        "-math.floor(x1)",
+    ],
+)
+def test_an_int_zero_on_arrays_has_the_sign_of_pythons(text: str) -> None:
+    x0, x1 = [-1.5, 2.0, -0.0], [0.0, 0.5, -0.25]
+    got = _evaluate(render(text, NUMPY), x0=np.array(x0), x1=np.array(x1), out=None)
+    source = render(text, FLOAT)
+    want = [_evaluate(source, x0=a, x1=b, out=None) for a, b in zip(x0, x1, strict=True)]
+    assert isinstance(got, np.ndarray), got
+    assert all(_same(g, float(w)) for g, w in zip(got, want, strict=True)), (got, want)  # type: ignore[arg-type]
 
 
 @settings(max_examples=200)

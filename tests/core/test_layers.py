@@ -27,7 +27,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state
-    frozenset({"viz", "testing", "interop", "__init__"}),
+    # PyTorch and JAX: what every target shares, and each target's backend
+    frozenset({"interop", "interop_backend", "interop_torch", "interop_jax"}),
+    frozenset({"viz", "testing", "__init__"}),
 )
 PACKAGE = Path(micrograd_core.__file__).parent
 

@@ -38,21 +38,17 @@ engine's own checks, which raise the engine's error (its type and
 attributes, whatever its kind), naming the op and its place in the graph. A
 partial that is not exactly a float (an int, a float subclass) is left to the
 engine too, which converts it as it converts every partial.
+
+The plan of a replay (which slot holds each node, which loop runs which nodes)
+is :mod:`micrograd_core.replay_plan`'s; the loops themselves, compiled once per
+process, are :mod:`micrograd_core.kernel`'s.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
-import operator
-import reprlib
-import weakref
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
-from micrograd_core.dialect import in_loop
 from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
 from micrograd_core.graph import (
     _UNDEFINED,
@@ -62,7 +58,9 @@ from micrograd_core.graph import (
     partials_error,
     topological_order,
 )
-from micrograd_core.op import Op
+from micrograd_core.kernel import _CALLING, _node_slot, _Rows, _source_of, expression_kernel
+from micrograd_core.replay_plan import _Plan as _Plan  # noqa: PLC0414  (batched imports it)
+from micrograd_core.replay_plan import _plan
 from micrograd_core.value import Value, forward_value
 
 if TYPE_CHECKING:
@@ -368,6 +366,9 @@ class CompiledGraph:
                 raise GraphChangedError(msg, node=i)
 
 
+_FLOAT: Final = {float}
+
+
 def _finite_floats(values: list[float]) -> bool:
     """Whether every value is a finite float: then no op overflowed or left its domain
     (where its inline expression may skip its function's check), and none returned an
@@ -448,363 +449,3 @@ def _backward_node_by_node(order: Sequence[Value]) -> None:
             if error is e:
                 raise
             raise error from e
-
-
-# -- the replay plan -------------------------------------------------------------
-#
-# One list of floats, the buffer, holds every node's value (one slot per node,
-# in level order), then the numbers some partials are (add's 1.0), then the
-# partials each backward pass computes. A pass is a list of (kernel, rows): a
-# kernel is a loop over its rows, one row per node (or per gradient sum), so the
-# interpreter runs one loop per group of alike nodes, not one call per node.
-#
-# - forward: level by level, a node's level being one more than its inputs'
-#   highest, so the nodes of one level depend on none of each other. An op that
-#   offers inline expressions gets a kernel with its forward written into the
-#   loop; any other op's forward function is called per node.
-# - partials: every partial of an input that needs a gradient, from the values
-#   alone, likewise. A partial that is an input (mul's), the output (exp's) or
-#   a number (add's 1.0) is not computed: the sums read it where it is.
-# - gradient: for each node j, ``g[j] = g[j] + d1 * g[c1] + d2 * g[c2] + ...``
-#   over the nodes c that use it, in reverse topological order: the order in
-#   which ``backward()`` adds into ``j.grad``, so the sum rounds the same way to
-#   the last bit. Levels run from the top down: a node's users sit at higher
-#   levels, so their gradients are final when it is summed.
-
-_Rows = list[tuple[Any, ...]]
-_Forward = Callable[[list[float], _Rows], None]
-_Partials = Callable[[list[float], _Rows], float]  # returns partials it computed and dropped
-_Sum = Callable[[list[float], list[float], _Rows], None]
-
-_FLOAT: Final = {float}
-_TERMS: Final = 32  # terms per row of a gradient sum; a longer sum takes several rows
-
-
-class _Plan(NamedTuple):
-    size: int  # how many slots of the buffer are nodes' values
-    slots: list[int]  # the slot of each node, in topological order
-    buffer: list[float]
-    forward: list[tuple[_Forward, _Rows]]
-    partials: list[tuple[_Partials, _Rows]]
-    gradient: list[tuple[_Sum, _Rows]]
-
-
-def _call_forward(b: list[float], rows: _Rows) -> None:
-    """The kernel of an op without inline expressions: call its forward per node."""
-    for forward, get, i in rows:
-        b[i] = forward(*get(b))
-
-
-def _call_partials(b: list[float], rows: _Rows) -> float:
-    """Call a partial function per input that needs it."""
-    for partial, get, s in rows:
-        d = partial(*get(b))
-        if type(d) is not float:  # the engine converts it, or says what is wrong
-            raise _NotExact
-        b[s] = d
-    return 0.0
-
-
-def _call_gradients(b: list[float], rows: _Rows) -> float:
-    """Call an op's ``gradient`` per node; keep the partials its inputs need."""
-    for gradient, get, count, keep in rows:
-        ds = gradient(*get(b))
-        # Every partial is checked, a constant's too, as the engine checks them.
-        if len(ds) != count or operator.countOf(map(type, ds), float) != count:
-            raise _NotExact
-        for k, s in keep:
-            b[s] = ds[k]
-    return 0.0
-
-
-class _NotExact(Exception):
-    """A partial that is not exactly a float, or a gradient giving the wrong number of
-    them: the engine's pass converts them as it does, or raises its error."""
-
-
-def _plan(order: Sequence[Value]) -> _Plan:
-    """The plan that replays the graph ``order`` (topological, the root last)."""
-    size = len(order)
-    index = {id(v): i for i, v in enumerate(order)}
-    inputs = [[index[id(v)] for v in node_of(node).inputs] for node in order]
-    levels = [0] * size
-    for i, ins in enumerate(inputs):
-        if ins:
-            levels[i] = 1 + max(levels[j] for j in ins)
-    # Slots in level order: a loop over one level's rows reads and writes
-    # neighbouring slots (and floats allocated one after the other), which
-    # matters more than anything else once the graph outgrows the CPU's caches.
-    placed = sorted(range(size), key=levels.__getitem__)
-    slots = [0] * size
-    for s, i in enumerate(placed):
-        slots[i] = s
-    constant = [order[i]._a is CONSTANT for i in placed]
-    level = [levels[i] for i in placed]
-    buffer = [order[i].data for i in placed]
-    numbers: dict[str, int] = {}  # a number's hex -> its slot, one per distinct number
-    forward: defaultdict[tuple[int, _Forward], _Rows] = defaultdict(list)
-    partials: defaultdict[object, _Rows] = defaultdict(list)
-    # terms[j]: (consumer, slot of the partial) for each use of node j in topological
-    # order, its inputs last to first: reversed, backward()'s order of adding them
-    terms: list[list[int]] = [[] for _ in range(size)]
-    inlined: dict[tuple[int, int], _Inlined | None] = {}
-
-    def number(x: float) -> int:
-        key = x.hex()
-        if key not in numbers:
-            numbers[key] = len(buffer)
-            buffer.append(x)
-        return numbers[key]
-
-    def fresh() -> int:
-        buffer.append(0.0)
-        return len(buffer) - 1
-
-    for t, node in enumerate(order):
-        op = node._op
-        if op is None:
-            continue
-        i = slots[t]
-        ins = [slots[j] for j in inputs[t]]
-        n = len(ins)
-        wanted = [k for k, j in enumerate(ins) if not constant[j]]
-        key = (id(op), n)
-        if key not in inlined:
-            inlined[key] = _inlined(op, n)
-        fast = inlined[key]
-        if fast is not None:
-            forward[level[i], fast.forward].append((i, *ins))
-            where: dict[int, int] = {}
-            computed = []
-            for k in wanted:
-                ref = fast.partials[k]
-                if isinstance(ref, int):
-                    where[k] = ins[ref] if ref >= 0 else i
-                elif isinstance(ref, float):
-                    where[k] = number(ref)
-                else:
-                    where[k] = fresh()
-                    computed.append(k)
-            if computed:
-                loops = tuple(str(fast.partials[k]) for k in computed)
-                texts = tuple(fast.texts[k] for k in computed)
-                kernel = _compiling(op, "partials", texts, _partials_kernel, loops, n)
-                row = (i, *ins, *(where[k] for k in computed))
-                partials[kernel].append(row)
-        else:
-            get = _getter(ins)
-            forward[level[i], _call_forward].append((op.forward, get, i))
-            where = {k: fresh() for k in wanted}
-            args = _getter([*ins, i])
-            if op.gradient is not None:
-                keep = tuple((k, where[k]) for k in wanted)
-                partials[_call_gradients].append((op.gradient, args, n, keep))
-            else:
-                for k in wanted:
-                    call = (op.partials[k], args, where[k])
-                    partials[_call_partials].append(call)
-        for k in reversed(wanted):  # each list is reversed at the end, see _sums
-            terms[ins[k]] += (i, where[k])
-    return _Plan(
-        size,
-        slots,
-        buffer,
-        [(kernel, rows) for (_, kernel), rows in sorted(forward.items(), key=_by_level)],
-        list(partials.items()),  # type: ignore[arg-type]
-        _sums(terms, level),
-    )
-
-
-def _by_level(item: tuple[tuple[int, _Forward], _Rows]) -> int:
-    return item[0][0]
-
-
-def _sums(terms: list[list[int]], level: list[int]) -> list[tuple[_Sum, _Rows]]:
-    """The gradient pass: each node's sum, by levels from the top, in rows of at most _TERMS."""
-    groups: defaultdict[tuple[int, int], _Rows] = defaultdict(list)
-    for j, flat in enumerate(terms):
-        flat.reverse()  # (partial, consumer) pairs, users last to first
-        if len(flat) <= 2 * _TERMS:  # nearly every node: one row
-            if flat:
-                groups[level[j], len(flat) // 2].append((j, *flat))
-            continue
-        for start in range(0, len(flat), 2 * _TERMS):
-            chunk = flat[start : start + 2 * _TERMS]
-            groups[level[j], len(chunk) // 2].append((j, *chunk))
-    ordered = sorted(groups.items(), key=_top_down_full_rows_first)
-    return [(_sum_kernel(count), rows) for (_, count), rows in ordered]
-
-
-def _top_down_full_rows_first(group: tuple[tuple[int, int], _Rows]) -> tuple[int, int]:
-    """Levels from the top; within a level, full rows first: a long sum's last,
-    shorter row must come after its full ones, which sit in one group in order."""
-    (level, count), _ = group
-    return -level, -count
-
-
-def _getter(slots: Sequence[int]) -> Callable[[list[float]], Any]:
-    """``values -> tuple(values[i] for i in slots)``, in C (a slice for one slot)."""
-    if len(slots) == 1:
-        return operator.itemgetter(slice(slots[0], slots[0] + 1))
-    return operator.itemgetter(*slots)
-
-
-# -- kernels: an op's inline expressions written into a loop --------------------
-
-
-class _Inlined(NamedTuple):
-    """An op's inline expressions for one number of inputs, ready for the plan."""
-
-    forward: _Forward
-    # per input: its partial as the loop computes it, or where it already is: an
-    # int (the input of that index; -1, the output), or a float (a number)
-    partials: tuple[str | int | float, ...]
-    texts: tuple[str, ...]  # the partials as the op gives them, for messages
-
-
-def _inlined(op: Op, n: int) -> _Inlined | None:
-    """``op``'s kernels for ``n`` inputs, or None when it offers no inline expressions for
-    them: none at all, or, for a variadic op, none that pass the gate for ``n`` inputs
-    (its expressions for a very wide node, too long to be one): its functions then run,
-    as :meth:`CompiledGraph.source` shows.
-
-    Any other failure is the op's InvalidOpError naming the expression: one the gate
-    refuses (an op applied without registering it), or one Python will not compile
-    (the caller's stack nearly full).
-    """
-    try:
-        inline = op.inlined(n)
-    except InvalidOpError:  # refused for n inputs (the kit's inline check says why)
-        if op.variadic:
-            return None
-        raise
-    if inline is None:
-        return None
-    forward = _compiling(op, "forward", (inline.forward,), _forward_kernel, inline.forward, n)
-    partials = tuple(
-        _compiling(op, f"partial {k}", (text,), in_loop, text)
-        for k, text in enumerate(inline.partials)
-    )
-    return _Inlined(forward, partials, inline.partials)
-
-
-def _compiling(
-    op: Op, what: str, texts: tuple[str, ...], make: Callable[..., _T], *args: Any
-) -> _T:
-    """``make(*args)``, which translates or compiles ``op``'s inline ``texts``; any failure
-    is the op's InvalidOpError, naming the expressions."""
-    try:
-        return make(*args)
-    except Exception as e:  # RecursionError, MemoryError, SyntaxError: whatever Python says
-        shown = ", ".join(_shown.repr(t) for t in texts)
-        msg = (
-            f"{op.origin()}: inline {what} {shown} passed the checks but cannot be compiled "
-            f"({type(e).__name__}: {e}); its expressions must be ones Python compiles here"
-        )
-        raise InvalidOpError(msg, op_name=op.name, plugin=op.plugin) from e
-
-
-_T = TypeVar("_T")
-_shown = reprlib.Repr()
-_shown.maxstring = 200
-
-
-def _forward_kernel(text: str, n: int) -> _Forward:
-    loop = in_loop(text)
-    if not isinstance(loop, str):  # an input or a number: still a loop that copies it
-        loop = f"b[a{loop}]" if isinstance(loop, int) else repr(loop)
-    row = ", ".join(["i", *(f"a{k}" for k in range(n))])
-    return _kernel(_loop("b, rows", row, [f"b[i] = {loop}"]))
-
-
-@functools.lru_cache(maxsize=1024)
-def _partials_kernel(loops: tuple[str, ...], n: int) -> _Partials:
-    lines = [f"b[s{m}] = {loop}" for m, loop in enumerate(loops)]
-    row = ", ".join(["i", *(f"a{k}" for k in range(n)), *(f"s{m}" for m in range(len(loops)))])
-    return _kernel(_loop("b, rows", row, lines, "return 0.0"))
-
-
-@functools.lru_cache(maxsize=_TERMS)
-def _sum_kernel(count: int) -> _Sum:
-    row = ", ".join(["j", *(f"d{t}, c{t}" for t in range(count))])
-    total = " + ".join(["g[j]", *(f"b[d{t}] * g[c{t}]" for t in range(count))])
-    return _kernel(_loop("b, g, rows", row, [f"g[j] = {total}"]))
-
-
-def _loop(parameters: str, row: str, body: list[str], after: str = "") -> str:
-    lines = [f"def kernel({parameters}):", f"    for {row} in rows:"]
-    lines += [f"        {line}" for line in body]
-    if after:
-        lines.append(f"    {after}")
-    return "\n".join(lines) + "\n"
-
-
-@functools.lru_cache(maxsize=1024)
-def _kernel(source: str) -> Callable[..., Any]:
-    """The function ``kernel`` that ``source`` defines, compiled once per process."""
-    namespace: dict[str, Any] = {"math": math, "__builtins__": {}}  # nothing else in scope
-    exec(compile(source, "<micrograd kernel>", "exec"), namespace)
-    kernel: Callable[..., Any] = namespace["kernel"]
-    _SOURCES[kernel] = source
-    return kernel
-
-
-_CALLING: Final = frozenset({_call_forward, _call_partials, _call_gradients})
-
-
-def _node_slot(kernel: Any, row: tuple[Any, ...]) -> int:
-    """The slot of the node a row of ``kernel`` computes (the op's functions: its last
-    item, or the output's slot among the arguments a partial is called with)."""
-    if kernel is _call_forward:
-        return int(row[2])
-    if kernel is _call_partials or kernel is _call_gradients:
-        return int(row[1](range(1 << 62))[-1])  # the getter of the inputs and the output
-    return int(row[0])
-
-
-def _source_of(kernel: Callable[..., Any]) -> str:
-    """The source of a kernel: the one it was compiled from, or this module's."""
-    source = _SOURCES.get(kernel)
-    if source is None:
-        source = inspect.getsource(kernel)
-    return source
-
-
-_SOURCES: weakref.WeakKeyDictionary[Callable[..., Any], str] = weakref.WeakKeyDictionary()
-
-
-def expression_kernel(op: Op, text: str, n: int, *, partial: bool) -> Callable[..., object]:
-    """What a compiled graph's loop computes for ``op``'s expression ``text`` of ``n``
-    inputs, as a function of them (and of the output, for a ``partial``).
-
-    The same translation and kernels a replay runs (the contract kit checks
-    expressions with it); what they raise is raised.
-
-    >>> from micrograd_core import Inline
-    >>> tanh = Op("t", 1, inline=Inline("math.tanh(x0)", partials=("1 - out**2",)))
-    >>> expression_kernel(tanh, "1 - out**2", 1, partial=True)(0.5, 0.25)
-    0.9375
-    """
-    if not partial:
-        forward = _compiling(op, "forward", (text,), _forward_kernel, text, n)
-
-        def run_forward(*xs: float) -> object:
-            b: list[Any] = [*xs, 0.0]
-            forward(b, [(n, *range(n))])
-            return b[n]
-
-        return run_forward
-    loop = _compiling(op, "partial", (text,), in_loop, text)
-    if isinstance(loop, float):
-        return lambda *args: loop
-    if isinstance(loop, int):
-        where = n if loop < 0 else loop
-        return lambda *args: args[where]
-    kernel = _compiling(op, "partial", (text,), _partials_kernel, (loop,), n)
-
-    def run_partial(*args: float) -> object:
-        b: list[Any] = [*args, 0.0]
-        kernel(b, [(n, *range(n), n + 1)])
-        return b[n + 1]
-
-    return run_partial

@@ -32,25 +32,29 @@ How the op becomes a function there, by what the op offers:
 
 :func:`translation_problems` compares a target's numbers with the op's floats
 (the contract kit asks it).
+
+This module holds what every target shares: what an op offers, its rendered
+rules, a composite op's parts and the comparison. Each target's own code is its
+backend's, :mod:`micrograd_core.interop_torch` and :mod:`micrograd_core.interop_jax`
+(over :mod:`micrograd_core.interop_backend`).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import importlib.util
 import math
 import struct
-import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from micrograd_core import dialect as expression
 from micrograd_core import state
 from micrograd_core.errors import MicrogradError
-from micrograd_core.functional import grad
 from micrograd_core.graph import node_of
+from micrograd_core.interop_backend import TensorFunction, _Backend, _Derivative, _Rule
+from micrograd_core.interop_jax import _Jax
+from micrograd_core.interop_torch import _Torch
 from micrograd_core.op import Op
 from micrograd_core.value import Value
 
@@ -61,8 +65,6 @@ TARGETS = ("torch", "jax")
 
 ULPS = 4
 """How far, in units in the last place, a target's float may be from the op's own."""
-
-TensorFunction = Callable[..., Any]
 
 
 class NotTranslatableError(MicrogradError, ValueError):
@@ -150,11 +152,6 @@ def _resolve(op: Op | str) -> Op:
     raise TypeError(msg)
 
 
-def _module(name: str) -> Any:
-    """An optional package (torch, jax, numpy), imported when a translation needs it."""
-    return importlib.import_module(name)
-
-
 def _installed(target: str) -> bool:
     return importlib.util.find_spec(target) is not None
 
@@ -163,19 +160,6 @@ def _imported(target: str, op: Op) -> None:
     if not _installed(target):
         msg = f"{op.origin()} cannot be made a {target} function: {target!r} is not installed"
         raise NotTranslatableError(msg, op_name=op.name, target=target) from None
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """An op's expressions for ``n`` inputs, rendered for a target and compiled.
-
-    Each function takes the inputs, then the output, then the target's module
-    (``torch``, or a stand-in that types Python's numbers): ``forward(x0, ...,
-    out=None, m)``.
-    """
-
-    forward: Callable[..., Any]
-    partials: tuple[Callable[..., Any], ...]
 
 
 def _dialect(target: str) -> expression.Dialect:
@@ -345,308 +329,6 @@ def _steps(leaves: list[Value], result: Value) -> tuple[tuple[_Step, ...], int]:
     return tuple(steps), where
 
 
-# -- the targets ------------------------------------------------------------------------
-
-
-class _Backend:
-    """What a target does: convert inputs, and make functions of rendered or float rules."""
-
-    def convert(self, op: Op, xs: Sequence[Any]) -> list[Any]:
-        raise NotImplementedError
-
-    def rendered(self, op: Op, rule: _Rule) -> TensorFunction:
-        raise NotImplementedError
-
-    def elementwise(self, op: Op) -> TensorFunction:
-        raise NotImplementedError
-
-    def rule_values(self, rule: _Rule, xs: tuple[float, ...], out: float) -> list[float]:
-        """The rule's forward at ``xs`` and its partials at ``xs`` and ``out``, as floats."""
-        raise NotImplementedError
-
-    def bits(self) -> int:
-        """The significand bits of the floats :meth:`rule_values` computes in."""
-        return 53
-
-
-@dataclass(frozen=True, slots=True)
-class _Derivative:
-    """The derivative of ``op`` along inputs ``path`` (none: its value), one point at a time."""
-
-    op: Op
-    path: tuple[int, ...] = ()
-
-    def at(self, xs: Sequence[float]) -> float:
-        if not self.path:
-            return self.op(*xs).data
-        # only the inputs it is taken along are Values: the others are constants, whose
-        # partials are never computed (d/dy of x ** y at x < 0 has no value)
-        args: list[Value | float] = list(xs)
-        for i in self.path:
-            args[i] = Value(xs[i]) if type(args[i]) is float else args[i]
-        y = self.op(*args)
-        last = len(self.path) - 1
-        for k, i in enumerate(self.path):
-            leaf = args[i]
-            assert isinstance(leaf, Value)
-            (y,) = grad(y, [leaf], create_graph=k < last)
-        return y.data
-
-    def then(self, i: int) -> _Derivative:
-        return _Derivative(self.op, (*self.path, i))
-
-
-def _real_dtype_error(op: Op, dtype: object) -> TypeError:
-    msg = f"{op.origin()} computes on real floats, got inputs of dtype {dtype}"
-    return TypeError(msg)
-
-
-class _Torch(_Backend):
-    def convert(self, op: Op, xs: Sequence[Any]) -> list[Any]:
-        torch = _module("torch")
-
-        tensors = [x for x in xs if isinstance(x, torch.Tensor)]
-        dtype = functools.reduce(torch.promote_types, [t.dtype for t in tensors], torch.bool)
-        if dtype.is_complex:
-            raise _real_dtype_error(op, dtype)
-        if not dtype.is_floating_point:
-            dtype = torch.get_default_dtype()
-        device = tensors[0].device if tensors else None
-        return [
-            x.to(dtype)
-            if isinstance(x, torch.Tensor)
-            else torch.as_tensor(x, dtype=dtype, device=device)
-            for x in xs
-        ]
-
-    def rendered(self, op: Op, rule: _Rule) -> TensorFunction:
-        function = _torch_functions()[0]
-        return functools.partial(function.apply, (op, rule))
-
-    def elementwise(self, op: Op) -> TensorFunction:
-        function = _torch_functions()[1]
-        return functools.partial(function.apply, _Derivative(op))
-
-    def rule_values(self, rule: _Rule, xs: tuple[float, ...], out: float) -> list[float]:
-        torch = _module("torch")
-        m = _typed_torch(torch.float64, torch.device("cpu"))
-        ts = [torch.tensor(x, dtype=torch.float64) for x in xs]
-        t_out = torch.tensor(out, dtype=torch.float64)
-        values = [rule.forward(*ts, None, m), *(p(*ts, t_out, m) for p in rule.partials)]
-        return [float(v) for v in values]
-
-
-@functools.cache
-def _torch_functions() -> tuple[Any, Any]:
-    """torch's autograd functions for rendered rules and for the op's float functions."""
-    torch = _module("torch")
-
-    def shaped(result: Any, xs: Sequence[Any]) -> Any:
-        """The forward ``result`` as a new tensor of the inputs' broadcast shape and dtype."""
-        like = xs[0]
-        shape = torch.broadcast_shapes(*(x.shape for x in xs))
-        r = torch.as_tensor(result, dtype=like.dtype, device=like.device)
-        if r.shape != shape:
-            r = r.expand(shape).clone()
-        return r.clone() if any(r is x for x in xs) else r
-
-    def reduced(g: Any, shape: Any) -> Any:
-        """A gradient of the broadcast output summed back to an input's ``shape``."""
-        return g if g.shape == shape else g.sum_to_size(shape)
-
-    base: Any = torch.autograd.Function
-
-    class Rendered(base):  # type: ignore[misc]  # torch is untyped here
-        """An op's rendered expressions: the backward is torch's operations, differentiable."""
-
-        @staticmethod
-        def forward(ctx: Any, spec: tuple[Op, _Rule], *xs: Any) -> Any:
-            _, rule = spec
-            out = shaped(rule.forward(*xs, None, _typed_torch(xs[0].dtype, xs[0].device)), xs)
-            ctx.spec = spec
-            ctx.save_for_backward(*xs, out)
-            return out
-
-        @staticmethod
-        def backward(ctx: Any, g: Any) -> Any:
-            _, rule = ctx.spec
-            *xs, out = ctx.saved_tensors
-            m = _typed_torch(out.dtype, out.device)
-            grads: list[Any] = [None]
-            for i, needed in enumerate(ctx.needs_input_grad[1:]):
-                partial = rule.partials[i](*xs, out, m) if needed else None
-                grads.append(None if partial is None else reduced(g * partial, xs[i].shape))
-            return tuple(grads)
-
-    class Elementwise(base):  # type: ignore[misc]  # torch is untyped here
-        """An op's float functions, element by element; derivatives the same way, one order up."""
-
-        @staticmethod
-        def forward(ctx: Any, spec: _Derivative, *xs: Any) -> Any:
-            broadcast = torch.broadcast_tensors(*xs)
-            columns = [t.reshape(-1).tolist() for t in broadcast]
-            values = [spec.at(point) for point in zip(*columns, strict=True)]
-            like = xs[0]
-            out = torch.tensor(values, dtype=like.dtype, device=like.device)
-            ctx.spec = spec
-            ctx.save_for_backward(*xs)
-            return out.reshape(broadcast[0].shape)
-
-        @staticmethod
-        def backward(ctx: Any, g: Any) -> Any:
-            spec: _Derivative = ctx.spec
-            xs = ctx.saved_tensors
-            grads: list[Any] = [None]
-            for i, needed in enumerate(ctx.needs_input_grad[1:]):
-                d = Elementwise.apply(spec.then(i), *xs) if needed else None
-                grads.append(None if d is None else reduced(g * d, xs[i].shape))
-            return tuple(grads)
-
-    return Rendered, Elementwise
-
-
-@functools.cache
-def _typed_torch(dtype: Any, device: Any) -> _TypedModule:
-    torch = _module("torch")
-
-    return _TypedModule(torch, dtype, device)
-
-
-class _TypedModule:
-    """torch for rendered expressions: its functions take Python's numbers as tensors of
-    one dtype, so ``torch.where(c, 1.0, 0.01)`` computes in the inputs' float64, not in
-    torch's default float32."""
-
-    def __init__(self, module: types.ModuleType, dtype: Any, device: Any) -> None:
-        self._module = module
-        self._dtype = dtype
-        self._device = device
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._module, name)
-        if isinstance(found, types.ModuleType):
-            found = _TypedModule(found, self._dtype, self._device)
-        elif callable(found):
-            found = functools.partial(self._call, found)
-        setattr(self, name, found)  # looked up once
-        return found
-
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        torch = _module("torch")
-
-        return function(
-            *(
-                torch.as_tensor(
-                    a, dtype=torch.bool if type(a) is bool else self._dtype, device=self._device
-                )
-                if isinstance(a, int | float)
-                else a
-                for a in args
-            )
-        )
-
-
-class _Jax(_Backend):
-    def convert(self, op: Op, xs: Sequence[Any]) -> list[Any]:
-        jnp = _module("jax.numpy")
-
-        arrays = [jnp.asarray(x) for x in xs]
-        dtype = jnp.result_type(*xs)
-        if jnp.issubdtype(dtype, jnp.complexfloating):
-            raise _real_dtype_error(op, dtype)
-        if not jnp.issubdtype(dtype, jnp.floating):
-            dtype = jnp.result_type(float)
-        return [a.astype(dtype) for a in arrays]
-
-    def rendered(self, op: Op, rule: _Rule) -> TensorFunction:
-        jax = _module("jax")
-        jnp = _module("jax.numpy")
-
-        def forward(*xs: Any) -> Any:
-            return _jax_shaped(rule.forward(*xs, None, jnp), xs)
-
-        function = jax.custom_jvp(forward)
-
-        def rule_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
-            out = function(*primals)
-            tangent = jnp.zeros_like(out)
-            for i, t in enumerate(tangents):
-                if not _symbolic_zero(t):  # no tangent: the partial is not computed
-                    tangent = tangent + rule.partials[i](*primals, out, jnp) * t
-            return out, tangent.astype(out.dtype)
-
-        function.defjvp(rule_jvp, symbolic_zeros=True)
-        made: TensorFunction = function
-        return made
-
-    def elementwise(self, op: Op) -> TensorFunction:
-        return _jax_elementwise(_Derivative(op))
-
-    def rule_values(self, rule: _Rule, xs: tuple[float, ...], out: float) -> list[float]:
-        jnp = _module("jax.numpy")
-        dtype = jnp.result_type(float)
-        arrays = [jnp.asarray(x, dtype=dtype) for x in xs]
-        a_out = jnp.asarray(out, dtype=dtype)
-        values = [
-            rule.forward(*arrays, None, jnp),
-            *(p(*arrays, a_out, jnp) for p in rule.partials),
-        ]
-        return [float(v) for v in values]
-
-    def bits(self) -> int:
-        jnp = _module("jax.numpy")
-
-        return 53 if jnp.result_type(float) == jnp.float64 else 24
-
-
-def _symbolic_zero(t: Any) -> bool:
-    return isinstance(t, _module("jax.custom_derivatives").SymbolicZero)
-
-
-def _jax_shaped(result: Any, xs: Sequence[Any]) -> Any:
-    jnp = _module("jax.numpy")
-
-    shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in xs))
-    dtype = jnp.result_type(*xs)
-    return jnp.broadcast_to(jnp.asarray(result).astype(dtype), shape)
-
-
-def _jax_elementwise(spec: _Derivative) -> TensorFunction:
-    """``spec`` as a ``jax.custom_jvp`` around a host callback, one Python call per element."""
-    jax = _module("jax")
-    jnp = _module("jax.numpy")
-    np = _module("numpy")
-
-    def on_host(*arrays: Any) -> Any:
-        broadcast = np.broadcast_arrays(*arrays)
-        columns = [a.reshape(-1).tolist() for a in broadcast]
-        values = [spec.at(point) for point in zip(*columns, strict=True)]
-        return np.asarray(values, dtype=broadcast[0].dtype).reshape(broadcast[0].shape)
-
-    def forward(*xs: Any) -> Any:
-        shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in xs))
-        result = jax.ShapeDtypeStruct(shape, jnp.result_type(*xs))
-        return jax.pure_callback(on_host, result, *xs, vmap_method="broadcast_all")
-
-    function = jax.custom_jvp(forward)
-
-    derivatives: dict[int, TensorFunction] = {}
-
-    def rule_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
-        out = function(*primals)
-        tangent = jnp.zeros_like(out)
-        for i, t in enumerate(tangents):
-            if not _symbolic_zero(t):
-                if i not in derivatives:
-                    derivatives[i] = _jax_elementwise(spec.then(i))
-                tangent = tangent + derivatives[i](*primals) * t
-        return out, tangent.astype(out.dtype)
-
-    function.defjvp(rule_jvp, symbolic_zeros=True)
-    made: TensorFunction = function
-    return made
-
-
 # -- comparing a target's numbers with the op's floats ---------------------------------
 
 _SAMPLES = (0.5, -0.75, 1.25, -1.5, 2.5, 0.1, 3.0)
@@ -689,14 +371,13 @@ def _target_problems(
     for xs in _points(op) if points is None else points:
         rule = _compiled(op, len(xs), target) if op.accepts(len(xs)) else None
         if rule is not None:
-            found.extend(_point_problems(op, translation.backend, rule, xs, ulps))
+            found.extend(_point_problems(op, target, translation.backend, rule, xs, ulps))
     return found
 
 
 def _point_problems(
-    op: Op, backend: _Backend, rule: _Rule, xs: tuple[float, ...], ulps: int
+    op: Op, target: str, backend: _Backend, rule: _Rule, xs: tuple[float, ...], ulps: int
 ) -> list[str]:
-    target = "torch" if isinstance(backend, _Torch) else "jax"
     bits = backend.bits()
     if bits == 24:  # the target's inputs are float32: the op's floats from the same inputs
         xs = tuple(struct.unpack("f", struct.pack("f", x))[0] for x in xs)

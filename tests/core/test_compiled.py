@@ -34,6 +34,8 @@ from micrograd_core import (
     load_registry,
 )
 from micrograd_core import compiled as compiled_module
+from micrograd_core import kernel as kernel_module
+from micrograd_core import replay_plan as replay_plan_module
 from micrograd_nn import MLP, moons_classifier, train
 from micrograd_nn.training import _objective, scores
 from tests.helpers import RANDOM_KINDS, Program, run_program
@@ -247,7 +249,7 @@ def test_random_graphs_replay_as_they_build(
 def test_threads_compile_and_replay_their_own_graphs() -> None:
     """Kernels are compiled once per process and shared: threads racing to compile
     the same ones, then replaying, each get their own graph's numbers."""
-    for cache in (compiled_module._kernel, compiled_module._partials_kernel):
+    for cache in (kernel_module._kernel, kernel_module._partials_kernel):
         cache.cache_clear()
     program = [("tanh", 0, 1, 0.5), ("affine", 3, 2, -1.0), ("relu", 4, 0, 2.0), ("mul", 5, 3, 0.0)]
     failures: list[str] = []
@@ -284,7 +286,7 @@ def test_threads_compile_and_replay_their_own_graphs() -> None:
 
 def sabotage(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], Any]) -> None:
     """Make compile_graph build ``change(plan)`` instead of its plan."""
-    real_plan = compiled_module._plan
+    real_plan = replay_plan_module._plan
     monkeypatch.setattr(compiled_module, "_plan", lambda order: change(real_plan(order)))
 
 
@@ -303,7 +305,7 @@ def test_a_replay_with_stale_partials_is_caught(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared-subexpression test fails on a replay that merges repeated inputs (x * x)."""
-    real_sums = compiled_module._sums
+    real_sums = replay_plan_module._sums
 
     def merged(terms: list[list[int]], level: list[int]) -> Any:
         once = []
@@ -312,7 +314,7 @@ def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.Mo
             once.append([x for pair in dict.fromkeys(pairs) for x in pair])
         return real_sums(once, level)
 
-    monkeypatch.setattr(compiled_module, "_sums", merged)
+    monkeypatch.setattr(replay_plan_module, "_sums", merged)
     with pytest.raises(AssertionError):
         test_shared_subexpressions_and_constants()
 
@@ -320,13 +322,13 @@ def test_a_replay_that_adds_a_shared_input_once_is_caught(monkeypatch: pytest.Mo
 def test_a_replay_that_sums_in_another_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo test and the random graphs fail on a replay whose gradient sums add the
     users first to last: the same terms, rounded in another order."""
-    real_sums = compiled_module._sums
+    real_sums = replay_plan_module._sums
 
     def reordered(terms: list[list[int]], level: list[int]) -> Any:
         flipped = [[x for i in range(len(t) - 2, -1, -2) for x in t[i : i + 2]] for t in terms]
         return real_sums(flipped, level)
 
-    monkeypatch.setattr(compiled_module, "_sums", reordered)
+    monkeypatch.setattr(replay_plan_module, "_sums", reordered)
     with pytest.raises(AssertionError):
         test_the_demo_over_100_steps()
     with pytest.raises(AssertionError):
@@ -342,7 +344,7 @@ def test_a_replay_that_sums_a_long_sums_rows_out_of_order_is_caught(
         (level, count), _ = group
         return -level, count
 
-    monkeypatch.setattr(compiled_module, "_top_down_full_rows_first", short_rows_first)
+    monkeypatch.setattr(replay_plan_module, "_top_down_full_rows_first", short_rows_first)
     with pytest.raises(AssertionError):
         test_a_node_with_more_users_than_one_row_sums()
 

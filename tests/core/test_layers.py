@@ -21,11 +21,15 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dialect"}),  # an expression written for each target
     frozenset({"derivation"}),  # an op's float functions, from its expressions
     frozenset({"op", "hookspecs"}),
-    frozenset({"graph", "operand", "value", "functional", "batched", "compiled"}),  # the engine
+    frozenset({"kernel"}),  # loops compiled from ops' expressions, for compiled graphs
+    # the engine
+    frozenset({"graph", "operand", "value", "functional", "batched", "compiled", "replay_plan"}),
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state
-    frozenset({"viz", "testing", "interop", "__init__"}),
+    # PyTorch and JAX: what every target shares, and each target's backend
+    frozenset({"interop", "interop_backend", "interop_torch", "interop_jax"}),
+    frozenset({"viz", "testing", "__init__"}),
 )
 PACKAGE = Path(micrograd_core.__file__).parent
 

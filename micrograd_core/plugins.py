@@ -132,7 +132,7 @@ def load_registry(
     >>> import micrograd_ops
     >>> registry = load_registry({"builtin": micrograd_ops})
     >>> sorted(registry)
-    ['add', 'affine', 'exp', 'log', 'mul', 'pow', 'relu', 'tanh']
+    ['add', 'affine', 'exp', 'log', 'logsumexp', 'mul', 'pow', 'relu', 'softplus', 'tanh']
     """
     env = os.environ if environ is None else environ
     if strict is None:

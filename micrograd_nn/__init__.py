@@ -12,6 +12,7 @@ from micrograd_nn.dataset import RNG, make_moons, make_yinyang, split_dataset
 from micrograd_nn.export import from_torch, to_torch
 from micrograd_nn.loss import (
     LOGSUMEXP,
+    SOFTPLUS,
     bce_with_logits_loss,
     cross_entropy_loss,
     hinge_loss,
@@ -44,6 +45,7 @@ __all__ = [
     "MLP",
     "RNG",
     "SGD",
+    "SOFTPLUS",
     "Adam",
     "AdamW",
     "Layer",

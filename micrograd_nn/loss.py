@@ -5,19 +5,24 @@ Each loss takes the model's outputs (``Value`` s) and the targets (numbers) and
 returns one ``Value`` to call ``backward()`` on. Each is a mean of one loss per
 example, and :func:`example_loss` gives that one example's loss: what a
 training loop needs to replay one example's graph over a whole batch.
+
+The losses on logits build on two built-in ops of :mod:`micrograd_ops`, exported
+here too: ``softplus`` (binary cross-entropy) and ``logsumexp`` (the softmax and
+multi-class cross-entropy), each stable at any magnitude.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from micrograd_core import Op, Value, apply, float_or_op
+from micrograd_core import Value
+from micrograd_ops import LOGSUMEXP, SOFTPLUS, logsumexp, softplus
 
 __all__ = [
     "LOGSUMEXP",
+    "SOFTPLUS",
     "ExampleLoss",
     "bce_with_logits_loss",
     "cross_entropy_loss",
@@ -33,22 +38,6 @@ __all__ = [
 
 Logit = Value | float
 """One class's score: a ``Value`` (a model's output) or a plain number."""
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e**x) without overflow: e**-|x| is at most 1.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-softplus = Op(
-    "softplus",
-    1,
-    # d/dx log(1 + e**x) is the logistic sigmoid, which is 1 - e**-out.
-    forward=_softplus,
-    partials=(lambda x, out: -math.expm1(-out),),
-    doc="log(1 + e**x), computed without overflow; its derivative is the logistic sigmoid",
-)
-"""``log(1 + e**x)``: the op :func:`bce_with_logits_loss` builds on; apply it as ``softplus(x)``."""
 
 
 def _mean(terms: list[Value], where: str) -> Value:
@@ -120,52 +109,6 @@ def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
 
 
 # -- multi-class: the softmax and cross-entropy, built on one logsumexp node -----
-
-
-def _logsumexp(*xs: float) -> float:
-    # Shifted by the largest input inside the op: every exponent is <= 0, so no
-    # e**x overflows, and a compiled graph, which calls this function at every
-    # replay, shifts by the largest input of that replay (a shift read from
-    # .data while building would be frozen into the graph). max and fsum (exactly
-    # rounded) give the same float whatever the order of the inputs.
-    m = max(xs)
-    if m - m != 0.0:  # an infinite largest input (the result is m) or a NaN
-        return m if all(x == x for x in xs) else math.nan
-    return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
-
-
-_exp = float_or_op(math.exp, "exp")
-
-
-def _d_logsumexp(*xs_out: float) -> list[float]:
-    # d/dx_i log(sum e**x) = e**x_i / sum e**x = e**(x_i - out): the softmax
-    # weights, each at most 1, from the inputs and the output alone. On Values
-    # (a gradient of the gradient) they are exp nodes.
-    out = xs_out[-1]
-    return [_exp(x - out) for x in xs_out[:-1]]
-
-
-LOGSUMEXP = Op(
-    "logsumexp",
-    1,
-    variadic=1,
-    forward=_logsumexp,
-    gradient=_d_logsumexp,
-    doc="log(e**x1 + e**x2 + ...), shifted by the largest input so that it never overflows",
-)
-"""The op record of :func:`logsumexp` (not registered: applied as it is)."""
-
-
-def logsumexp(*xs: Logit) -> Value:
-    """``log(e**x1 + e**x2 + ...)`` as one node, for any number of inputs (one or more).
-
-    Its partials are the softmax of the inputs. Logits of 1000 or -1000 give
-    finite values and gradients:
-
-    >>> logsumexp(Value(1000.0), Value(0.0)).data
-    1000.0
-    """
-    return apply(LOGSUMEXP, *xs)
 
 
 def _classes(logits: Sequence[Logit], where: str) -> None:

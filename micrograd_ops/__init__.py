@@ -1,10 +1,14 @@
-"""The built-in ops: add, mul, pow, relu, tanh, exp, log and affine, a plugin like any other.
+"""The built-in ops: add, mul, pow, relu, tanh, exp, log, softplus, logsumexp and affine.
+
+They are a plugin like any other.
 
 Each op states its math once, as in micrograd one short line each: its forward
 expression with its partials beside it (:class:`~micrograd_core.Inline`),
 from which the engine's float functions, the rules on ``Value`` s, compiled
-graphs and array kernels all come. pow and affine also give their functions
-by hand: pow for its edge cases and messages, affine for any number of inputs.
+graphs and array kernels all come. pow, affine and logsumexp also give their
+functions by hand: pow for its edge cases and messages, affine and logsumexp for
+any number of inputs (logsumexp's shift by the largest input has no expression:
+an expression has no ``max`` of its inputs, and the floats are summed exactly).
 The numbers match micrograd's engine to the last bit.
 ``affine`` is a neuron's weighted sum as one node: it computes what micrograd's
 chain of ``mul`` and ``add`` nodes computes, in the same order, with a graph
@@ -56,19 +60,23 @@ __all__ = [
     "AFFINE",
     "EXP",
     "LOG",
+    "LOGSUMEXP",
     "MUL",
     "OPS",
     "POW",
     "RELU",
+    "SOFTPLUS",
     "TANH",
     "add",
     "affine",
     "exp",
     "log",
+    "logsumexp",
     "micrograd_register_ops",
     "mul",
     "power",
     "relu",
+    "softplus",
     "tanh",
 ]
 
@@ -237,6 +245,81 @@ def log(x: Operand) -> Value:
     return _log_op(x)
 
 
+# -- softplus, logsumexp: the stable pieces of the losses on logits -------------
+
+# log(1 + e**x) = max(x, 0) + log(1 + e**-|x|): exp of a number <= 0 only, so
+# finite for any float. Only math is in scope, so max(x, 0.0) is written as the
+# comparison max makes (0.0 > x picks 0.0; a NaN or -0.0 stays x) and abs(x) as
+# math.fabs(x), the same floats. Its derivative is the logistic sigmoid, written
+# for each sign so that no e**x overflows; on Values math.exp is the op exp, so
+# the rule gives gradients of gradients.
+_SIGMOID_INLINE = "1 / (1 + math.exp(-x0)) if x0 >= 0 else math.exp(x0) / (1 + math.exp(x0))"
+
+SOFTPLUS = Op(
+    "softplus",
+    1,
+    inline=Inline(
+        "(0.0 if 0.0 > x0 else x0) + math.log1p(math.exp(-math.fabs(x0)))",
+        partials=(_SIGMOID_INLINE,),  # softplus' = sigmoid
+    ),
+    method="softplus",
+    doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
+)
+_softplus_op = OpByName("softplus")
+
+
+def softplus(x: Operand) -> Value:
+    """``log(1 + e**x)`` without overflow, recorded for ``backward()``; ``x.softplus()`` too."""
+    return _softplus_op(x)
+
+
+def _logsumexp(*xs: float) -> float:
+    # Shifted by the largest input inside the op: every exponent is <= 0, so no
+    # e**x overflows, and a compiled graph, which calls this function at every
+    # replay, shifts by the largest input of that replay (a shift read from
+    # .data while building would be frozen into the graph). max and fsum (exactly
+    # rounded) give the same float whatever the order of the inputs.
+    m = max(xs)
+    if m - m != 0.0:  # an infinite largest input (the result is m) or a NaN
+        return m if all(x == x for x in xs) else math.nan
+    return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
+
+
+_exp = float_or_op(math.exp, EXP)  # math on floats, the op exp on Values
+
+
+def _d_logsumexp(*xs_out: float) -> list[float]:
+    # d/dx_i log(sum e**x) = e**x_i / sum e**x = e**(x_i - out): the softmax
+    # weights, each at most 1, from the inputs and the output alone. On Values
+    # (a gradient of the gradient) they are exp nodes.
+    out = xs_out[-1]
+    return [_exp(x - out) for x in xs_out[:-1]]
+
+
+LOGSUMEXP = Op(
+    "logsumexp",
+    1,
+    variadic=1,
+    forward=_logsumexp,
+    gradient=_d_logsumexp,
+    doc="log(e**x1 + e**x2 + ...), shifted by the largest input so that it never overflows",
+)
+_logsumexp_op = OpByName("logsumexp")
+
+
+def logsumexp(*xs: Operand) -> Value:
+    """``log(e**x1 + e**x2 + ...)`` as one node of one or more inputs, recorded for ``backward()``.
+
+    Its partials are the softmax of the inputs. Logits of 1000 or -1000 give
+    finite values and gradients:
+
+    >>> from micrograd_core import Value
+    >>> logsumexp(Value(1000.0), Value(0.0), Value(-1000.0)).data
+    1000.0
+    """
+    return _logsumexp_op(*xs)
+
+
 # -- affine -------------------------------------------------------------------
 
 
@@ -296,6 +379,8 @@ OPS = (
     TANH,
     EXP,
     LOG,
+    SOFTPLUS,
+    LOGSUMEXP,
     AFFINE,
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -20,6 +21,7 @@ from micrograd_core import (
     node_of,
 )
 from micrograd_core.op import replace
+from micrograd_core.testing import Reference
 from micrograd_nn import (
     MLP,
     RNG,
@@ -30,6 +32,26 @@ from micrograd_nn import (
     make_yinyang,
     split_dataset,
 )
+
+# Built-in ops' values and partials where they are known exactly; the built-in
+# contract test checks them on every run. A logsumexp without its shift by the
+# largest input overflows at the first (tests/ops/test_logit_ops.py).
+BUILTIN_REFERENCES: dict[str, list[Reference]] = {
+    "logsumexp": [
+        Reference((1000.0, 0.0, -1000.0), value=1000.0, partials=(1.0, 0.0, 0.0)),
+        Reference(
+            (-1000.0, 1000.0, 0.0, 1000.0),
+            value=1000.0 + math.log(2),
+            partials=(0.0, 0.5, 0.0, 0.5),
+        ),
+        Reference((0.0, 0.0), value=math.log(2), partials=(0.5, 0.5)),
+    ],
+    "softplus": [
+        Reference((0.0,), value=math.log(2), partials=(0.5,)),
+        Reference((1000.0,), value=1000.0, partials=(1.0,)),
+        Reference((-1000.0,), value=0.0, partials=(0.0,)),
+    ],
+}
 
 
 def make_plugin(*ops: object, raises: BaseException | None = None) -> object:

@@ -546,7 +546,7 @@ class Check:
         """Why the check does not apply to ``op``, or None when it does."""
         if self.name == "references" and not references:
             return "no reference points given"
-        if self.name == "accumulation" and op.arity < 2:
+        if self.name == "accumulation" and op.arity < 2 and not op.variadic:
             return "needs arity >= 2"
         if self.name == "kinks" and not op.kinks:
             return "the op declares no kinks"

@@ -29,7 +29,7 @@ def test_names_are_never_cut(micrograd: Micrograd, columns: int | None, terminal
         "✓", "✓",
     ]  # fmt: skip
     assert leaky_relu in rows
-    assert "13 of 13 ops meet the contract (builtin inputs)" in text
+    assert "14 of 14 ops meet the contract (builtin inputs)" in text
     if columns is not None:
         assert max(len(line) for line in text.splitlines()) <= columns
 

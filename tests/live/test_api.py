@@ -54,8 +54,7 @@ def test_state_describes_model_optimizer_probe_and_graph(live: Live) -> None:
     assert {n["kind"] for n in nodes} >= {"op", "parameter", "input"}
     assert {n["op"] for n in nodes} >= {"affine", "tanh", "logsumexp"}
     plugins = {n["op"]: n["plugin"] for n in nodes if n["op"]}
-    assert plugins["tanh"] == plugins["affine"] == "builtin"
-    assert plugins["logsumexp"] is None  # micrograd_nn's own op, applied without registering
+    assert plugins["tanh"] == plugins["affine"] == plugins["logsumexp"] == "builtin"
     root = nodes[-1]
     assert root["grad"] == 1.0
     assert root["data"] == state["probe"]["loss"]

@@ -173,7 +173,7 @@ def test_tanh_activation() -> None:
 def test_unknown_activation_lists_the_unary_ops() -> None:
     with pytest.raises(OpNotFoundError, match="unknown activation 'tahn'") as info:
         Neuron(2, activation="tahn")
-    assert str(info.value).endswith("unary ops: exp, log, relu, tanh")
+    assert str(info.value).endswith("unary ops: exp, log, relu, softplus, tanh")
     with pytest.raises(LookupError, match="'sigmoid'"):
         MLP(2, [16, 16, 1], activation="sigmoid")
 
@@ -181,7 +181,7 @@ def test_unknown_activation_lists_the_unary_ops() -> None:
 @pytest.mark.usefixtures("builtin_registry")
 def test_binary_op_is_not_an_activation() -> None:
     with pytest.raises(
-        OpNotFoundError, match=r"activation 'mul' takes 2 inputs.*exp, log, relu, tanh"
+        OpNotFoundError, match=r"activation 'mul' takes 2 inputs.*exp, log, relu, softplus, tanh"
     ):
         Neuron(2, activation="mul")
     with pytest.raises(TypeError, match="name of a unary op"):

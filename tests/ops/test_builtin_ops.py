@@ -47,6 +47,8 @@ INPUTS: dict[str, st.SearchStrategy[list[float]]] = {
     "affine": st.integers(0, 4).flatmap(
         lambda k: st.lists(moderate(), min_size=1 + 2 * k, max_size=1 + 2 * k)
     ),
+    "softplus": st.lists(moderate(-30.0, 30.0), min_size=1, max_size=1),
+    "logsumexp": st.lists(moderate(-30.0, 30.0), min_size=1, max_size=6),
 }
 
 

@@ -58,7 +58,10 @@ def test_every_function_applies_its_op(builtin_registry: OpRegistry) -> None:
         (micrograd_ops.exp, micrograd_ops.EXP, (x,)),
         (micrograd_ops.log, micrograd_ops.LOG, (x,)),
         (micrograd_ops.affine, micrograd_ops.AFFINE, (0.5, x, y, y, 3.0)),
+        (micrograd_ops.softplus, micrograd_ops.SOFTPLUS, (x,)),
+        (micrograd_ops.logsumexp, micrograd_ops.LOGSUMEXP, (x, 1000.0, y)),
     ]
+    assert {op.name for _, op, _ in cases} == {op.name for op in micrograd_ops.OPS}
     for function, op, args in cases:
         out = function(*args)
         assert node_of(out).op is builtin_registry[op.name]

@@ -152,6 +152,8 @@ OVERFLOWS: dict[str, tuple[float, ...] | None] = {
     "tanh": None,
     "exp": (1000.0,),
     "log": None,
+    "softplus": None,  # max(x, 0) + log1p(e**-|x|): at most x + log(2), rounded to x
+    "logsumexp": None,  # at most the largest input + log(n)
     "affine": (BIG, BIG, 10.0),
 }
 

@@ -27,7 +27,7 @@ POSITIVE = Interval(0.0, math.inf, include_low=False)
 UNIT = Interval(-1.0, 1.0, include_low=False, include_high=False)
 
 
-# sigmoid, softplus and the like are checked in micrograd-activations' own tests.
+# sigmoid and the like are checked in micrograd-activations' own tests.
 GOOD = [
     Op("log", 1, forward=math.log, partials=(lambda x, out: 1 / x,), domain=(POSITIVE,)),
     Op(

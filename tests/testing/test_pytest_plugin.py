@@ -13,7 +13,7 @@ from micrograd_core.testing.pytest_plugin import contract_tests
 from micrograd_core.testing.targets import installed_targets
 from micrograd_core.value import installed
 
-TARGETS = 7 if installed_targets() else 0
+TARGETS = 8 if installed_targets() else 0
 """The builtin ops' cases of the targets check: one per op with expressions, with torch or jax."""
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -52,12 +52,16 @@ def test_one_case_per_op_and_applicable_check() -> None:
     assert "relu-kinks" in ids
     assert "pow-accumulation" in ids
     assert "relu-accumulation" not in ids  # one input: nothing to accumulate
+    assert "logsumexp-accumulation" in ids  # variadic: checked with 2 and 4 inputs too
+    assert "affine-accumulation" in ids  # with 3 and 7 inputs
     assert "tanh-kinks" not in ids  # no kinks declared
     assert "affine-inline" in ids
     assert "pow-inline" not in ids  # no inline expressions offered
     assert ("affine-targets" in ids) == bool(TARGETS)
     assert "pow-targets" not in ids  # no expressions to translate
-    assert len(ids) == len(set(ids)) == 75 + TARGETS
+    assert "logsumexp-inline" not in ids  # its shift by the largest input has no expression
+    assert "softplus-inline" in ids
+    assert len(ids) == len(set(ids)) == 94 + TARGETS
 
 
 def test_registry_fixture_is_isolated_and_active(micrograd_registry: OpRegistry) -> None:
@@ -66,9 +70,11 @@ def test_registry_fixture_is_isolated_and_active(micrograd_registry: OpRegistry)
         "affine",
         "exp",
         "log",
+        "logsumexp",
         "mul",
         "pow",
         "relu",
+        "softplus",
         "tanh",
     ]
     assert installed() is micrograd_registry
@@ -120,7 +126,7 @@ def test_a_plugin_test_file_is_two_lines(run_python: Run, tmp_path: Path) -> Non
     assert out.startswith("exit 0\n"), out
     assert "test_ops.py::test_contract[sin2-taylor] PASSED" in out
     assert "test_ops.py::test_builtin[tanh-taylor] PASSED" in out
-    assert f"8 passed, {81 + TARGETS} deselected" in out
+    assert f"8 passed, {100 + TARGETS} deselected" in out
 
 
 def test_a_failing_case_says_what_failed(run_python: Run, tmp_path: Path) -> None:
@@ -159,7 +165,7 @@ def test_the_plugin_works_without_hypothesis(run_python: Run, tmp_path: Path) ->
     assert (
         "micrograd contract kit: inputs from the built-in sampler (hypothesis not installed)" in out
     )
-    assert f"{76 + TARGETS} passed" in out
+    assert f"{95 + TARGETS} passed" in out
 
 
 def test_the_kit_works_without_hypothesis(run_python: Run) -> None:

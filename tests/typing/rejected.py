@@ -17,3 +17,4 @@ micrograd_ops.tanh("a")  # E: arg-type
 micrograd_ops.power(2.0)  # E: call-arg
 micrograd_ops.pow(2.0, 3.0)  # E: attr-defined
 y: float = micrograd_ops.tanh(2.0)  # E: assignment
+micrograd_ops.logsumexp("a")  # E: arg-type

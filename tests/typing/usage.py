@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import assert_type
 
 from micrograd_core import Op, OpRegistry, Value, apply, default_registry, to_dot
-from micrograd_ops import TANH, add, affine, exp, log, mul, power, relu, tanh
+from micrograd_ops import TANH, add, affine, exp, log, logsumexp, mul, power, relu, softplus, tanh
 
 x = Value(2.0)
 assert_type((x * 3 + 1).tanh(), Value)
@@ -28,4 +28,5 @@ assert_type(tanh(0.5) + relu(x) * exp(1), Value)
 assert_type(add(x, 1) - mul(2, x) / log(x), Value)
 assert_type(power(x, 2) ** power(2, x), Value)
 assert_type(affine(0.5, w, x, 2.0, 3), Value)
+assert_type(logsumexp(w, x, 2.0) - softplus(x), Value)
 assert_type(TANH, Op)

@@ -1,16 +1,16 @@
-"""Activation ops for micrograd-registry: sigmoid, softplus, leaky_relu, silu, gelu.
+"""Activation ops for micrograd-registry: sigmoid, leaky_relu, silu, gelu.
 
 Once installed, the ops are found through the ``micrograd`` entry point and
 claim the methods of the same names::
 
     from micrograd_core import Value
-    from micrograd_activations import sigmoid, softplus
+    from micrograd_activations import sigmoid, silu
 
     x = Value(-2.0)
-    y = sigmoid(x) + softplus(x)  # or x.sigmoid() + x.softplus()
+    y = sigmoid(x) + silu(x)  # or x.sigmoid() + x.silu()
     y.backward()
 
-``sigmoid`` and ``softplus`` stay finite for any float (no ``exp`` overflow).
+``sigmoid`` stays finite for any float (no ``exp`` overflow).
 ``silu`` and ``gelu`` are composite ops: built from other ops, with no gradient
 written by hand, so ``backward()`` runs through the primitives they record.
 Every gradient rule works on ``Value`` s too, so all of them support gradients
@@ -19,7 +19,8 @@ Each op is exported twice: its ``Op`` record in capitals (``SIGMOID``), which
 the hook registers, and a typed function in lowercase (``sigmoid(x)``, a
 ``Value`` to mypy), which applies the op the active registry holds under that
 name, so it follows ``registry.activated()`` and the plugin settings.
-``log`` is a built-in op now; ``log`` here is ``micrograd_ops.log``, as before.
+``log`` and ``softplus`` are built-in ops now; ``log``, ``softplus`` and
+``SOFTPLUS`` here are ``micrograd_ops``' own, as before.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from micrograd_core import (
     Value,
     hookimpl,
 )
-from micrograd_ops import log
+from micrograd_ops import SOFTPLUS, log, softplus
 
 __all__ = [
     "GELU",
@@ -62,13 +63,9 @@ _GELU_SCALE = math.sqrt(2 / math.pi)
 
 
 # Each op states its math once: its functions on floats, its rules on Values and
-# compiled graphs' loops come from these expressions. Only math is in scope:
-# max(x, 0.0) is written as the comparison max makes (0.0 > x picks 0.0; a NaN
-# or -0.0 stays x), abs(x) as math.fabs(x), the same float. Both are finite for
-# any float: exp of a negative number only, never overflowing, and
-# log(1 + e**x) = max(x, 0) + log(1 + e**-|x|).
+# compiled graphs' loops come from these expressions. Only math is in scope.
+# sigmoid is finite for any float: exp of a number <= 0 only, never overflowing.
 _SIGMOID_INLINE = "1 / (1 + math.exp(-x0)) if x0 >= 0 else math.exp(x0) / (1 + math.exp(x0))"
-_SOFTPLUS_INLINE = "(0.0 if 0.0 > x0 else x0) + math.log1p(math.exp(-math.fabs(x0)))"
 
 
 SIGMOID = Op(
@@ -84,21 +81,6 @@ _sigmoid_op = OpByName("sigmoid")
 def sigmoid(x: Operand) -> Value:
     """The logistic function ``1 / (1 + e**-x)``, recorded for ``backward()``."""
     return _sigmoid_op(x)
-
-
-SOFTPLUS = Op(
-    "softplus",
-    1,
-    inline=Inline(_SOFTPLUS_INLINE, partials=(_SIGMOID_INLINE,)),  # softplus' = sigmoid
-    method="softplus",
-    doc="log(1 + e**x), finite for any x; softplus' = sigmoid",
-)
-_softplus_op = OpByName("softplus")
-
-
-def softplus(x: Operand) -> Value:
-    """``log(1 + e**x)``, computed without overflow, recorded for ``backward()``."""
-    return _softplus_op(x)
 
 
 LEAKY_RELU = Op(
@@ -159,11 +141,11 @@ def gelu(x: Operand) -> Value:
     return _gelu_op(x)
 
 
-OPS = (SIGMOID, SOFTPLUS, LEAKY_RELU, SILU, GELU)
+OPS = (SIGMOID, LEAKY_RELU, SILU, GELU)
 
 
 @hookimpl
 def micrograd_register_ops(register: Register) -> None:
-    """Register sigmoid, softplus, leaky_relu, silu and gelu."""
+    """Register sigmoid, leaky_relu, silu and gelu."""
     for op in OPS:
         register(op)

@@ -24,7 +24,7 @@ from micrograd_nn.loss import (
     softplus,
 )
 from micrograd_nn.module import INITS, MLP, Layer, Module, Neuron, resolve_activation
-from micrograd_nn.optimizer import SGD, Adam, AdamW
+from micrograd_nn.optimizer import SGD, Adam, AdamState, AdamW, OptimizerState, SGDState
 from micrograd_nn.training import (
     Optimizer,
     Record,
@@ -47,13 +47,16 @@ __all__ = [
     "SGD",
     "SOFTPLUS",
     "Adam",
+    "AdamState",
     "AdamW",
     "Layer",
     "ModelFileError",
     "Module",
     "Neuron",
     "Optimizer",
+    "OptimizerState",
     "Record",
+    "SGDState",
     "Step",
     "accuracy",
     "bce_with_logits_loss",

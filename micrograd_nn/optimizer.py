@@ -1,13 +1,131 @@
-"""Optimisers: stochastic gradient descent (momentum, weight decay), Adam and AdamW."""
+"""Optimisers: stochastic gradient descent (momentum, weight decay), Adam and AdamW.
+
+Each optimiser's per-parameter state reads as ``torch.optim``'s does:
+``optimizer.state[p]`` for a parameter ``p``, with PyTorch's names
+(``momentum_buffer``; ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``),
+as small read-only records (:class:`SGDState`, :class:`AdamState`).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import FrozenInstanceError, dataclass
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from micrograd_core import Value
 
-__all__ = ["SGD", "Adam", "AdamW"]
+__all__ = ["SGD", "Adam", "AdamState", "AdamW", "OptimizerState", "SGDState"]
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+def _read_only(cls: type[R]) -> type[R]:
+    """Make assigning to (or deleting) a field of the frozen dataclass ``cls`` say why it fails."""
+
+    def refuse(self: object, name: str, *value: object) -> NoReturn:
+        msg = (
+            f"cannot assign to {type(self).__name__}.{name}: optimizer.state[p] is a read-only "
+            "record of the optimizer's state when it was read; step() changes the state, "
+            "and a new optimizer starts it afresh"
+        )
+        raise FrozenInstanceError(msg)
+
+    setattr(cls, "__setattr__", refuse)  # noqa: B010  (a method, replaced on the class)
+    setattr(cls, "__delattr__", refuse)  # noqa: B010
+    return cls
+
+
+@_read_only
+@dataclass(frozen=True, slots=True)
+class SGDState:
+    """What :class:`SGD` keeps for one parameter, named as ``torch.optim.SGD`` names it.
+
+    ``momentum_buffer`` is the running velocity ``v = momentum*v + grad`` after
+    the last step; None without momentum or before the first step (where
+    PyTorch keeps no entry).
+    """
+
+    momentum_buffer: float | None
+
+
+@_read_only
+@dataclass(frozen=True, slots=True)
+class AdamState:
+    """What :class:`Adam` and :class:`AdamW` keep for one parameter, named as ``torch.optim``'s.
+
+    ``step`` counts the steps taken; ``exp_avg`` and ``exp_avg_sq`` are the
+    running averages of the gradient and of its square (before their bias
+    correction); ``max_exp_avg_sq`` the largest ``exp_avg_sq`` so far with
+    ``amsgrad``, else None. Before the first step they are 0 (PyTorch keeps no
+    entry yet).
+    """
+
+    step: int
+    exp_avg: float
+    exp_avg_sq: float
+    max_exp_avg_sq: float | None = None
+
+
+_READ_ONLY = (
+    "optimizer.state is read-only: it shows the optimizer's state, which only step() "
+    "changes (a new optimizer starts afresh); set a parameter's value through p.data"
+)
+
+
+class OptimizerState(Mapping[Value, S]):
+    """An optimiser's state per parameter, read-only: ``state[p]`` as in ``torch.optim``.
+
+    A live view: each lookup reads the optimiser's state at that moment, as a
+    record (:class:`SGDState`, :class:`AdamState`). Its keys are the parameters,
+    in order; a ``Value`` the optimiser does not update is no key.
+
+    >>> w = Value(1.0)
+    >>> (w * w).backward()
+    >>> sgd = SGD([w], lr=0.1, momentum=0.9)
+    >>> sgd.step()
+    >>> sgd.state[w]
+    SGDState(momentum_buffer=2.0)
+    """
+
+    __slots__ = ("_index", "_parameters", "_read")
+
+    def __init__(self, parameters: list[Value], read: Callable[[int], S]) -> None:
+        self._parameters = parameters
+        self._index = {id(p): i for i, p in enumerate(parameters)}
+        self._read = read
+
+    def __getitem__(self, p: Value) -> S:
+        i = self._index.get(id(p))
+        if i is None or self._parameters[i] is not p:
+            msg = (
+                f"{p!r} is not a parameter of this optimizer; its state holds the "
+                f"{len(self._parameters)} parameters it was given"
+            )
+            raise KeyError(msg)
+        return self._read(i)
+
+    def __iter__(self) -> Iterator[Value]:
+        return iter(self._parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __contains__(self, p: object) -> bool:
+        i = self._index.get(id(p))
+        return i is not None and self._parameters[i] is p
+
+    if not TYPE_CHECKING:  # so that type checkers reject writing, as they do for a Mapping
+
+        def __setitem__(self, p: Value, state: object) -> NoReturn:
+            raise TypeError(_READ_ONLY)
+
+        def __delitem__(self, p: Value) -> NoReturn:
+            raise TypeError(_READ_ONLY)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} parameters)"
 
 
 class SGD:
@@ -23,6 +141,8 @@ class SGD:
     ``momentum`` the update follows a running velocity ``v = momentum*v + grad``
     (PyTorch's convention). With neither, a step is exactly micrograd's update.
     ``lr`` may be changed between steps (a learning-rate schedule).
+    ``state[p]`` reads a parameter's velocity as ``torch.optim.SGD``'s
+    ``momentum_buffer`` (:class:`SGDState`).
     """
 
     def __init__(
@@ -46,10 +166,18 @@ class SGD:
         self.momentum = momentum
         self.weight_decay = weight_decay
         self._velocity = [0.0] * len(self.parameters)
+        self._steps = 0
+        self.state: OptimizerState[SGDState] = OptimizerState(self.parameters, self._state)
+
+    def _state(self, i: int) -> SGDState:
+        if not self.momentum or not self._steps:
+            return SGDState(momentum_buffer=None)
+        return SGDState(momentum_buffer=self._velocity[i])
 
     def step(self) -> None:
         """Move every parameter one step against its gradient."""
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        self._steps += 1
         if not momentum and not decay:
             for p in self.parameters:
                 p.data -= lr * p.grad
@@ -83,6 +211,8 @@ class Adam:
     PyTorch's ``Adam``; :class:`AdamW` decays the weights apart from the gradient).
     ``amsgrad`` uses the largest ``v`` so far; ``maximize`` climbs the gradient.
     ``lr`` may be changed between steps (a learning-rate schedule).
+    ``state[p]`` reads a parameter's ``step``, ``exp_avg`` (``m``), ``exp_avg_sq``
+    (``v``) and ``max_exp_avg_sq``, as ``torch.optim.Adam``'s (:class:`AdamState`).
     """
 
     _decoupled = False
@@ -124,6 +254,11 @@ class Adam:
         self._m = [0.0] * n
         self._v = [0.0] * n
         self._v_max = [0.0] * n
+        self.state: OptimizerState[AdamState] = OptimizerState(self.parameters, self._state)
+
+    def _state(self, i: int) -> AdamState:
+        v_max = self._v_max[i] if self.amsgrad else None
+        return AdamState(self.t, self._m[i], self._v[i], v_max)
 
     def step(self) -> None:
         """Move every parameter one step, as ``torch.optim`` does (its single-tensor path)."""

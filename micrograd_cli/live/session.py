@@ -278,9 +278,10 @@ class LiveSession:
         rows = []
         for i, (name, p) in enumerate(zip(self.names, self.model.parameters(), strict=True)):
             if isinstance(optimizer, Adam):
-                own = [optimizer._m[i], math.sqrt(optimizer._v[i])]
+                adam = optimizer.state[p]
+                own = [adam.exp_avg, math.sqrt(adam.exp_avg_sq)]
             else:
-                own = [optimizer._velocity[i]]
+                own = [optimizer.state[p].momentum_buffer or 0.0]
             rows.append(
                 {
                     "name": name,

@@ -1,15 +1,16 @@
-"""SGD, Adam and AdamW: their updates, PyTorch's numbers, bad settings."""
+"""SGD, Adam and AdamW: their updates, their state, PyTorch's numbers, bad settings."""
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from micrograd_core import Value
-from micrograd_nn import SGD, Adam, AdamW
+from micrograd_nn import SGD, Adam, AdamState, AdamW, OptimizerState, SGDState
 
 
 def params(*pairs: tuple[float, float]) -> list[Value]:
@@ -88,17 +89,22 @@ OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "kwargs"), OPTIONS)
-def test_equal_to_torch_optim_over_100_steps(name: str, kwargs: dict[str, Any]) -> None:
+Stepped = tuple[int, list[Value], list[Any], SGD | Adam, Any]
+
+
+def beside_torch(name: str, kwargs: dict[str, Any], steps: int, seed: int = 0) -> Iterator[Stepped]:
+    """Our optimiser ``name`` and torch.optim's on the same parameters and gradients, stepped
+    ``steps`` times; after each step: its index, both parameter lists and both optimisers.
+    Halfway, the learning rate changes (a schedule)."""
     torch = pytest.importorskip("torch")
-    rng = random.Random(0)
+    rng = random.Random(seed)
     start = [rng.uniform(-2.0, 2.0) for _ in range(12)]
     ours = [Value(x) for x in start]
     theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
-    optimizer = {"Adam": Adam, "AdamW": AdamW}[name](ours, **kwargs)
+    optimizer = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}[name](ours, **kwargs)
     reference = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
-    for k in range(100):
-        if k == 50:  # a learning-rate schedule: lr changed between steps
+    for k in range(steps):
+        if k == steps // 2:  # a learning-rate schedule: lr changed between steps
             optimizer.lr = reference.param_groups[0]["lr"] = 0.3 * optimizer.lr
         grads = quadratic_bowl_gradients(ours, k)
         for p, t, g in zip(ours, theirs, grads, strict=True):
@@ -106,6 +112,12 @@ def test_equal_to_torch_optim_over_100_steps(name: str, kwargs: dict[str, Any]) 
             t.grad = torch.tensor(g, dtype=torch.float64)
         optimizer.step()
         reference.step()
+        yield k, ours, theirs, optimizer, reference
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIONS)
+def test_equal_to_torch_optim_over_100_steps(name: str, kwargs: dict[str, Any]) -> None:
+    for k, ours, theirs, _, _ in beside_torch(name, kwargs, 100):
         for p, t in zip(ours, theirs, strict=True):
             assert p.data == pytest.approx(t.item(), rel=1e-12, abs=1e-12), f"step {k + 1}"
 
@@ -156,3 +168,75 @@ def test_adam_lr_can_change_and_zero_grad_resets() -> None:
 def test_adam_bad_settings(optimizer: type[Adam], kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{optimizer.__name__} {message}"):
         optimizer([], **kwargs)
+
+
+# -- optimizer.state[p]: torch.optim's names, read-only ------------------------------
+
+STATE_OPTIONS = [
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05}),  # no momentum: no buffer
+    *OPTIONS,
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), STATE_OPTIONS)
+def test_state_equals_torch_optims_after_several_steps(name: str, kwargs: dict[str, Any]) -> None:
+    *_, (_, ours, theirs, optimizer, reference) = beside_torch(name, kwargs, 7, seed=1)
+    assert list(optimizer.state) == ours
+    for p, t in zip(ours, theirs, strict=True):
+        state, expected = optimizer.state[p], reference.state[t]
+        names = [n for n in type(state).__dataclass_fields__ if getattr(state, n) is not None]
+        assert sorted(names) == sorted(expected)  # the same entries as torch's
+        for n in names:
+            assert getattr(state, n) == pytest.approx(float(expected[n]), rel=1e-12, abs=1e-300)
+
+
+def test_state_before_the_first_step() -> None:
+    (p,) = params((1.0, 2.0))
+    assert SGD([p], momentum=0.9).state[p] == SGDState(momentum_buffer=None)
+    assert Adam([p]).state[p] == AdamState(step=0, exp_avg=0.0, exp_avg_sq=0.0)
+    assert AdamW([p], amsgrad=True).state[p] == AdamState(0, 0.0, 0.0, max_exp_avg_sq=0.0)
+
+
+def test_state_is_a_live_view_of_records() -> None:
+    (p,) = params((1.0, 2.0))
+    optimizer = Adam([p], lr=0.1)
+    assert isinstance(optimizer.state, OptimizerState)
+    before = optimizer.state[p]
+    optimizer.step()
+    after = optimizer.state[p]
+    assert before.step == 0  # a record keeps what it read
+    assert after.step == 1
+    assert after.exp_avg == pytest.approx(0.1 * 2.0)
+    assert after.exp_avg_sq == pytest.approx(0.001 * 4.0)
+    assert after.max_exp_avg_sq is None  # no amsgrad
+    assert len(optimizer.state) == 1
+    assert p in optimizer.state
+    assert Value(1.0) not in optimizer.state  # an equal number is not the parameter
+
+
+def test_writing_to_the_state_fails_saying_why() -> None:
+    (p,) = params((1.0, 2.0))
+    optimizer = SGD([p], lr=0.1, momentum=0.9)
+    optimizer.step()
+    state = optimizer.state[p]
+    read_only = r"cannot assign to SGDState.momentum_buffer: optimizer.state\[p\] is a read-only"
+    with pytest.raises(AttributeError, match=read_only):
+        state.momentum_buffer = 0.0  # type: ignore[misc]
+    with pytest.raises(AttributeError, match=read_only):
+        del state.momentum_buffer
+    adam = Adam([p])
+    with pytest.raises(AttributeError, match=r"cannot assign to AdamState.exp_avg: "):
+        adam.state[p].exp_avg = 0.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"^optimizer.state is read-only: .* step\(\) changes"):
+        optimizer.state[p] = SGDState(momentum_buffer=0.0)  # type: ignore[index]
+    with pytest.raises(TypeError, match=r"^optimizer.state is read-only"):
+        del optimizer.state[p]  # type: ignore[attr-defined]
+    assert optimizer.state[p] == SGDState(momentum_buffer=2.0)  # untouched
+
+
+def test_a_value_that_is_no_parameter_has_no_state() -> None:
+    (p,) = params((1.0, 2.0))
+    with pytest.raises(KeyError, match=r"Value\(data=1.0, grad=0.0\) is not a parameter of this"):
+        SGD([p]).state[Value(1.0)]

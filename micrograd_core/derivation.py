@@ -78,9 +78,10 @@ def _partial_body(text: str, k: int) -> list[str]:
     math's functions (out is a Value when a gradient of the gradient is built)."""
     if "math" not in text:  # arithmetic only: the same code for floats and Values
         return [f"    return {text}"]
-    from micrograd_core.dialect import Dialect, render  # noqa: PLC0415  (when used)
-
-    on_values = render(text, Dialect("values", function=f"values_{k}.{{name}}"))
+    # "math" is only ever the name math, a function or constant of it being read (the
+    # gate lets no other name by, and no name of math's contains it): the same text
+    # with the name changed reads values_k's instead
+    on_values = text.replace("math", f"values_{k}")
     return ["    if type(out) is float:", f"        return {text}", f"    return {on_values}"]
 
 

@@ -16,6 +16,7 @@ from micrograd_core import (
     apply,
     compile_graph,
     float_or_op,
+    grammar,
     hessian,
     temporary_ops,
 )
@@ -246,3 +247,15 @@ def test_the_source_shows_an_op_called_through_its_functions() -> None:
         "# forward: op 'pow' (1 node)\n# calls micrograd_ops._pow\ndef _call_forward(b"
     )
     assert "# partials: op 'pow' (1 node)\n# calls micrograd_ops._d_pow_d_base\n" in source
+
+
+def test_a_rule_on_values_reads_maths_name_however_it_is_written() -> None:
+    # the rule on Values is the partial's text with the name math changed: no other
+    # name the gate lets by may contain it
+    assert not [name for name in grammar.FUNCTIONS | grammar.CONSTANTS if "math" in name]
+    wavy = Op("wavy", 1, inline=Inline("(math).sin(x0)", partials=("(math) . cos(x0)",)))
+    source = derived_source("wavy", wavy.inline)
+    assert "    return (values_0) . cos(x0)" in source.splitlines()
+    cos = Op("cos", 1, inline=Inline("math.cos(x0)", partials=("-math.sin(x0)",)), method="cos")
+    with temporary_ops(wavy, cos):
+        assert hessian(lambda v: apply("wavy", v), [0.5]) == [[-math.sin(0.5)]]

@@ -22,8 +22,20 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"derivation"}),  # an op's float functions, from its expressions
     frozenset({"op", "hookspecs"}),
     frozenset({"kernel"}),  # loops compiled from ops' expressions, for compiled graphs
-    # the engine
-    frozenset({"graph", "operand", "value", "functional", "batched", "compiled", "replay_plan"}),
+    frozenset({"array_kernels"}),  # a batched graph's steps on arrays
+    # the engine (batch_plan: one example's graph as a batched graph's array steps)
+    frozenset(
+        {
+            "graph",
+            "operand",
+            "value",
+            "functional",
+            "batch_plan",
+            "batched",
+            "compiled",
+            "replay_plan",
+        }
+    ),
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state

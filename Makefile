@@ -2,12 +2,13 @@
 # `make test`: set up the same environment and run every check CI runs.
 # `make notebooks`: run the notebooks and store their outputs.
 # `make bench`: benchmarks against micrograd 0.1.0 and PyTorch, in their own environment.
+# `make bench-batch-sizes`: the batched step from 1 to 100,000 points, ours against PyTorch.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit notebooks bench clean
+.PHONY: demo test lint typecheck unit notebooks bench bench-batch-sizes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,8 @@ $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PIP) --upgrade pip setuptools wheel
 	$(BENCH_PIP) 'micrograd==0.1.0'
+	@# NumPy for the batched rows (ours replays over arrays), matplotlib for the batch-size plot
+	$(BENCH_PIP) numpy 'matplotlib>=3.8'
 	$(BENCH_PIP) 'torch==2.13.0' || echo "torch could not be installed: its columns stay empty"
 	$(BENCH_PIP) --no-build-isolation -e .
 	touch $(BENCH_STAMP)
@@ -55,6 +58,9 @@ bench: $(BENCH_STAMP)
 		{ $(BENCH_PIP) --no-build-isolation $$copy/src || echo "$(plugin): not installed"; }; \
 		rm -rf $$copy;)
 	$(BENCH_VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+
+bench-batch-sizes: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.batch_sizes --plot docs/images/batch-sizes.svg
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

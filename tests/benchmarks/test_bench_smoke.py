@@ -183,3 +183,21 @@ def test_forward_mode_and_the_gradient_agree_in_the_benchmark(
     ours = {r["workload"]: r for r in _records(result, "ours")}
     assert ours["jvp"]["value"] == pytest.approx(ours["grad"]["value"], rel=1e-12)
     assert ours["hessian"]["status"] == "ok"
+
+
+def test_batch_sizes_prints_ratios_and_draws_the_plot(tmp_path: Path) -> None:
+    svg = tmp_path / "batch-sizes.svg"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.batch_sizes", "--sizes", "1,3", "--plot", str(svg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| points | ours | torch | ours/torch |" in done.stdout
+    assert "| 3 |" in done.stdout
+    if "torch" in OPTIONAL:  # a ratio where both ran
+        assert done.stdout.count("x |") == 2
+    assert svg.read_text().lstrip().startswith("<?xml")

@@ -21,23 +21,28 @@ What a pass computes:
   the root's value, the batch leaves set to each example's values in turn.
 - ``backward()`` adds the gradient of that mean into the ``.grad`` of every
   other leaf (the parameters), as building the graph for every example,
-  taking the mean and calling ``backward()`` would (to about 1e-12: the sums
-  over examples are added in another order). The batch leaves' ``.grad`` and
-  ``.data`` are left as they were; the ``.data`` of the nodes between the
-  leaves and the root mean nothing after a pass. A batch leaf the root does
+  taking the mean and calling ``backward()`` would (to about 1e-12 of the size
+  of the terms summed: sums over examples and matrix products add in another
+  order, and NumPy's functions may differ from math's in the last bit). The
+  batch leaves' ``.grad`` and ``.data`` are left as they were; the ``.data`` of
+  the nodes between the leaves and the root mean nothing after a pass. A batch leaf the root does
   not read counts only for the size of the batch.
 - :meth:`BatchedGraph.set_batch` gives new columns (a mini-batch of any size).
 
 How it runs. With NumPy installed (it is optional: this module imports it when
-a batched graph is built), nodes that depend on the batch hold one array each,
-a row of a matrix, and each group of alike nodes (one op, one level of the
-graph) runs as array operations written from the op's own expressions
-(:func:`~micrograd_core.expression.render`, NumPy's dialect). Nodes that do not
-depend on the batch (an L2 penalty on the parameters) run once per pass, not
-once per example, through a compiled graph's loops; the gradient flowing into
-them is summed over the examples first. An op without expressions NumPy can
-run (``pow``; ``math.erf`` has no NumPy counterpart) calls its own float
-functions once per node and example: correct, and slower.
+a batched graph is built), the graph becomes a short list of array steps once,
+when it is compiled (:mod:`~micrograd_core.batch_plan`): nodes that depend on
+the batch hold one row each of a matrix whose columns are the examples, and
+each group of alike nodes (one op, one level of the graph) is one step written
+from the op's own expressions (:func:`~micrograd_core.dialect.render`, NumPy's
+dialect; :mod:`~micrograd_core.array_kernels` runs them). A layer's weighted
+sums are one matrix product. Nodes that do not depend on the batch (an L2
+penalty on the parameters) run once per pass as arrays of one column, a chain
+of additions as one sum in the engine's order; the gradient flowing into them
+is summed over the examples first. The examples run in blocks of columns that
+stay in the processor's cache. An op without expressions NumPy can run
+(``pow``; ``math.erf`` has no NumPy counterpart) calls its own float functions
+once per node and example: correct, and slower.
 
 When anything goes wrong in the arrays (a value that is not finite, an op
 outside its domain), the pass runs again example by example through a

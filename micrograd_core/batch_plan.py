@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from micrograd_core.array_kernels import Kernel, kernels, terms
 from micrograd_core.dialect import in_loop
+from micrograd_core.errors import InvalidOpError
 from micrograd_core.graph import CONSTANT, node_of
 from micrograd_core.op import Op
 from micrograd_core.value import Value
@@ -163,7 +164,12 @@ class BatchPlan:
 
 def _adds(op: Op) -> bool:
     """Whether ``op`` on two inputs is ``x0 + x1``, with partials 1 (its chains become a Sum)."""
-    inline = op.inlined(2) if op.arity in (2, None) else None
+    if op.arity != 2 or op.variadic:
+        return False
+    try:
+        inline = op.inlined(2)
+    except InvalidOpError:  # the group's kernels say what is wrong with it
+        return False
     return (
         inline is not None
         and terms(inline.forward) == [(0,), (1,)]

@@ -16,9 +16,10 @@ from hypothesis import settings
 import micrograd_ops
 from micrograd_core import OpRegistry, default_registry, load_registry, state
 
-# Derandomised in CI so a failure reproduces; random locally to explore more.
+# Derandomised in CI so a failure reproduces; random locally to explore more, with the
+# blob that replays a failing example (@reproduce_failure) printed there too.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
+settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 

@@ -23,12 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OPTIONAL = [name for name in ("micrograd", "torch") if importlib.util.find_spec(name)]
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object]]:
-    out = tmp_path_factory.mktemp("bench") / "result.json"
-    impls = ",".join(["ours", "floor", *OPTIONAL])
+def run_module(module: str, *args: str) -> str:
+    """``python -m module args...`` from the repository's root; its output."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--tiny", "--impls", impls, "--out", str(out)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -36,7 +34,15 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, o
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout, json.loads(out.read_text())
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object]]:
+    out = tmp_path_factory.mktemp("bench") / "result.json"
+    impls = ",".join(["ours", "floor", *OPTIONAL])
+    stdout = run_module("benchmarks", "--tiny", "--impls", impls, "--out", str(out))
+    return stdout, json.loads(out.read_text())
 
 
 def _records(result: dict[str, object], impl: str) -> list[dict[str, object]]:
@@ -187,17 +193,9 @@ def test_forward_mode_and_the_gradient_agree_in_the_benchmark(
 
 def test_batch_sizes_prints_ratios_and_draws_the_plot(tmp_path: Path) -> None:
     svg = tmp_path / "batch-sizes.svg"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.batch_sizes", "--sizes", "1,3", "--plot", str(svg)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "| points | ours | torch | ours/torch |" in done.stdout
-    assert "| 3 |" in done.stdout
+    stdout = run_module("benchmarks.batch_sizes", "--sizes", "1,3", "--plot", str(svg))
+    assert "| points | ours | torch | ours/torch |" in stdout
+    assert "| 3 |" in stdout
     if "torch" in OPTIONAL:  # a ratio where both ran
-        assert done.stdout.count("x |") == 2
+        assert stdout.count("x |") == 2
     assert svg.read_text().lstrip().startswith("<?xml")

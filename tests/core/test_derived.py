@@ -253,8 +253,9 @@ def test_a_rule_on_values_reads_maths_name_however_it_is_written() -> None:
     # the rule on Values is the partial's text with the name math changed: no other
     # name the gate lets by may contain it
     assert not [name for name in grammar.FUNCTIONS | grammar.CONSTANTS if "math" in name]
-    wavy = Op("wavy", 1, inline=Inline("(math).sin(x0)", partials=("(math) . cos(x0)",)))
-    source = derived_source("wavy", wavy.inline)
+    spec = Inline("(math).sin(x0)", partials=("(math) . cos(x0)",))
+    wavy = Op("wavy", 1, inline=spec)
+    source = derived_source("wavy", spec)
     assert "    return (values_0) . cos(x0)" in source.splitlines()
     cos = Op("cos", 1, inline=Inline("math.cos(x0)", partials=("-math.sin(x0)",)), method="cos")
     with temporary_ops(wavy, cos):

@@ -280,3 +280,25 @@ PRIVATE_NODE = re.compile(r"\._a\b|\._b\b|\bCONSTANT\b|\._prev\b")
 def test_tools_read_nodes_through_node_of(tool: str) -> None:
     path = PACKAGE / tool if (PACKAGE / tool).exists() else PACKAGE / "testing" / tool
     assert not PRIVATE_NODE.findall(path.read_text())
+
+
+MAX_LINES = 600
+
+
+def too_long(package: Path) -> dict[str, int]:
+    """The modules under ``package`` over :data:`MAX_LINES` lines, with their lengths."""
+    sizes = {
+        str(p.relative_to(package)): len(p.read_text().splitlines()) for p in package.rglob("*.py")
+    }
+    return {name: n for name, n in sizes.items() if n > MAX_LINES}
+
+
+def test_no_module_is_over_600_lines() -> None:
+    assert too_long(PACKAGE) == {}
+
+
+def test_a_module_over_600_lines_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
+    assert too_long(tmp_path) == {str(Path("deep", "long.py")): MAX_LINES + 1}

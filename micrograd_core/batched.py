@@ -31,11 +31,11 @@ What a pass computes:
 
 How it runs. With NumPy installed (it is optional: this module imports it when
 a batched graph is built), the graph becomes a short list of array steps once,
-when it is compiled (:mod:`~micrograd_core.batch_plan`): nodes that depend on
+when it is compiled (:mod:`~micrograd_core._batch_plan`): nodes that depend on
 the batch hold one row each of a matrix whose columns are the examples, and
 each group of alike nodes (one op, one level of the graph) is one step written
 from the op's own expressions (:func:`~micrograd_core.dialect.render`, NumPy's
-dialect; :mod:`~micrograd_core.array_kernels` runs them). A layer's weighted
+dialect; :mod:`~micrograd_core._array_kernels` runs them). A layer's weighted
 sums are one matrix product. Nodes that do not depend on the batch (an L2
 penalty on the parameters) run once per pass as arrays of one column, a chain
 of additions as one sum in the engine's order; the gradient flowing into them
@@ -58,8 +58,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
-from micrograd_core.array_kernels import group_backward, group_forward, sum_backward, sum_forward
-from micrograd_core.batch_plan import BatchPlan, Sum
+from micrograd_core._array_kernels import group_backward, group_forward, sum_backward, sum_forward
+from micrograd_core._batch_plan import BatchPlan, Sum
 from micrograd_core.errors import MicrogradError
 from micrograd_core.graph import CONSTANT, topological_order
 from micrograd_core.value import Value
@@ -346,7 +346,7 @@ def _column(leaf: Value, values: object) -> list[float]:
 
 # -- the arrays -----------------------------------------------------------------------
 #
-# The plan (micrograd_core.batch_plan) places every node in a row of U (what does not
+# The plan (micrograd_core._batch_plan) places every node in a row of U (what does not
 # depend on the batch: one column) or of V (one column per example, kept as blocks of
 # columns so that a block's rows stay in the processor's cache while every step runs
 # on it). A pass is a short list of steps, run on U once and on each block of V.

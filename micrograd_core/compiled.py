@@ -40,8 +40,8 @@ partial that is not exactly a float (an int, a float subclass) is left to the
 engine too, which converts it as it converts every partial.
 
 The plan of a replay (which slot holds each node, which loop runs which nodes)
-is :mod:`micrograd_core.replay_plan`'s; the loops themselves, compiled once per
-process, are :mod:`micrograd_core.kernel`'s.
+is :mod:`micrograd_core._replay_plan`'s; the loops themselves, compiled once per
+process, are :mod:`micrograd_core._kernel`'s.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
+from micrograd_core._kernel import _CALLING, _node_slot, _Rows, _source_of, expression_kernel
+from micrograd_core._replay_plan import _Plan as _Plan  # noqa: PLC0414  (batched imports it)
+from micrograd_core._replay_plan import _plan
 from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
 from micrograd_core.graph import (
     _UNDEFINED,
@@ -58,9 +61,6 @@ from micrograd_core.graph import (
     partials_error,
     topological_order,
 )
-from micrograd_core.kernel import _CALLING, _node_slot, _Rows, _source_of, expression_kernel
-from micrograd_core.replay_plan import _Plan as _Plan  # noqa: PLC0414  (batched imports it)
-from micrograd_core.replay_plan import _plan
 from micrograd_core.value import Value, forward_value
 
 if TYPE_CHECKING:

@@ -35,8 +35,8 @@ How the op becomes a function there, by what the op offers:
 
 This module holds what every target shares: what an op offers, its rendered
 rules, a composite op's parts and the comparison. Each target's own code is its
-backend's, :mod:`micrograd_core.interop_torch` and :mod:`micrograd_core.interop_jax`
-(over :mod:`micrograd_core.interop_backend`).
+backend's, :mod:`micrograd_core._interop_torch` and :mod:`micrograd_core._interop_jax`
+(over :mod:`micrograd_core._interop_backend`).
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ from typing import Any
 
 from micrograd_core import dialect as expression
 from micrograd_core import state
+from micrograd_core._interop_backend import TensorFunction, _Backend, _Derivative, _Rule
+from micrograd_core._interop_jax import _Jax
+from micrograd_core._interop_torch import _Torch
 from micrograd_core.errors import MicrogradError
 from micrograd_core.graph import node_of
-from micrograd_core.interop_backend import TensorFunction, _Backend, _Derivative, _Rule
-from micrograd_core.interop_jax import _Jax
-from micrograd_core.interop_torch import _Torch
 from micrograd_core.op import Op
 from micrograd_core.value import Value
 

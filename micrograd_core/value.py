@@ -13,10 +13,7 @@ from __future__ import annotations
 import threading
 from contextlib import ContextDecorator
 
-from micrograd_core.errors import InvalidOpError, MicrogradError
-from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of
-from micrograd_core.op import Op
-from micrograd_core.operand import (
+from micrograd_core._operand import (
     broken_forward,
     division_error,
     domain_error,
@@ -24,6 +21,9 @@ from micrograd_core.operand import (
     forward_value,
     to_float,
 )
+from micrograd_core.errors import InvalidOpError, MicrogradError
+from micrograd_core.graph import _UNDEFINED, CONSTANT, backward, fill_plugin, node_of
+from micrograd_core.op import Op
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from micrograd_core._kernel import expression_kernel
 from micrograd_core.errors import DomainError
-from micrograd_core.kernel import expression_kernel
 from micrograd_core.op import Op
 from micrograd_core.testing import _sample
 from micrograd_core.testing._sample import CORE, Point
@@ -209,7 +209,7 @@ def compare_inline(
     """Fail unless ``op``'s inline expression ``text`` gives ``want``, what ``source`` gives.
 
     The expression runs as a compiled graph runs it: the same translation, the
-    same kernel (:func:`~micrograd_core.kernel.expression_kernel`). Where
+    same kernel (:func:`~micrograd_core._kernel.expression_kernel`). Where
     ``source`` raised (``want`` is its exception), the expression must raise or
     give a value that is not a finite float.
     """

@@ -33,9 +33,9 @@ from micrograd_core import (
     compile_graph,
     load_registry,
 )
+from micrograd_core import _kernel as kernel_module
+from micrograd_core import _replay_plan as replay_plan_module
 from micrograd_core import compiled as compiled_module
-from micrograd_core import kernel as kernel_module
-from micrograd_core import replay_plan as replay_plan_module
 from micrograd_nn import MLP, moons_classifier, train
 from micrograd_nn.training import _objective, scores
 from tests.helpers import RANDOM_KINDS, Program, run_program

@@ -21,26 +21,26 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dialect"}),  # an expression written for each target
     frozenset({"derivation"}),  # an op's float functions, from its expressions
     frozenset({"op", "hookspecs"}),
-    frozenset({"kernel"}),  # loops compiled from ops' expressions, for compiled graphs
-    frozenset({"array_kernels"}),  # a batched graph's steps on arrays
-    # the engine (batch_plan: one example's graph as a batched graph's array steps)
+    frozenset({"_kernel"}),  # loops compiled from ops' expressions, for compiled graphs
+    frozenset({"_array_kernels"}),  # a batched graph's steps on arrays
+    # the engine (_batch_plan: one example's graph as a batched graph's array steps)
     frozenset(
         {
             "graph",
-            "operand",
+            "_operand",
             "value",
             "functional",
-            "batch_plan",
+            "_batch_plan",
             "batched",
             "compiled",
-            "replay_plan",
+            "_replay_plan",
         }
     ),
     frozenset({"registry"}),
     frozenset({"plugins"}),  # discovery
     frozenset({"state"}),  # the one owner of process-wide state
     # PyTorch and JAX: what every target shares, and each target's backend
-    frozenset({"interop", "interop_backend", "interop_torch", "interop_jax"}),
+    frozenset({"interop", "_interop_backend", "_interop_torch", "_interop_jax"}),
     frozenset({"viz", "testing", "__init__"}),
 )
 PACKAGE = Path(micrograd_core.__file__).parent

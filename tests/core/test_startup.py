@@ -13,8 +13,8 @@ import micrograd_core
 # Loaded on first use, never by the import itself.
 NOT_AT_IMPORT = {
     "micrograd_core.compiled",
-    "micrograd_core.replay_plan",
-    "micrograd_core.kernel",
+    "micrograd_core._replay_plan",
+    "micrograd_core._kernel",
     "micrograd_core.grammar",  # inline expressions: checked when an op is registered
     "micrograd_core.dialect",
     "micrograd_core.viz",

@@ -1,4 +1,4 @@
-"""The array code of a batched graph: each step of a :mod:`~micrograd_core.batch_plan`
+"""The array code of a batched graph: each step of a :mod:`~micrograd_core._batch_plan`
 run on NumPy arrays, forward and backward.
 
 A step's arrays hold one row per node and one column per example (a block of
@@ -24,7 +24,7 @@ from micrograd_core.grammar import expression
 from micrograd_core.op import Op
 
 if TYPE_CHECKING:
-    from micrograd_core.batch_plan import Group, Source, Sum
+    from micrograd_core._batch_plan import Group, Source, Sum
 
 __all__ = [
     "NotFloat",

@@ -1,6 +1,6 @@
 """What a target of :mod:`micrograd_core.interop` does, and the rules it is given.
 
-A backend (:mod:`micrograd_core.interop_torch`, :mod:`micrograd_core.interop_jax`)
+A backend (:mod:`micrograd_core._interop_torch`, :mod:`micrograd_core._interop_jax`)
 converts a function's inputs to its tensors (arrays) and makes functions of an
 op's rendered expressions (a :class:`_Rule`) or, for an op with functions only,
 of its float functions, one element at a time (a :class:`_Derivative`). The

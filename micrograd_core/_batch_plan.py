@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from micrograd_core.array_kernels import Kernel, kernels, terms
+from micrograd_core._array_kernels import Kernel, kernels, terms
 from micrograd_core.dialect import in_loop
 from micrograd_core.errors import InvalidOpError
 from micrograd_core.graph import CONSTANT, node_of

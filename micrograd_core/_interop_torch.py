@@ -14,7 +14,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd_core.interop_backend import (
+from micrograd_core._interop_backend import (
     TensorFunction,
     _Backend,
     _Derivative,

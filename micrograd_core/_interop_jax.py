@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd_core.interop_backend import (
+from micrograd_core._interop_backend import (
     TensorFunction,
     _Backend,
     _Derivative,

@@ -5,7 +5,7 @@ A kernel is a function that loops over rows of slots in one list of floats ``b``
 expressions (:class:`~micrograd_core.op.Inline`) written into the loop and
 compiled once per process, or, for an op without them, a loop that calls the
 op's own functions per node. Which kernel runs which rows is the plan's
-(:mod:`micrograd_core.replay_plan`); :meth:`~micrograd_core.compiled.CompiledGraph.source`
+(:mod:`micrograd_core._replay_plan`); :meth:`~micrograd_core.compiled.CompiledGraph.source`
 shows the kernels a replay runs.
 """
 

@@ -27,8 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from micrograd_core.graph import CONSTANT, node_of
-from micrograd_core.kernel import (
+from micrograd_core._kernel import (
     _TERMS,
     _call_forward,
     _call_gradients,
@@ -43,6 +42,7 @@ from micrograd_core.kernel import (
     _Sum,
     _sum_kernel,
 )
+from micrograd_core.graph import CONSTANT, node_of
 
 if TYPE_CHECKING:
     from micrograd_core.value import Value

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from micrograd_core._array_kernels import group_backward, group_forward, sum_backward, sum_forward
 from micrograd_core._batch_plan import BatchPlan, Sum
@@ -68,25 +68,14 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from micrograd_core.compiled import CompiledGraph, _Plan
+    from micrograd_core.compiled import CompiledGraph
 
     _Array = npt.NDArray[np.float64]
 
-__all__ = ["BatchLoopWarning", "BatchedGraph", "Reduce", "Replay"]
+__all__ = ["BatchLoopWarning", "BatchedGraph", "Reduce"]
 
 Reduce = Literal["mean", "sum"]
 _REDUCTIONS: Final = ("mean", "sum")
-
-
-class Replay(NamedTuple):
-    """What :func:`~micrograd_core.compile_graph` lends a batched graph: its compiled
-    graph of one example (the loop over examples, and the fallback), and the plan of
-    a compiled replay, which the arrays no longer need (they run the nodes that do not
-    depend on the batch as arrays too). This module sits below ``compiled`` in the
-    engine and does not import it."""
-
-    compile: Callable[[Value], CompiledGraph]
-    plan: Callable[[Sequence[Value]], _Plan]
 
 
 class BatchLoopWarning(UserWarning):
@@ -129,7 +118,7 @@ class BatchedGraph:
         batch: Mapping[Value, Sequence[float] | Any],
         reduce: Reduce = "mean",
         *,
-        replay: Replay,
+        compile_one: Callable[[Value], CompiledGraph],
     ) -> None:
         if reduce not in _REDUCTIONS:
             msg = f"reduce must be 'mean' or 'sum', got {reduce!r}"
@@ -154,7 +143,9 @@ class BatchedGraph:
         self.root = root
         self.batch = tuple(batch)
         self._reduce: Reduce = reduce
-        self._compiled = replay.compile(root)  # the loop over examples, and its fallback
+        # one example's compiled graph (passed in: compiled sits above this module):
+        # the loop over examples, and the fallback when the arrays meet an error
+        self._compiled = compile_one(root)
         self._failed = False
         self._size = 0
         self._columns: list[list[float]] = []

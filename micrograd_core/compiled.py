@@ -50,7 +50,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 from micrograd_core._kernel import _CALLING, _node_slot, _Rows, _source_of, expression_kernel
-from micrograd_core._replay_plan import _Plan as _Plan  # noqa: PLC0414  (batched imports it)
 from micrograd_core._replay_plan import _plan
 from micrograd_core.errors import GraphChangedError, InvalidOpError, MicrogradError
 from micrograd_core.graph import (
@@ -64,6 +63,7 @@ from micrograd_core.graph import (
 from micrograd_core.value import Value, forward_value
 
 if TYPE_CHECKING:
+    from micrograd_core._replay_plan import _Plan
     from micrograd_core.batched import BatchedGraph
 
 __all__ = ["CompiledGraph", "compile_graph", "expression_kernel"]
@@ -112,9 +112,9 @@ def compile_graph(
         if build is not None:
             msg = "compile_graph takes build or batch, not both: a batched graph is not verified"
             raise TypeError(msg)
-        from micrograd_core.batched import BatchedGraph, Replay  # noqa: PLC0415  (NumPy's path)
+        from micrograd_core.batched import BatchedGraph  # noqa: PLC0415  (NumPy's path)
 
-        return BatchedGraph(root, batch, reduce, replay=Replay(CompiledGraph, _plan))
+        return BatchedGraph(root, batch, reduce, compile_one=CompiledGraph)
     if reduce != "mean":
         msg = f"reduce={reduce!r} applies to a batch; pass batch={{leaf: values, ...}} too"
         raise TypeError(msg)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -212,3 +214,17 @@ def llm101n(
         compile=compile,
     )
     return list(records), model
+
+
+def run_switching_often(threads: Sequence[threading.Thread]) -> None:
+    """Start ``threads`` and wait for them all, the interpreter switching threads as
+    often as it allows (every microsecond), so that a race shows within a few steps."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)

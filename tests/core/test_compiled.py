@@ -38,7 +38,7 @@ from micrograd_core import _replay_plan as replay_plan_module
 from micrograd_core import compiled as compiled_module
 from micrograd_nn import MLP, moons_classifier, train
 from micrograd_nn.training import _objective, scores
-from tests.helpers import RANDOM_KINDS, Program, run_program
+from tests.helpers import RANDOM_KINDS, Program, run_program, run_switching_often
 
 Build = Callable[[], Value]
 
@@ -268,16 +268,7 @@ def test_threads_compile_and_replay_their_own_graphs() -> None:
         except AssertionError as e:  # pragma: no cover  (reported below)
             failures.append(f"thread {seed}: {e}")
 
-    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_switching_often([threading.Thread(target=run, args=(seed,)) for seed in range(4)])
     assert failures == []
 
 

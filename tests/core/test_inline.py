@@ -29,6 +29,7 @@ from micrograd_core import (
 )
 from micrograd_core.dialect import in_loop
 from micrograd_core.op import replace, validate
+from tests.helpers import run_switching_often
 
 
 def square(inline: object) -> Op:
@@ -482,16 +483,10 @@ def test_threads_parse_expressions_at_once() -> None:
                 return
         return None
 
-    threads = [threading.Thread(target=run, args=(7 * k,)) for k in range(4)]
-    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
-    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
-    gc.set_threshold(50, 1, 1)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50, 1, 1)  # the collector runs often, and with it the __del__ above
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_switching_often([threading.Thread(target=run, args=(7 * k,)) for k in range(4)])
     finally:
-        sys.setswitchinterval(interval)
         gc.set_threshold(*thresholds)
     assert failures == []

@@ -217,9 +217,9 @@ def moons_columns(n: int, seed: int) -> list[list[float]]:
 def test_the_demo_step_batched_is_the_mean_of_per_example_graphs(reduce: str) -> None:
     random.seed(3)
     model = MLP(2, [16, 16, 1])
-    step = assert_same(hinge_l2(model), model.parameters(), moons_columns(40, 0), reduce)
+    step = assert_same(hinge_l2(model), model.parameters(), moons_columns(12, 0), reduce)
     assert step.vectorized
-    assert step.size == 40
+    assert step.size == 12
 
 
 def test_new_batches_of_any_size_between_passes() -> None:

@@ -233,13 +233,7 @@ def _group(
         is_varying = varying[ins[0]]
         at = [(v_row if is_varying else u_row)[j] for j in ins]
         shared = is_varying and len(set(at)) == 1
-        rows: Any
-        if len(set(at)) == 1:
-            rows = slice(at[0], at[0] + 1)
-        elif at == list(range(at[0], at[0] + len(at))):
-            rows = slice(at[0], at[0] + len(at))
-        else:
-            rows = np.array(at, dtype=np.intp)
+        rows = slice(at[0], at[0] + 1) if len(set(at)) == 1 else _rows(np, at)
         unique = len(set(at)) == len(at)
         sources.append(Source(not is_varying, rows, shared, unique, any(needs[j] for j in ins)))
     forward, partials, texts = kernels(op, arity, [x.needs_grad for x in sources])
@@ -303,14 +297,9 @@ def _dot(
     if not pairs:
         return None
     h = [sources[k].rows.start for _, k in pairs]
-    h_rows: Any = (
-        slice(h[0], h[0] + len(h))
-        if h == list(range(h[0], h[0] + len(h)))
-        else np.array(h, dtype=np.intp)
-    )
     w = np.stack([_indices(np, sources[k].rows, m) for k, _ in pairs], axis=1)
     dot = Dot(
-        h_rows,
+        _rows(np, h),
         w,
         tuple(rest),
         any(sources[k].needs_grad for k, _ in pairs),
@@ -319,6 +308,13 @@ def _dot(
         len(np.unique(w)) == w.size,
     )
     return dot, pairs
+
+
+def _rows(np: Any, at: list[int]) -> Any:
+    """Rows ``at`` as a slice where they are consecutive, else as an index array."""
+    if at == list(range(at[0], at[0] + len(at))):
+        return slice(at[0], at[0] + len(at))
+    return np.array(at, dtype=np.intp)
 
 
 def _indices(np: Any, rows: Any, m: int) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+import random
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -228,3 +229,22 @@ def run_switching_often(threads: Sequence[threading.Thread]) -> None:
             thread.join()
     finally:
         sys.setswitchinterval(interval)
+
+
+def demo_loss(model: MLP, data: Sequence[Value]) -> Value:
+    """micrograd's demo loss for one example ``(x1, x2, label)``: hinge loss and L2 on
+    every parameter, as one example's graph for a batched replay."""
+    x1, x2, label = data
+    score = model([x1, x2])
+    assert isinstance(score, Value)
+    return (1 + -label * score).relu() + 1e-4 * sum(p * p for p in model.parameters())
+
+
+def moons_columns(n: int, seed: int) -> list[list[float]]:
+    """``n`` random examples shaped like the demo's (x1, x2, label), as three columns."""
+    rng = random.Random(seed)
+    return [
+        [rng.uniform(-1.5, 2.5) for _ in range(n)],
+        [rng.uniform(-1, 1.5) for _ in range(n)],
+        [rng.choice([-1.0, 1.0]) for _ in range(n)],
+    ]

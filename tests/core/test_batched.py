@@ -28,7 +28,7 @@ from micrograd_core import (
 from micrograd_core.batched import BatchedGraph, BatchLoopWarning
 from micrograd_core.graph import node_of, topological_order
 from micrograd_nn import MLP
-from tests.helpers import RANDOM_KINDS, Program, run_program
+from tests.helpers import RANDOM_KINDS, Program, demo_loss, moons_columns, run_program
 
 Build = Callable[[Sequence[Value], Sequence[Value]], Value]  # (data leaves, parameters) -> root
 
@@ -193,24 +193,8 @@ def assert_same(
 
 
 def hinge_l2(model: MLP) -> Build:
-    """micrograd's demo loss for one example (x1, x2, label), L2 on every parameter."""
-
-    def build(data: Sequence[Value], params: Sequence[Value]) -> Value:
-        x1, x2, y = data
-        score = model([x1, x2])
-        assert isinstance(score, Value)
-        return (1 + -y * score).relu() + 1e-4 * sum(p * p for p in params)
-
-    return build
-
-
-def moons_columns(n: int, seed: int) -> list[list[float]]:
-    rng = random.Random(seed)
-    return [
-        [rng.uniform(-1.5, 2.5) for _ in range(n)],
-        [rng.uniform(-1, 1.5) for _ in range(n)],
-        [rng.choice([-1.0, 1.0]) for _ in range(n)],
-    ]
+    """micrograd's demo loss for one example (x1, x2, label); its params are the model's."""
+    return lambda data, params: demo_loss(model, data)
 
 
 @pytest.mark.parametrize("reduce", ["mean", "sum"])

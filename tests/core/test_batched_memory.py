@@ -13,6 +13,7 @@ import pytest
 from micrograd_core import OpRegistry, Value, compile_graph
 from micrograd_core.graph import topological_order
 from micrograd_nn import MLP
+from tests.helpers import demo_loss, moons_columns
 
 SMALL, LARGE = 100, 2_000
 
@@ -22,27 +23,11 @@ def builtin(builtin_registry: OpRegistry) -> OpRegistry:
     return builtin_registry
 
 
-def demo_loss(model: MLP, x1: Value, x2: Value, label: Value) -> Value:
-    """micrograd's demo loss for one example: hinge loss and L2 on every parameter."""
-    score = model([x1, x2])
-    assert isinstance(score, Value)
-    return (1 + -label * score).relu() + 1e-4 * sum(p * p for p in model.parameters())
-
-
-def columns(n: int) -> list[list[float]]:
-    rng = random.Random(n)
-    return [
-        [rng.uniform(-1.5, 2.5) for _ in range(n)],
-        [rng.uniform(-1, 1.5) for _ in range(n)],
-        [rng.choice([-1.0, 1.0]) for _ in range(n)],
-    ]
-
-
 Make = Callable[[MLP, Sequence[Value], list[list[float]]], object]
 
 
 def batched(model: MLP, data: Sequence[Value], cols: list[list[float]]) -> object:
-    step = compile_graph(demo_loss(model, *data), batch=dict(zip(data, cols, strict=True)))
+    step = compile_graph(demo_loss(model, data), batch=dict(zip(data, cols, strict=True)))
     step.forward()
     step.backward()
     return step
@@ -50,7 +35,7 @@ def batched(model: MLP, data: Sequence[Value], cols: list[list[float]]) -> objec
 
 def with_a_graph_per_example(model: MLP, data: Sequence[Value], cols: list[list[float]]) -> object:
     """What the check is for: a batched graph that also kept a graph per example."""
-    kept = [demo_loss(model, *map(Value, example)) for example in zip(*cols, strict=True)]
+    kept = [demo_loss(model, list(map(Value, example))) for example in zip(*cols, strict=True)]
     return batched(model, data, cols), kept
 
 
@@ -60,7 +45,7 @@ def held(make: Make, n: int) -> tuple[int, int]:
     random.seed(0)
     model = MLP(2, [16, 16, 1])
     data = [Value(0.0) for _ in range(3)]
-    cols = columns(n)
+    cols = moons_columns(n, n)
     gc.collect()
     values = sum(type(o) is Value for o in gc.get_objects())
     tracemalloc.start()
@@ -97,7 +82,7 @@ def test_it_holds_one_examples_nodes() -> None:
     model = MLP(2, [16, 16, 1])
     data = [Value(0.0) for _ in range(3)]
     leaves = len(model.parameters()) + len(data)
-    one_example = len(topological_order(demo_loss(model, *data))) - leaves  # its new nodes
+    one_example = len(topological_order(demo_loss(model, data))) - leaves  # its new nodes
     for n in (SMALL, LARGE):
         _, values = held(batched, n)
         assert values == one_example  # the nodes of the graph compiled, no other Value

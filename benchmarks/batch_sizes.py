@@ -12,11 +12,9 @@ times per step against the batch size (matplotlib, the ``plot`` extra).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+
+from benchmarks.run import Job, in_worker
 
 __all__ = ["SIZES", "main", "measure", "table"]
 
@@ -31,13 +29,8 @@ def repeats(size: int) -> int:
 
 def measure(impl: str, size: int) -> float | None:
     """The median time of one batched demo step (ms), or None where ``impl`` cannot run."""
-    cmd = [sys.executable, "-m", "benchmarks.worker", impl, "train_batched", str(size)]
-    cmd += [str(repeats(size)), "on"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return None
-    result: dict[str, Any] = json.loads(lines[-1])
+    job = Job("train_batched", size, repeats(size), label=f"batched step, {size:,} points")
+    result = in_worker(impl, job, "on")
     return float(result["median"]) if result.get("status") == "ok" else None
 
 

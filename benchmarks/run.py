@@ -93,7 +93,9 @@ def installed(impl: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def _worker(impl: str, job: Job, collector: str) -> dict[str, Any]:
+def in_worker(impl: str, job: Job, collector: str) -> dict[str, Any]:
+    """``job`` for ``impl`` in a fresh worker process (``benchmarks.worker``): its record,
+    or one with status "error" and the reason."""
     cmd = [sys.executable, "-m", "benchmarks.worker", impl, job.workload, str(job.size)]
     cmd += [str(job.repeats), collector]
     record = {"impl": impl, "workload": job.workload, "size": job.size, "collector": collector}
@@ -238,7 +240,7 @@ def run_all(
                 for impl in present:
                     earlier = failed.get((impl, job.workload, collector))
                     if earlier is None:
-                        result = _worker(impl, job, collector)
+                        result = in_worker(impl, job, collector)
                     else:
                         record = {"impl": impl, "workload": job.workload, "size": job.size}
                         result = {**record, "collector": collector, "status": "skipped"}

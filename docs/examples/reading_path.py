@@ -25,14 +25,14 @@ from typing import Any
 _installed = importlib.metadata.entry_points
 
 
-def _builtin_only(**selection: Any) -> importlib.metadata.EntryPoints:
-    found = _installed(**selection)
+def _builtin_only(**selection: Any) -> Any:
+    found: Any = _installed(**selection)  # EntryPoints, or groups of them
     if selection.get("group") != "micrograd":
         return found
     return importlib.metadata.EntryPoints(ep for ep in found if ep.value == "micrograd_ops")
 
 
-importlib.metadata.entry_points = _builtin_only  # type: ignore[assignment]
+importlib.metadata.entry_points = _builtin_only
 os.environ["MICROGRAD_LOAD_PLUGINS"] = "builtin"
 os.environ.pop("MICROGRAD_DISABLE_PLUGINS", None)
 

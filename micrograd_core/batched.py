@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from micrograd_core._array_kernels import group_backward, group_forward, sum_backward, sum_forward
 from micrograd_core._batch_plan import BatchPlan, Sum
+from micrograd_core._operand import to_float
 from micrograd_core.errors import MicrogradError
 from micrograd_core.graph import CONSTANT, topological_order
 from micrograd_core.value import Value
@@ -315,11 +316,13 @@ def _described(x: object) -> str:
 
 
 def _column(leaf: Value, values: object) -> list[float]:
-    """A batch leaf's values as floats, or a TypeError saying what is wrong."""
-    if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+    """A batch leaf's values as floats, each as ``Value()`` takes it (the same errors)."""
+    if isinstance(values, str | bytes) or not (
+        isinstance(values, Sequence) or hasattr(values, "__array__")
+    ):
         msg = (
             f"the values of batch leaf {leaf!r} must be a sequence of real numbers (a list, "
-            f"a NumPy array), got {type(values).__name__!r}"
+            f"a NumPy array), in the order of the examples, got {type(values).__name__!r}"
         )
         raise TypeError(msg)
     if getattr(values, "ndim", 1) != 1:
@@ -328,11 +331,15 @@ def _column(leaf: Value, values: object) -> list[float]:
             f"shape {getattr(values, 'shape', '?')}"
         )
         raise ValueError(msg)
+    numbers: Any = values  # a sequence, or an array of one dimension
+    if getattr(getattr(numbers, "dtype", None), "kind", "") in ("f", "i", "u", "b"):
+        return numbers.astype(float).tolist()  # type: ignore[no-any-return]  # reals, in C
     try:
-        return [float(x) for x in values]  # type: ignore[attr-defined]
-    except (TypeError, ValueError) as e:
-        msg = f"the values of batch leaf {leaf!r} must be real numbers ({e})"
-        raise TypeError(msg) from e
+        return [x if type(x) is float else to_float(x) for x in numbers]
+    except MicrogradError:  # the same error again, naming the leaf and the example
+        for i, x in enumerate(numbers):
+            to_float(x, f"batch leaf {leaf!r}, example {i},")
+        raise
 
 
 # -- the arrays -----------------------------------------------------------------------

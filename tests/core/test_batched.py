@@ -441,7 +441,7 @@ def test_wrong_batches_are_refused() -> None:
         compile_graph(root, batch={})
     with pytest.raises(TypeError, match="sequence of real numbers"):
         compile_graph(root, batch={x: 1.0})
-    with pytest.raises(TypeError, match="real numbers"):
+    with pytest.raises(TypeError, match="real number"):
         compile_graph(root, batch={x: ["a"]})
     with pytest.raises(ValueError, match="one-dimensional"):
         compile_graph(root, batch={x: np.zeros((2, 2))})

@@ -1,0 +1,66 @@
+"""compile_graph(root, batch=...) at its edges: what a column may hold, leaves whose
+.data is no float, a root that is a leaf, arithmetic that Python refuses inside an
+op's expression, threads sharing one batched graph. The engine, one graph per
+example, is the reference every time."""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+
+import numpy as np
+import pytest
+
+from micrograd_core import (
+    OperandRangeError,
+    OperandTypeError,
+    OpRegistry,
+    Value,
+    compile_graph,
+)
+
+
+@pytest.fixture(autouse=True)
+def builtin(builtin_registry: OpRegistry) -> OpRegistry:
+    return builtin_registry
+
+
+# -- what a column may hold: what Value() takes ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [True, 3, fractions.Fraction(1, 3), decimal.Decimal("1.1"), np.float32(0.1), np.int64(7)],
+    ids=repr,
+)
+def test_a_column_takes_every_number_value_takes(number: object) -> None:
+    x, w = Value(0.0), Value(2.0)
+    step = compile_graph(x * w, batch={x: [number, 1.0]})
+    assert step.forward() == (Value(number).data * 2.0 + 2.0) / 2  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["1.5", b"1.5"], ids=repr)
+def test_a_column_refuses_text_as_value_does(text: object) -> None:
+    x, w = Value(0.0), Value(2.0)
+    with pytest.raises(OperandTypeError, match="takes a real number") as info:
+        Value(text)  # type: ignore[arg-type]
+    with pytest.raises(OperandTypeError, match=r"example 1, takes a real number .* got") as info:
+        compile_graph(x * w, batch={x: [1.0, text]})
+    assert "batch leaf Value(data=0.0" in str(info.value)
+    step = compile_graph(x * w, batch={x: [1.0]})
+    with pytest.raises(OperandTypeError, match="example 0,"):
+        step.set_batch({x: np.array([text, "2"], dtype=object)})
+    assert step.forward() == 2.0  # the refused batch left the last one in place
+
+
+def test_a_column_refuses_an_int_beyond_a_float_as_value_does() -> None:
+    x, w = Value(0.0), Value(2.0)
+    with pytest.raises(OperandRangeError, match="example 1, takes a real number that fits"):
+        compile_graph(x * w, batch={x: [1.0, 10**400]})
+
+
+@pytest.mark.parametrize("column", [{1.0, 2.0}, {1.0: 3.0, 2.0: 4.0}], ids=["set", "dict"])
+def test_a_column_is_a_sequence_not_a_set_or_a_mapping(column: object) -> None:
+    x, y, w = Value(0.0), Value(0.0), Value(2.0)
+    with pytest.raises(TypeError, match="must be a sequence of real numbers"):
+        compile_graph(x * w + y, batch={x: column, y: [1.0, 2.0]})

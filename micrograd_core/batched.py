@@ -45,17 +45,19 @@ stay in the processor's cache. An op without expressions NumPy can run
 once per node and example: correct, and slower.
 
 When anything goes wrong in the arrays (a value that is not finite, an op
-outside its domain), the pass runs again example by example through a
-compiled graph, which raises the engine's error with a note naming the
-example's index. Without NumPy every pass is that loop over examples (one
-compiled forward and backward each), with a :class:`BatchLoopWarning` when the
-graph is built.
+outside its domain), or a leaf holds something other than a float (an int,
+whose additions are exact; a str), the pass runs again example by example
+through a compiled graph, which computes as the engine does and raises the
+engine's error with a note naming the example's index. Without NumPy every
+pass is that loop over examples (one compiled forward and backward each), with
+a :class:`BatchLoopWarning` when the graph is built.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from operator import countOf
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from micrograd_core._array_kernels import group_backward, group_forward, sum_backward, sum_forward
@@ -396,8 +398,12 @@ class _Arrays:
         self.computed = False
         root, W = plan.root_at, self.W
         total = check = 0.0
+        data = [leaf.data for leaf in plan.leaves]
+        if countOf(map(type, data), float) != len(data):
+            # an int adds exactly, a str is no number: the engine's arithmetic decides
+            return None
         try:
-            U[self.leaf_rows, 0] = [leaf.data for leaf in plan.leaves]
+            U[self.leaf_rows, 0] = data
             with np.errstate(all="ignore"):  # what is not finite, the loop reruns
                 for step in self.fixed:
                     if isinstance(step, Sum):

@@ -64,3 +64,26 @@ def test_a_column_is_a_sequence_not_a_set_or_a_mapping(column: object) -> None:
     x, y, w = Value(0.0), Value(0.0), Value(2.0)
     with pytest.raises(TypeError, match="must be a sequence of real numbers"):
         compile_graph(x * w + y, batch={x: column, y: [1.0, 2.0]})
+
+
+# -- leaves whose .data is no float: the engine's arithmetic, the engine's errors ----------
+
+
+def test_a_parameter_holding_a_str_is_the_engines_error() -> None:
+    x, w = Value(0.0), Value(2.0)
+    step = compile_graph(x * w, batch={x: [1.0, 2.0]})
+    w.data = "3.0"  # type: ignore[assignment]
+    with pytest.raises(OperandTypeError, match="holds 'str'") as info:
+        step.forward()
+    assert "in example 0 of the batch (counting from 0)" in info.value.__notes__
+
+
+def test_parameters_holding_ints_compute_as_the_engine_does() -> None:
+    x, a, b = Value(0.0), Value(0.0), Value(0.0)
+    step = compile_graph((a + b) * x, batch={x: [1.0, 3.0]})
+    a.data, b.data = 2**53 + 1, -(2**53)  # type: ignore[assignment]
+    want = (a + b) * Value(2.0)  # an int add is exact: 1, where floats give 0
+    assert want.data == 2.0
+    assert step.forward() == want.data
+    step.backward()
+    assert (a.grad, b.grad) == (2.0, 2.0)

@@ -274,10 +274,15 @@ class BatchedGraph:
     def _loop_backward(self) -> None:
         compiled = self._compiled
         batch_ids = {id(v) for v in self.batch}
+        root = self.root
+        if root._op is None:  # a leaf: its gradient is the seed (a compiled pass sets it)
+            if root._a is not CONSTANT and id(root) not in batch_ids:
+                root.grad += 1.0 if self._reduce == "mean" else float(self._size)
+            return
         targets = [v for v in compiled.leaves if v._a is not CONSTANT and id(v) not in batch_ids]
         saved_grads = [v.grad for v in targets]
         saved_batch = [(leaf, leaf.data, leaf.grad) for leaf in self.batch]
-        root_grad = self.root.grad
+        root_grad = root.grad
         for v in targets:
             v.grad = 0.0
         try:
@@ -293,7 +298,7 @@ class BatchedGraph:
         finally:
             for leaf, data, grad in saved_batch:
                 leaf.data, leaf.grad = data, grad
-            self.root.grad = root_grad
+            root.grad = root_grad
         scale = 1.0 / self._size if self._reduce == "mean" else 1.0
         for v, g in zip(targets, saved_grads, strict=True):
             v.grad = g + v.grad * scale

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
+import math
 
 import numpy as np
 import pytest
@@ -81,9 +82,25 @@ def test_a_parameter_holding_a_str_is_the_engines_error() -> None:
 def test_parameters_holding_ints_compute_as_the_engine_does() -> None:
     x, a, b = Value(0.0), Value(0.0), Value(0.0)
     step = compile_graph((a + b) * x, batch={x: [1.0, 3.0]})
-    a.data, b.data = 2**53 + 1, -(2**53)  # type: ignore[assignment]
+    a.data, b.data = 2**53 + 1, -(2**53)
     want = (a + b) * Value(2.0)  # an int add is exact: 1, where floats give 0
     assert want.data == 2.0
     assert step.forward() == want.data
     step.backward()
     assert (a.grad, b.grad) == (2.0, 2.0)
+
+
+# -- a root that is a leaf --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+@pytest.mark.parametrize("data", [3.0, math.nan, math.inf])
+def test_a_parameter_as_the_root(data: float, reduce: str) -> None:
+    x, w = Value(0.0), Value(data)
+    w.grad = 0.5
+    step = compile_graph(w, batch={x: [1.0, 2.0]}, reduce=reduce)  # type: ignore[call-overload]
+    total = step.forward()
+    step.backward()
+    size = 2.0 if reduce == "sum" else 1.0
+    assert math.isnan(total) if math.isnan(data) else total == data * size
+    assert w.grad == 0.5 + size  # d(mean of w)/dw is 1; of a sum of two, 2

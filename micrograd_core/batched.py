@@ -45,7 +45,8 @@ stay in the processor's cache. An op without expressions NumPy can run
 once per node and example: correct, and slower.
 
 When anything goes wrong in the arrays (a value that is not finite, an op
-outside its domain), or a leaf holds something other than a float (an int,
+outside its domain, arithmetic that Python's floats refuse even inside one op's
+expression: ``1e300 ** 2``, ``1 / 0.0``), or a leaf holds something other than a float (an int,
 whose additions are exact; a str), the pass runs again example by example
 through a compiled graph, which computes as the engine does and raises the
 engine's error with a note naming the example's index. Without NumPy every
@@ -356,6 +357,13 @@ def _column(leaf: Value, values: object) -> list[float]:
 # columns so that a block's rows stay in the processor's cache while every step runs
 # on it). A pass is a short list of steps, run on U once and on each block of V.
 
+# Where Python's floats raise (an overflow in ** or math's functions, a division
+# by zero, math.sqrt(-1.0)), NumPy's arrays go on with inf or NaN, which a later
+# step may turn back into a finite number (1 / x ** 2 at 1e300 is 0.0): so the
+# arrays stop there, and the loop over examples (the engine) decides. An underflow
+# to 0 is no error in Python either.
+_AS_PYTHON: Final = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+
 BLOCK = 1 << 16  # how many numbers a block of V holds, about (512 KiB: measured best)
 
 
@@ -409,7 +417,7 @@ class _Arrays:
             return None
         try:
             U[self.leaf_rows, 0] = data
-            with np.errstate(all="ignore"):  # what is not finite, the loop reruns
+            with np.errstate(**_AS_PYTHON):
                 for step in self.fixed:
                     if isinstance(step, Sum):
                         sum_forward(np, step, U)
@@ -444,7 +452,7 @@ class _Arrays:
         seed = 1.0 / size if mean else 1.0
         steps = list(zip(self.varying, self.W, self.GW, strict=True))[::-1]
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(**_AS_PYTHON):
                 for GW in self.GW:
                     if GW is not None:
                         GW.fill(0.0)

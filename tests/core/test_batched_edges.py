@@ -13,10 +13,14 @@ import numpy as np
 import pytest
 
 from micrograd_core import (
+    DomainError,
+    Inline,
+    Op,
     OperandRangeError,
     OperandTypeError,
     OpRegistry,
     Value,
+    apply,
     compile_graph,
 )
 
@@ -104,3 +108,29 @@ def test_a_parameter_as_the_root(data: float, reduce: str) -> None:
     size = 2.0 if reduce == "sum" else 1.0
     assert math.isnan(total) if math.isnan(data) else total == data * size
     assert w.grad == 0.5 + size  # d(mean of w)/dw is 1; of a sum of two, 2
+
+
+# -- arithmetic Python refuses inside one op's expression ---------------------------------
+
+
+def test_an_overflow_inside_a_partial_is_the_engines_domain_error() -> None:
+    recip = Op("recip", 1, inline=Inline("1 / x0", partials=("-1 / x0 ** 2",)))
+    x, w = Value(1.0), Value(1.0)
+    with pytest.raises(DomainError, match="recip"):
+        apply(recip, Value(1e300) * w).backward()  # 1e300 ** 2 overflows in Python
+    step = compile_graph(apply(recip, x * w), batch={x: [1.0, 1e300]})
+    assert step.forward() == (1.0 + 1e-300) / 2
+    with pytest.raises(DomainError, match="recip") as info:
+        step.backward()
+    assert "in example 1 of the batch (counting from 0)" in info.value.__notes__
+
+
+def test_a_division_by_zero_inside_a_forward_is_the_engines_domain_error() -> None:
+    damp = Op("damp", 1, inline=Inline("1 / (1 + 1 / x0)", partials=("1 / (1 + x0) ** 2",)))
+    x, w = Value(1.0), Value(1.0)
+    with pytest.raises(DomainError, match="damp"):
+        apply(damp, Value(0.0) * w)
+    step = compile_graph(apply(damp, x * w), batch={x: [1.0, 0.0]})
+    with pytest.raises(DomainError, match="damp") as info:
+        step.forward()
+    assert "in example 1 of the batch (counting from 0)" in info.value.__notes__

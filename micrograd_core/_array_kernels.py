@@ -108,7 +108,10 @@ def group_forward(np: Any, group: Group, V: Any, U: Any, W: Any) -> None:
     ``W`` is the group's weight matrix of this pass, for a dot."""
     if group.dot is not None:
         out = V[group.out]
-        np.matmul(W, V[group.dot.h], out=out)
+        if W.shape[1] == 1:  # one product per node (mul): -0.0 stays, as in the engine
+            np.multiply(W, V[group.dot.h], out=out)
+        else:  # a sum of products: its order is the matrix product's
+            np.matmul(W, V[group.dot.h], out=out)
         for term in group.dot.rest:
             x = _read(V, U, group.inputs[term[0]])
             out += x if len(term) == 1 else x * _read(V, U, group.inputs[term[1]])

@@ -134,3 +134,14 @@ def test_a_division_by_zero_inside_a_forward_is_the_engines_domain_error() -> No
     with pytest.raises(DomainError, match="damp") as info:
         step.forward()
     assert "in example 1 of the batch (counting from 0)" in info.value.__notes__
+
+
+# -- the sign of a product's zero --------------------------------------------------------
+
+
+def test_a_products_zero_keeps_its_sign() -> None:
+    sign = Op("sign", 1, inline=Inline("math.copysign(1.0, x0)", partials=("0.0",)))
+    x, w = Value(1.0), Value(-1.0)
+    step = compile_graph(apply(sign, x * w), batch={x: [0.0, 2.0]})
+    assert apply(sign, Value(0.0) * w).data == -1.0  # 0.0 * -1.0 is -0.0
+    assert step.forward() == -1.0

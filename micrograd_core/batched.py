@@ -104,6 +104,7 @@ class BatchedGraph:
 
     __slots__ = (
         "_arrays",
+        "_at_forward",
         "_columns",
         "_compiled",
         "_failed",
@@ -151,6 +152,8 @@ class BatchedGraph:
         # the loop over examples, and the fallback when the arrays meet an error
         self._compiled = compile_one(root)
         self._failed = False
+        # the other leaves and their .data at the last forward() over examples
+        self._at_forward: list[tuple[Value, Any]] | None = None
         self._size = 0
         self._columns: list[list[float]] = []
         try:
@@ -221,6 +224,7 @@ class BatchedGraph:
         self._columns = columns
         self._size = size
         self._failed = False
+        self._at_forward = None
         if self._arrays is not None:
             self._arrays.set_columns(columns)
 
@@ -231,6 +235,7 @@ class BatchedGraph:
             total = arrays.forward(self._reduce == "mean")
             if total is not None:
                 self._failed = False
+                self._at_forward = None  # the arrays hold them
                 return total
         self._failed = True
         return self._loop_forward()
@@ -260,6 +265,8 @@ class BatchedGraph:
 
     def _loop_forward(self) -> float:
         compiled = self._compiled
+        batch_ids = {id(v) for v in self.batch}
+        self._at_forward = [(v, v.data) for v in compiled.leaves if id(v) not in batch_ids]
         saved = [leaf.data for leaf in self.batch]
         total = 0.0
         try:
@@ -284,9 +291,16 @@ class BatchedGraph:
         saved_grads = [v.grad for v in targets]
         saved_batch = [(leaf, leaf.data, leaf.grad) for leaf in self.batch]
         root_grad = root.grad
+        # at the values of the last forward(), which .data may no longer hold
+        at = self._at_forward
+        if at is None and self._arrays is not None and self._arrays.computed:
+            at = list(zip(self._arrays.plan.leaves, self._arrays.data, strict=True))
+        now = [(v, v.data) for v, _ in at or ()]
         for v in targets:
             v.grad = 0.0
         try:
+            for v, data in at or ():
+                v.data = data
             for i in range(self._size):
                 for leaf, column in zip(self.batch, self._columns, strict=True):
                     leaf.data = column[i]
@@ -299,6 +313,8 @@ class BatchedGraph:
         finally:
             for leaf, data, grad in saved_batch:
                 leaf.data, leaf.grad = data, grad
+            for v, data in now:
+                v.data = data
             root.grad = root_grad
         scale = 1.0 / self._size if self._reduce == "mean" else 1.0
         for v, g in zip(targets, saved_grads, strict=True):
@@ -390,6 +406,7 @@ class _Arrays:
         self.blocks: list[_Array] = []
         self.G: dict[int, _Array] = {}  # a gradient block per width, reused
         self.computed = False
+        self.data: list[float] = []  # the fixed leaves' .data at the last forward
 
     def set_columns(self, columns: list[list[float]]) -> None:
         np = self.np
@@ -411,7 +428,7 @@ class _Arrays:
         self.computed = False
         root, W = plan.root_at, self.W
         total = check = 0.0
-        data = [leaf.data for leaf in plan.leaves]
+        data = self.data = [leaf.data for leaf in plan.leaves]
         if countOf(map(type, data), float) != len(data):
             # an int adds exactly, a str is no number: the engine's arithmetic decides
             return None

@@ -145,3 +145,28 @@ def test_a_products_zero_keeps_its_sign() -> None:
     step = compile_graph(apply(sign, x * w), batch={x: [0.0, 2.0]})
     assert apply(sign, Value(0.0) * w).data == -1.0  # 0.0 * -1.0 is -0.0
     assert step.forward() == -1.0
+
+
+# -- the gradient at the values of the last forward() ------------------------------------
+
+
+TWICE = Op("twice", 1, inline=Inline("2.0 * x0", partials=("2.0",)))
+# its partial gives an int: the engine converts it, the arrays leave the backward pass
+# to the loop over examples
+TWICE_INT = Op("twice", 1, forward=lambda x: 2.0 * x, partials=(lambda x, out: 2,))
+
+
+@pytest.mark.parametrize(
+    ("op", "w0"),
+    [(TWICE, 2.0), (TWICE_INT, 2.0), (TWICE, 2)],  # an int leaf: both passes loop
+    ids=["arrays", "loop backward", "loop forward and backward"],
+)
+def test_the_gradient_is_at_the_last_forward_whichever_way_a_pass_runs(op: Op, w0: float) -> None:
+    x, w = Value(0.0), Value(2.0)
+    step = compile_graph(apply(op, x * w * w), batch={x: [1.0, 3.0]})
+    w.data = w0
+    step.forward()
+    w.data = 5.0
+    step.backward()
+    assert w.grad == 2.0 * 2.0 * 2.0 * 2.0  # d/dw of 2 x w**2 at w = 2, mean x = 2
+    assert w.data == 5.0

@@ -56,6 +56,7 @@ a :class:`BatchLoopWarning` when the graph is built.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from operator import countOf
@@ -90,7 +91,9 @@ class BatchedGraph:
     """One example's graph, replayed over a batch of examples in each pass.
 
     Built by ``compile_graph(root, batch={leaf: values, ...}, reduce=...)``;
-    see :mod:`micrograd_core.batched`. Like a graph, it is for one thread at a time.
+    see :mod:`micrograd_core.batched`. Threads may share one: it runs one pass (a
+    ``forward()``, a ``backward()``, a ``set_batch()``) at a time, since every pass
+    works in the same arrays and sets the batch leaves' ``.data``.
 
     >>> from micrograd_core import Value, compile_graph
     >>> x, b = Value(0.0), Value(1.0)
@@ -108,6 +111,7 @@ class BatchedGraph:
         "_columns",
         "_compiled",
         "_failed",
+        "_lock",
         "_reduce",
         "_size",
         "batch",
@@ -148,6 +152,7 @@ class BatchedGraph:
         self.root = root
         self.batch = tuple(batch)
         self._reduce: Reduce = reduce
+        self._lock = threading.Lock()
         # one example's compiled graph (passed in: compiled sits above this module):
         # the loop over examples, and the fallback when the arrays meet an error
         self._compiled = compile_one(root)
@@ -210,6 +215,10 @@ class BatchedGraph:
             )
             raise ValueError(msg)
         columns = [_column(leaf, batch[leaf]) for leaf in self.batch]
+        with self._lock:
+            self._set_columns(columns)
+
+    def _set_columns(self, columns: list[list[float]]) -> None:
         sizes = {len(c) for c in columns}
         if len(sizes) != 1:
             shown = ", ".join(
@@ -230,6 +239,10 @@ class BatchedGraph:
 
     def forward(self) -> float:
         """The mean (or sum) over the batch of the root's value, from the leaves' ``.data``."""
+        with self._lock:
+            return self._forward()
+
+    def _forward(self) -> float:
         arrays = self._arrays
         if arrays is not None:
             total = arrays.forward(self._reduce == "mean")
@@ -247,10 +260,14 @@ class BatchedGraph:
 
         Before any ``forward()``, the gradient at the leaves' current values.
         """
+        with self._lock:
+            self._backward()
+
+    def _backward(self) -> None:
         arrays = self._arrays
         if arrays is not None and not self._failed:
             if not arrays.computed:
-                self.forward()
+                self._forward()
             if not self._failed and arrays.backward(self._reduce == "mean", self._size):
                 return
         self._loop_backward()

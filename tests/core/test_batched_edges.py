@@ -8,6 +8,7 @@ from __future__ import annotations
 import decimal
 import fractions
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from micrograd_core import (
     apply,
     compile_graph,
 )
+from tests.helpers import run_switching_often
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +172,33 @@ def test_the_gradient_is_at_the_last_forward_whichever_way_a_pass_runs(op: Op, w
     step.backward()
     assert w.grad == 2.0 * 2.0 * 2.0 * 2.0  # d/dw of 2 x w**2 at w = 2, mean x = 2
     assert w.data == 5.0
+
+
+# -- threads sharing one batched graph ------------------------------------------------------
+
+
+def test_threads_sharing_one_batched_graph_run_its_passes_one_at_a_time(
+    builtin: OpRegistry,
+) -> None:
+    xs = [math.sin(i) for i in range(300)]
+    x = Value(0.0)
+    ws = [Value(0.1 * k - 0.3) for k in range(8)]
+    root = sum(((x * w).tanh() * w for w in ws), Value(0.0))
+    step = compile_graph(root, batch={x: xs})
+    want = step.forward()
+    step.backward()
+    grads = [w.grad for w in ws]
+    for w in ws:
+        w.grad = 0.0
+    passes, results = 20, []
+
+    def worker() -> None:
+        with builtin.activated():
+            for _ in range(passes):
+                results.append(step.forward())
+                step.backward()
+
+    run_switching_often([threading.Thread(target=worker) for _ in range(3)])
+    assert results == [want] * (3 * passes)
+    for w, g in zip(ws, grads, strict=True):
+        assert math.isclose(w.grad, 3 * passes * g, rel_tol=1e-12)

@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from micrograd_core._array_kernels import group_backward, group_forward, sum_backward, sum_forward
 from micrograd_core._batch_plan import BatchPlan, Sum
 from micrograd_core._operand import to_float
-from micrograd_core.errors import MicrogradError
+from micrograd_core.errors import DomainError, MicrogradError
 from micrograd_core.graph import CONSTANT, topological_order
 from micrograd_core.value import Value
 
@@ -285,16 +285,16 @@ class BatchedGraph:
         batch_ids = {id(v) for v in self.batch}
         self._at_forward = [(v, v.data) for v in compiled.leaves if id(v) not in batch_ids]
         saved = [leaf.data for leaf in self.batch]
-        total = 0.0
+        roots = []
         try:
             for i in range(self._size):
                 for leaf, column in zip(self.batch, self._columns, strict=True):
                     leaf.data = column[i]
-                total += _in_example(compiled.forward, i)
+                roots.append(_in_example(compiled.forward, i))
         finally:
             for leaf, data in zip(self.batch, saved, strict=True):
                 leaf.data = data
-        return total / self._size if self._reduce == "mean" else total
+        return _reduced(roots, self._reduce == "mean")
 
     def _loop_backward(self) -> None:
         compiled = self._compiled
@@ -313,29 +313,50 @@ class BatchedGraph:
         if at is None and self._arrays is not None and self._arrays.computed:
             at = list(zip(self._arrays.plan.leaves, self._arrays.data, strict=True))
         now = [(v, v.data) for v, _ in at or ()]
-        for v in targets:
-            v.grad = 0.0
+        # each example's root seeded with 1/n, as in the mean's graph: a large gradient
+        # overflows no sooner than there
+        seed = 1.0 / self._size if self._reduce == "mean" else 1.0
+        sums = [0.0] * len(targets)
         try:
             for v, data in at or ():
                 v.data = data
             for i in range(self._size):
                 for leaf, column in zip(self.batch, self._columns, strict=True):
                     leaf.data = column[i]
+                for v in targets:
+                    v.grad = 0.0
                 _in_example(compiled.forward, i)
-                _in_example(compiled.backward, i)
-        except BaseException:
-            for v, g in zip(targets, saved_grads, strict=True):
-                v.grad = g
-            raise
+                _in_example(lambda: compiled._backward(seed), i)
+                sums = [s + v.grad for s, v in zip(sums, targets, strict=True)]
         finally:
             for leaf, data, grad in saved_batch:
                 leaf.data, leaf.grad = data, grad
             for v, data in now:
                 v.data = data
+            for v, g in zip(targets, saved_grads, strict=True):
+                v.grad = g
             root.grad = root_grad
-        scale = 1.0 / self._size if self._reduce == "mean" else 1.0
-        for v, g in zip(targets, saved_grads, strict=True):
-            v.grad = g + v.grad * scale
+        for v, s in zip(targets, sums, strict=True):
+            v.grad += s
+
+
+def _reduced(roots: list[float], mean: bool) -> float:
+    """The mean (or sum) of the root's values over the examples, added in their order.
+
+    Finite values whose sum is beyond the largest float: their mean is finite, each
+    divided first; their sum is the engine's error for an addition that overflows.
+    """
+    total = sum(roots, 0.0)
+    if total - total != 0.0 and all(r - r == 0.0 for r in roots):
+        if mean:
+            return sum([r / len(roots) for r in roots], 0.0)
+        msg = (
+            "reduce='sum': the root's values over the batch add up to more than the "
+            "largest float (1.8e308), where the engine's add raises too; reduce='mean' "
+            "gives their mean"
+        )
+        raise DomainError(msg, op_name="add", inputs=())
+    return total / len(roots) if mean else total
 
 
 def _finite_float(x: object) -> bool:
@@ -476,8 +497,13 @@ class _Arrays:
         size = sum(V.shape[1] for V in self.blocks)
         if not plan.root_varying:
             value = float(U[root, 0])
-            return value if mean else value * size
-        return total / size if mean else total
+            total = value if mean else value * size
+        elif mean:
+            total /= size
+        if not _finite_float(total):  # finite values, summed beyond a float: the loop says
+            self.computed = False
+            return None
+        return total
 
     def backward(self, mean: bool, size: int) -> bool:
         """Add the gradient into the fixed leaves; False when the loop must run instead."""

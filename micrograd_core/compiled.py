@@ -284,16 +284,20 @@ class CompiledGraph:
 
     def backward(self) -> None:
         """Add d(root)/d(leaf) into every leaf's ``.grad``, as ``root.backward()`` would."""
+        self._backward(1.0)
+
+    def _backward(self, seed: float) -> None:
+        """``backward()`` with the root's gradient ``seed`` (a batch's mean: 1/n per example)."""
         if not self._finite:  # partials read in place (mul's: an input) may not be either
-            _backward_node_by_node(self._order)
+            _backward_node_by_node(self._order, seed)
             return
         plan = self._plan
         b = plan.buffer
         grads = [0.0] * plan.size
         for i, leaf in self._grad_leaves:
             grads[i] = leaf.grad
-        grads[-1] = 1.0
-        self.root.grad = 1.0
+        grads[-1] = seed
+        self.root.grad = seed
         try:
             dropped = 0.0
             for kernel, rows in plan.partials:
@@ -309,7 +313,7 @@ class CompiledGraph:
         except Exception:  # noqa: BLE001  (any failure: rerun with the engine's checks)
             ok = False
         if not ok:
-            _backward_node_by_node(self._order)
+            _backward_node_by_node(self._order, seed)
             return
         for i, leaf in self._grad_leaves:
             leaf.grad = grads[i]
@@ -428,14 +432,14 @@ def _forward_node_by_node(order: Sequence[Value]) -> None:
             raise
 
 
-def _backward_node_by_node(order: Sequence[Value]) -> None:
+def _backward_node_by_node(order: Sequence[Value], seed: float = 1.0) -> None:
     """The engine's backward pass on the traced nodes, saying where a partial failed."""
     total = len(order)
     for node in order:
         if node._op is not None:
             node.grad = 0.0  # as on a freshly built graph
     root = order[-1]
-    root.grad = 1.0
+    root.grad = seed
     for i in range(total - 1, -1, -1):
         node = order[i]
         op = node._op

@@ -174,6 +174,36 @@ def test_the_gradient_is_at_the_last_forward_whichever_way_a_pass_runs(op: Op, w
     assert w.data == 5.0
 
 
+# -- values near the largest float ---------------------------------------------------------
+
+
+def test_the_mean_of_values_whose_sum_overflows_is_finite() -> None:
+    x, w = Value(0.0), Value(1.0)
+    step = compile_graph(x * w, batch={x: [1.7e308, 1.7e308]})
+    assert step.forward() == 1.7e308  # the mean; their sum is beyond a float
+    step.backward()
+    assert w.grad == 1.7e308
+
+
+def test_a_sum_over_the_batch_beyond_a_float_is_the_engines_domain_error() -> None:
+    x, w = Value(0.0), Value(1.0)
+    with pytest.raises(DomainError, match="add"):
+        Value(1.7e308) * w + Value(1.7e308) * w
+    step = compile_graph(x * w, batch={x: [1.7e308, 1.7e308]}, reduce="sum")
+    with pytest.raises(DomainError, match=r"reduce='sum'.*more than the largest float"):
+        step.forward()
+
+
+def test_a_large_gradient_of_the_mean_overflows_no_sooner_on_the_loop() -> None:
+    x, w, v = Value(0.0), Value(1e-10), Value(1.0)
+    root = x * w + x * w + v * 0.0
+    step = compile_graph(root, batch={x: [1.7e308, -1.0]})
+    v.data = 1  # an int: the pass runs per example
+    assert math.isclose(step.forward(), 1.7e298, rel_tol=1e-12)
+    step.backward()  # d/dw is x + x: 3.4e308 for an example, but half of it for the mean
+    assert w.grad == 1.7e308 - 1.0
+
+
 # -- threads sharing one batched graph ------------------------------------------------------
 
 

@@ -45,11 +45,11 @@ stay in the processor's cache. An op without expressions NumPy can run
 once per node and example: correct, and slower.
 
 When anything goes wrong in the arrays (a value that is not finite, an op
-outside its domain, arithmetic that Python's floats refuse even inside one op's
-expression: ``1e300 ** 2``, ``1 / 0.0``), or a leaf holds something other than a float (an int,
-whose additions are exact; a str), the pass runs again example by example
-through a compiled graph, which computes as the engine does and raises the
-engine's error with a note naming the example's index. Without NumPy every
+outside its domain, arithmetic that Python's floats refuse even inside one
+op's expression: ``1e300 ** 2``, ``1 / 0.0``), or a leaf holds something other
+than a float (an int, whose additions are exact; a str), the pass runs again
+example by example through a compiled graph, which computes as the engine does
+and raises the engine's error with a note naming the example's index. Without NumPy every
 pass is that loop over examples (one compiled forward and backward each), with
 a :class:`BatchLoopWarning` when the graph is built.
 """
@@ -343,19 +343,23 @@ class BatchedGraph:
 def _reduced(roots: list[float], mean: bool) -> float:
     """The mean (or sum) of the root's values over the examples, added in their order.
 
-    Finite values whose sum is beyond the largest float: their mean is finite, each
-    divided first; their sum is the engine's error for an addition that overflows.
+    As the engine's add: two finite values whose sum is beyond the largest float
+    are an error (an inf or a NaN propagates). Their mean is finite, though: then
+    each value is divided first, as the mean's graph adds each example's share.
     """
-    total = sum(roots, 0.0)
-    if total - total != 0.0 and all(r - r == 0.0 for r in roots):
-        if mean:
-            return sum([r / len(roots) for r in roots], 0.0)
-        msg = (
-            "reduce='sum': the root's values over the batch add up to more than the "
-            "largest float (1.8e308), where the engine's add raises too; reduce='mean' "
-            "gives their mean"
-        )
-        raise DomainError(msg, op_name="add", inputs=())
+    total = roots[0]
+    for r in roots[1:]:
+        added = total + r
+        if added - added != 0.0 and total - total == 0.0 and r - r == 0.0:
+            if mean:
+                return sum([x / len(roots) for x in roots], 0.0)
+            msg = (
+                "reduce='sum': the root's values over the batch add up to more than the "
+                f"largest float (1.8e308): add({total!r}, {r!r}) overflows, as in the "
+                "engine; reduce='mean' gives their mean"
+            )
+            raise DomainError(msg, op_name="add", inputs=(total, r))
+        total = added
     return total / len(roots) if mean else total
 
 

@@ -192,6 +192,11 @@ def test_a_sum_over_the_batch_beyond_a_float_is_the_engines_domain_error() -> No
     step = compile_graph(x * w, batch={x: [1.7e308, 1.7e308]}, reduce="sum")
     with pytest.raises(DomainError, match=r"reduce='sum'.*more than the largest float"):
         step.forward()
+    step.set_batch({x: [1.7e308, 1.7e308, math.nan]})  # added in order: the overflow first
+    with pytest.raises(DomainError, match=r"add\(1.7e\+308, 1.7e\+308\) overflows"):
+        step.forward()
+    step.set_batch({x: [math.inf, 1.7e308, 1.7e308]})  # an inf propagates
+    assert step.forward() == math.inf
 
 
 def test_a_large_gradient_of_the_mean_overflows_no_sooner_on_the_loop() -> None:

@@ -50,26 +50,27 @@ def count(x: object, where: str, what: str, *, minimum: int = 0) -> int:
     return n
 
 
-def class_index(target: object, n_classes: int, where: str) -> int:
+def class_index(target: object, n_classes: int, where: str, example: int) -> int:
     """``target`` as an int, if it is a class index in ``0..n_classes - 1``.
 
     An int or a NumPy integer, as ``torch.nn.functional.cross_entropy`` takes;
     not a bool, and not a float (PyTorch reads float targets as probabilities).
 
-    >>> class_index(2, 3, "cross_entropy_loss: example 0")
+    >>> class_index(2, 3, "cross_entropy_loss", 0)
     2
     """
+    expected = f"(an int in 0..{n_classes - 1})"
     if isinstance(target, bool) or not isinstance(target, numbers.Integral):
         msg = (
-            f"{where}: target {target!r} is not a class index: expected an int in "
-            f"0..{n_classes - 1}, got {type(target).__name__}"
+            f"{where}: target {target!r} of example {example} is not a class index {expected}: "
+            f"it is a {type(target).__name__}"
         )
         raise ArgumentError(msg)
     index = operator.index(target)
     if not 0 <= index < n_classes:
         msg = (
-            f"{where}: target {index!r} is out of range: the logits have {n_classes} "
-            f"classes, so a target is an int in 0..{n_classes - 1}"
+            f"{where}: target {index!r} of example {example} is not a class index {expected}: "
+            f"the logits have {n_classes} classes"
         )
         raise ArgumentError(msg)
     return index

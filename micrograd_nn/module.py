@@ -6,7 +6,9 @@ numbers: weights are drawn with ``random.uniform(-1, 1)`` in micrograd's order,
 biases start at 0, ``Layer`` returns the single ``Value`` when it has one
 neuron, and the last layer of an ``MLP`` is linear. A neuron sums
 ``b + w0*x0 + w1*x1 + ...`` left to right, as micrograd's
-``sum((wi*xi for ...), self.b)`` does.
+``sum((wi*xi for ...), self.b)`` does. One quirk is not kept: micrograd zips
+the weights with the inputs, so an input of another length gives a number
+computed from part of it; here it is an error.
 
 Beyond micrograd, the nonlinearity is any registered unary op, by name:
 ``Neuron(2, activation="tanh")``. Layers and MLPs list their parameters once,

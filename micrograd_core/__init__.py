@@ -7,6 +7,8 @@ from ``micrograd_ops``) through the ``micrograd_register_ops`` hook.
 import importlib
 
 from micrograd_core.errors import (
+    ArgumentError,
+    ArgumentTypeError,
     DivisionByZeroError,
     DomainError,
     GraphChangedError,
@@ -67,6 +69,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "CompiledGraph",
     "DivisionByZeroError",
     "DomainError",

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "DivisionByZeroError",
     "DomainError",
     "GraphChangedError",
@@ -174,6 +176,23 @@ class OperandRangeError(MicrogradError, OverflowError):
     """A real number too large for a float was given (``Value(10**400)``).
 
     An ``OverflowError``, as ``float(10**400)`` raises.
+    """
+
+
+class ArgumentError(MicrogradError, ValueError):
+    """An argument's value is not one the function takes.
+
+    A learning rate below 0, a class index beyond the logits, an empty batch,
+    inputs and labels of different lengths: the message says what was given
+    and what is expected.
+    """
+
+
+class ArgumentTypeError(MicrogradError, TypeError):
+    """An argument's type is not one the function takes.
+
+    An optimiser given floats instead of ``Value`` s, a learning rate given as
+    a string, one number where a sequence is expected.
     """
 
 

@@ -24,7 +24,15 @@ from micrograd_nn.loss import (
     softplus,
 )
 from micrograd_nn.module import INITS, MLP, Layer, Module, Neuron, resolve_activation
-from micrograd_nn.optimizer import SGD, Adam, AdamState, AdamW, OptimizerState, SGDState
+from micrograd_nn.optimizer import (
+    SGD,
+    Adam,
+    AdamState,
+    AdamW,
+    NotAParameterError,
+    OptimizerState,
+    SGDState,
+)
 from micrograd_nn.training import (
     Optimizer,
     Record,
@@ -53,6 +61,7 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "NotAParameterError",
     "Optimizer",
     "OptimizerState",
     "Record",

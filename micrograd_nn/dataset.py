@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import random
 from collections.abc import Sequence
 from typing import TypeVar
+
+from micrograd_core import ArgumentError, ArgumentTypeError
+from micrograd_nn._check import count, real, sequence
 
 __all__ = ["RNG", "make_moons", "make_yinyang", "split_dataset"]
 
@@ -36,12 +40,10 @@ def make_moons(
     >>> len(X), sorted(y)
     (4, [0, 0, 1, 1])
     """
-    if type(n_samples) is not int or n_samples < 2:
-        msg = f"make_moons needs an int n_samples >= 2, got {n_samples!r}"
-        raise ValueError(msg)
-    if not noise >= 0:
-        msg = f"make_moons needs noise >= 0 (a standard deviation), got {noise!r}"
-        raise ValueError(msg)
+    n_samples = count(n_samples, "make_moons", "n_samples", minimum=2)
+    if not 0 <= real(noise, "make_moons", "noise") < math.inf:
+        msg = f"make_moons needs a finite noise >= 0 (a standard deviation), got {noise!r}"
+        raise ArgumentError(msg)
     rng = random.Random(seed)
     n_outer = n_samples // 2
     n_inner = n_samples - n_outer
@@ -72,10 +74,10 @@ class RNG:
     __slots__ = ("state",)
 
     def __init__(self, seed: int) -> None:
-        if type(seed) is not int or not 0 < seed <= _U64:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 < seed <= _U64:
             msg = f"RNG needs an int seed in 1..2**64-1 (xorshift stays at 0 forever), got {seed!r}"
-            raise ValueError(msg)
-        self.state = seed
+            raise ArgumentError(msg)
+        self.state: int = int(seed)
 
     def random_u32(self) -> int:
         """The next 32 random bits, as an int."""
@@ -120,14 +122,14 @@ def make_yinyang(
     The original data set: L. Kriener, J. Göltz, M. A. Petrovici, "The Yin-Yang
     dataset" (2021).
     """
-    if type(n_samples) is not int or n_samples < 1:
-        msg = f"make_yinyang needs an int n_samples >= 1, got {n_samples!r}"
-        raise ValueError(msg)
-    if not 0 < r_small < r_big / 2:
+    n_samples = count(n_samples, "make_yinyang", "n_samples", minimum=1)
+    _check_radii(real(r_small, "make_yinyang", "r_small"), real(r_big, "make_yinyang", "r_big"))
+    if rng is not None and not callable(getattr(rng, "uniform", None)):
         msg = (
-            f"make_yinyang needs 0 < r_small < r_big / 2, got r_small={r_small!r}, r_big={r_big!r}"
+            f"make_yinyang takes as rng a generator with uniform(a, b) (RNG or random.Random), "
+            f"got {type(rng).__name__}; pass seed= for a seed"
         )
-        raise ValueError(msg)
+        raise ArgumentTypeError(msg)
     if rng is None:
         rng = RNG(seed if seed is not None else random.getrandbits(64) or 1)
 
@@ -159,6 +161,41 @@ def make_yinyang(
     return X, labels
 
 
+_FEWEST_HITS = 1e-6
+"""The least share of the square that each class of the yin-yang may cover: below it, drawing
+points until one falls in the class takes millions of draws (and never ends as it nears 0)."""
+
+
+def _check_radii(r_small: float, r_big: float) -> None:
+    """Refuse radii for which :func:`make_yinyang` would never, or only after ages, finish.
+
+    Points are drawn in the square around the big disc until one falls in the
+    class wanted: class 2 (the two dots) covers ``(pi/2) * (r_small/r_big)**2``
+    of the square, classes 0 and 1 half of the rest of the disc each.
+    """
+    if not 0 < r_small < r_big / 2:
+        msg = (
+            f"make_yinyang needs 0 < r_small < r_big / 2, got r_small={r_small!r}, r_big={r_big!r}"
+        )
+        raise ArgumentError(msg)
+    if not (1e-150 <= r_small and r_big <= 1e150):  # their squares stay normal floats
+        msg = (
+            f"make_yinyang needs r_small and r_big between 1e-150 and 1e150, got "
+            f"r_small={r_small!r}, r_big={r_big!r} (the points are scaled to [-2, 2]: "
+            "only r_small / r_big shapes them)"
+        )
+        raise ArgumentError(msg)
+    dots = math.pi / 2 * (r_small / r_big) ** 2
+    if min(dots, (math.pi / 4 - dots) / 2) < _FEWEST_HITS:
+        msg = (
+            f"make_yinyang needs r_small / r_big >= {math.sqrt(2 * _FEWEST_HITS / math.pi):.1e}, "
+            f"got {r_small / r_big:.3g} (r_small={r_small!r}, r_big={r_big!r}): the dots would "
+            f"cover {dots:.3g} of the square the points are drawn from, and each of their "
+            "points would take millions of draws"
+        )
+        raise ArgumentError(msg)
+
+
 def split_dataset(
     inputs: Sequence[T],
     labels: Sequence[L],
@@ -167,7 +204,8 @@ def split_dataset(
     """Cut a data set, in order, into consecutive parts of the given ``fractions``.
 
     Part ``k`` ends at ``int(f * n)``, ``f`` the sum of the first ``k + 1``
-    fractions (rounded to 12 digits), as LLM101n's ``pts[:int(0.8*n)]``,
+    fractions (a whole number that ``f * n`` misses by the floats' rounding
+    alone counts as that number), as LLM101n's ``pts[:int(0.8*n)]``,
     ``pts[int(0.8*n):int(0.9*n)]``, ``pts[int(0.9*n):]``; the last part takes
     the rest. Shuffle first (:func:`make_moons` and :func:`make_yinyang` give
     points in random order already) if the order means something.
@@ -177,13 +215,28 @@ def split_dataset(
     >>> train_X, val_y, test_y
     ([0, 1, 2, 3, 4, 5, 6, 7], ['i'], ['j'])
     """
+    sequence(inputs, "split_dataset", "the inputs")
+    sequence(labels, "split_dataset", "the labels")
     if len(inputs) != len(labels):
         msg = f"split_dataset got {len(inputs)} inputs but {len(labels)} labels"
-        raise ValueError(msg)
-    if not fractions or any(not f >= 0 for f in fractions) or abs(math.fsum(fractions) - 1) > 1e-9:
+        raise ArgumentError(msg)
+    sequence(fractions, "split_dataset", "the fractions")
+    shares = [real(f, "split_dataset", "fractions") for f in fractions]
+    if not shares or any(not f >= 0 for f in shares) or abs(math.fsum(shares) - 1) > 1e-9:
         msg = f"split_dataset needs fractions >= 0 that sum to 1, got {tuple(fractions)!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     n = len(inputs)
-    ends = [int(round(math.fsum(fractions[: k + 1]), 12) * n) for k in range(len(fractions) - 1)]
+    ends = [_end(math.fsum(shares[: k + 1]) * n) for k in range(len(shares) - 1)]
     bounds = [0, *ends, n]
     return [(list(inputs[lo:hi]), list(labels[lo:hi])) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _end(x: float) -> int:
+    """Where a part ends: ``int(x)``, or the whole number ``x`` misses by rounding alone.
+
+    ``0.29 * 100`` is 28.999999999999996 and ``(1/3) * 3`` is 0.9999999999999999
+    in floats: both end at the whole number (29, 1), as exact fractions would;
+    elsewhere ``int(x)``, as LLM101n's ``int(0.8*n)``.
+    """
+    nearest = round(x)
+    return nearest if abs(x - nearest) <= 1e-9 * max(1.0, x) else int(x)

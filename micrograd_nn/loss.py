@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from micrograd_core import Value
+from micrograd_core import ArgumentError, ArgumentTypeError, Value
+from micrograd_nn._check import class_index, sequence
 from micrograd_ops import LOGSUMEXP, SOFTPLUS, logsumexp, softplus
 
 __all__ = [
@@ -44,17 +45,38 @@ def _mean(terms: list[Value], where: str) -> Value:
     """``sum(terms) * (1.0 / len(terms))``, summed as micrograd's demo sums its losses."""
     if not terms:
         msg = f"{where} needs at least one prediction, got none"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     return cast("Value", sum(terms)) * (1.0 / len(terms))
 
 
 def _pairs(
     outputs: Sequence[Value], targets: Sequence[float], where: str
 ) -> Iterable[tuple[Value, float]]:
+    """The outputs beside their targets: one number (or ``Value``) each, as many of each."""
+    sequence(outputs, where, "the predictions")
+    sequence(targets, where, "the targets")
     if len(outputs) != len(targets):
         msg = f"{where} got {len(outputs)} predictions but {len(targets)} targets"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
+    for i, (p, t) in enumerate(zip(outputs, targets, strict=True)):
+        if not _number(p):
+            msg = (
+                f"{where} takes one Value per example, got {type(p).__name__} at index {i} "
+                f"(a model with several outputs per example needs a loss over logits, "
+                f"such as cross_entropy_loss)"
+            )
+            raise ArgumentTypeError(msg)
+        if isinstance(t, Value) or not _number(t):
+            msg = f"{where} takes one number per target, got {type(t).__name__} at index {i}"
+            raise ArgumentTypeError(msg)
     return zip(outputs, targets, strict=True)
+
+
+def _number(x: object) -> bool:
+    """A ``Value`` or a real number (a NumPy scalar too; not a string)."""
+    return isinstance(x, Value) or (
+        not isinstance(x, str | bytes) and hasattr(type(x), "__float__")
+    )
 
 
 def hinge_loss(scores: Sequence[Value], labels: Sequence[float]) -> Value:
@@ -63,11 +85,12 @@ def hinge_loss(scores: Sequence[Value], labels: Sequence[float]) -> Value:
     >>> hinge_loss([Value(2.0), Value(-0.5)], [1, 1]).data
     0.75
     """
+    pairs = list(_pairs(scores, labels, "hinge_loss"))
     for i, y in enumerate(labels):
         if y not in (-1, 1):
             msg = f"hinge_loss takes labels -1 or 1, got {y!r} at index {i}"
-            raise ValueError(msg)
-    terms = [(1 + -yi * si).relu() for si, yi in _pairs(scores, labels, "hinge_loss")]
+            raise ArgumentError(msg)
+    terms = [(1 + -yi * si).relu() for si, yi in pairs]
     return _mean(terms, "hinge_loss")
 
 
@@ -91,11 +114,11 @@ def bce_with_logits_loss(logits: Sequence[Value], labels: Sequence[float]) -> Va
     >>> round(bce_with_logits_loss([Value(0.0)], [1]).data, 6)  # log(2)
     0.693147
     """
+    pairs = list(_pairs(logits, labels, "bce_with_logits_loss"))
     for i, y in enumerate(labels):
         if not 0 <= y <= 1:
             msg = f"bce_with_logits_loss takes labels in [0, 1], got {y!r} at index {i}"
-            raise ValueError(msg)
-    pairs = _pairs(logits, labels, "bce_with_logits_loss")
+            raise ArgumentError(msg)
     return _mean([softplus(z) - y * z for z, y in pairs], "bce_with_logits_loss")
 
 
@@ -114,10 +137,12 @@ def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
 def _classes(logits: Sequence[Logit], where: str) -> None:
     if isinstance(logits, Value | float | int) or not isinstance(logits, Sequence):
         msg = f"{where} takes one example's logits, a sequence of Values, got {logits!r}"
-        raise TypeError(msg)
+        if isinstance(logits, Value):
+            msg += " (one logit per class: a model whose last layer has one neuron per class)"
+        raise ArgumentTypeError(msg)
     if not logits:
         msg = f"{where} needs at least one class, got no logits"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 def log_softmax(logits: Sequence[Logit]) -> list[Value]:
@@ -159,13 +184,14 @@ def cross_entropy_loss(logits: Sequence[Sequence[Logit]], targets: Sequence[int]
     where = "cross_entropy_loss"
     if isinstance(logits, Value) or not isinstance(logits, Sequence):
         msg = f"{where} takes a batch: one sequence of logits per example, got {logits!r}"
-        raise TypeError(msg)
+        raise ArgumentTypeError(msg)
+    sequence(targets, where, "the targets (one class index per example)")
     if len(logits) != len(targets):
         msg = f"{where} got logits for {len(logits)} examples but {len(targets)} targets"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if not logits:
         msg = f"{where} needs at least one example, got none"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     terms: list[Value] = []
     n_classes = -1
     for i, (row, target) in enumerate(zip(logits, targets, strict=True)):
@@ -177,14 +203,9 @@ def cross_entropy_loss(logits: Sequence[Sequence[Logit]], targets: Sequence[int]
                 f"{where} needs the same number of classes in every example: example 0 has "
                 f"{n_classes} logits, example {i} has {len(row)}"
             )
-            raise ValueError(msg)
-        if type(target) is not int or not 0 <= target < n_classes:
-            msg = (
-                f"{where}: target {target!r} of example {i} is not a class index "
-                f"(an int in 0..{n_classes - 1})"
-            )
-            raise ValueError(msg)
-        terms.append(logsumexp(*row) - row[target])
+            raise ArgumentError(msg)
+        index = class_index(target, n_classes, where, i)
+        terms.append(logsumexp(*row) - row[index])
     return _mean(terms, where)
 
 

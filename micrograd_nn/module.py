@@ -6,7 +6,9 @@ numbers: weights are drawn with ``random.uniform(-1, 1)`` in micrograd's order,
 biases start at 0, ``Layer`` returns the single ``Value`` when it has one
 neuron, and the last layer of an ``MLP`` is linear. A neuron sums
 ``b + w0*x0 + w1*x1 + ...`` left to right, as micrograd's
-``sum((wi*xi for ...), self.b)`` does.
+``sum((wi*xi for ...), self.b)`` does. One quirk is not kept: micrograd zips
+the weights with the inputs, so an input of another length gives a number
+computed from part of it; here it is an error.
 
 Beyond micrograd, the nonlinearity is any registered unary op, by name:
 ``Neuron(2, activation="tanh")``. Layers and MLPs list their parameters once,
@@ -20,7 +22,16 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any, Literal, Protocol
 
-from micrograd_core import Op, OpNotFoundError, Value, active_registry, apply
+from micrograd_core import (
+    ArgumentError,
+    ArgumentTypeError,
+    Op,
+    OpNotFoundError,
+    Value,
+    active_registry,
+    apply,
+)
+from micrograd_nn._check import count, sequence
 
 __all__ = ["INITS", "MLP", "Layer", "Module", "Neuron", "Uniform", "resolve_activation"]
 
@@ -71,7 +82,7 @@ def resolve_activation(name: str) -> str:
     unary = ", ".join(n for n, op in registry.items() if _is_unary(op)) or "none"
     if not isinstance(name, str):
         msg = f"an activation is the name of a unary op (one of: {unary}), got {name!r}"
-        raise TypeError(msg)
+        raise ArgumentTypeError(msg)
     if name not in registry:
         error = registry.lookup_error(name)
         if not isinstance(error, OpNotFoundError):
@@ -120,6 +131,13 @@ class Neuron(Module):
         rng: Uniform | None = None,
         init: Init = "uniform",
     ) -> None:
+        nin = count(nin, "Neuron", "nin (its number of inputs)")
+        if rng is not None and not callable(getattr(rng, "uniform", None)):
+            msg = (
+                f"rng is a generator with uniform(a, b) (random.Random or RNG), got "
+                f"{type(rng).__name__}; for a seed pass random.Random(seed) or RNG(seed)"
+            )
+            raise ArgumentTypeError(msg)
         uniform = (rng if rng is not None else random).uniform
         if init == "uniform":
             self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
@@ -128,7 +146,7 @@ class Neuron(Module):
             self.w = [Value(uniform(-1, 1) * scale) for _ in range(nin)]
         else:
             msg = f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         self.b = Value(0)
         self.nonlin = nonlin
         self.activation = resolve_activation(activation)
@@ -141,7 +159,10 @@ class Neuron(Module):
         ``add`` nodes: the same numbers either way, but one node instead of
         ``2 * nin``, which makes the graph of an MLP about ten times smaller.
         """
-        pairs = zip(self.w, x)  # noqa: B905  (micrograd ignores extra inputs)
+        if len(x) != len(self.w):  # micrograd's zip would drop the extra inputs or weights
+            msg = f"{self!r} takes {len(self.w)} inputs, got {len(x)}"
+            raise ArgumentError(msg)
+        pairs = zip(self.w, x, strict=True)
         affine = active_registry().get("affine")
         if affine is not None:
             act = apply(affine, self.b, *chain.from_iterable(pairs))
@@ -175,6 +196,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        nout = count(nout, "Layer", "nout (its number of neurons)", minimum=1)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
         self._parameters = tuple(p for n in self.neurons for p in n.parameters())
 
@@ -206,6 +228,10 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], **kwargs: Any) -> None:
+        sequence(nouts, "MLP", "nouts (the size of each layer)")
+        if len(nouts) == 0:
+            msg = "MLP needs at least one layer: nouts holds the size of each, got none"
+            raise ArgumentError(msg)
         sz = [nin, *nouts]
         n = len(nouts)
         self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != n - 1, **kwargs) for i in range(n)]

@@ -13,9 +13,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import FrozenInstanceError, dataclass
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-from micrograd_core import Value
+from micrograd_core import ArgumentError, ArgumentTypeError, MicrogradError, Value
+from micrograd_nn._check import real
 
-__all__ = ["SGD", "Adam", "AdamState", "AdamW", "OptimizerState", "SGDState"]
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamState",
+    "AdamW",
+    "NotAParameterError",
+    "OptimizerState",
+    "SGDState",
+]
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -68,6 +77,17 @@ class AdamState:
     max_exp_avg_sq: float | None = None
 
 
+class NotAParameterError(MicrogradError, KeyError):
+    """``optimizer.state[v]`` for a ``Value`` the optimiser does not update.
+
+    A ``KeyError``, as a mapping raises for a key it does not hold, so
+    ``state.get(v)`` and ``v in state`` work as for any mapping.
+    """
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0])
+
+
 _READ_ONLY = (
     "optimizer.state is read-only: it shows the optimizer's state, which only step() "
     "changes (a new optimizer starts afresh); set a parameter's value through p.data"
@@ -103,7 +123,7 @@ class OptimizerState(Mapping[Value, S]):
                 f"{p!r} is not a parameter of this optimizer; its state holds the "
                 f"{len(self._parameters)} parameters it was given"
             )
-            raise KeyError(msg)
+            raise NotAParameterError(msg)
         return self._read(i)
 
     def __iter__(self) -> Iterator[Value]:
@@ -126,6 +146,57 @@ class OptimizerState(Mapping[Value, S]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} parameters)"
+
+
+def _parameters(parameters: Iterable[Value], where: str) -> list[Value]:
+    """The parameters as a list, checked: ``Value`` s, each once, at least one (as torch.optim)."""
+    if isinstance(parameters, Value) or not isinstance(parameters, Iterable):
+        msg = (
+            f"{where} takes an iterable of Values (such as model.parameters()), "
+            f"got {type(parameters).__name__}"
+        )
+        raise ArgumentTypeError(msg)
+    out = list(parameters)
+    seen: dict[int, int] = {}
+    for i, p in enumerate(out):
+        if not isinstance(p, Value):
+            msg = f"{where} takes Values to update, got {type(p).__name__} at position {i}"
+            raise ArgumentTypeError(msg)
+        if id(p) in seen:
+            msg = (
+                f"{where} got parameter {i} twice (it is also parameter {seen[id(p)]}): "
+                "each step would move it twice; list each parameter once"
+            )
+            raise ArgumentError(msg)
+        seen[id(p)] = i
+    if not out:
+        msg = f"{where} got an empty parameter list: there is nothing to update"
+        raise ArgumentError(msg)
+    return out
+
+
+def _settings(where: str, *checks: tuple[str, object, str]) -> list[float]:
+    """Each setting as a float, checked against its range (``">= 0"``, ``"[0, 1)"``)."""
+    out = []
+    for what, given, expected in checks:
+        x = real(given, where, what)
+        ok = x >= 0 if expected == ">= 0" else 0 <= x < 1
+        if not ok:
+            wanted = "a number >= 0" if expected == ">= 0" else "a number in [0, 1)"
+            msg = f"{where} {what} must be {wanted}, got {given!r}"
+            raise ArgumentError(msg)
+        out.append(x)
+    return out
+
+
+def _divide(a: float, b: float) -> float:
+    """``a / b`` as IEEE floats divide (and PyTorch): ``1/0`` is inf, ``0/0`` NaN, not an error."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 class SGD:
@@ -153,15 +224,13 @@ class SGD:
         momentum: float = 0.0,
         weight_decay: float = 0.0,
     ) -> None:
-        for name, x, ok, expected in (
-            ("lr", lr, lr >= 0, "a number >= 0"),
-            ("momentum", momentum, 0 <= momentum < 1, "a number in [0, 1)"),
-            ("weight_decay", weight_decay, weight_decay >= 0, "a number >= 0"),
-        ):
-            if not ok:
-                msg = f"SGD {name} must be {expected}, got {x!r}"
-                raise ValueError(msg)
-        self.parameters = list(parameters)
+        _settings(
+            "SGD",
+            ("lr", lr, ">= 0"),
+            ("momentum", momentum, "[0, 1)"),
+            ("weight_decay", weight_decay, ">= 0"),
+        )
+        self.parameters = _parameters(parameters, "SGD")
         self.lr = lr
         self.momentum = momentum
         self.weight_decay = weight_decay
@@ -231,18 +300,16 @@ class Adam:
         name = type(self).__name__
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             msg = f"{name} betas must be a pair of numbers in [0, 1), got {betas!r}"
-            raise ValueError(msg)
-        for what, x, ok, expected in (
-            ("lr", lr, lr >= 0, "a number >= 0"),
-            ("betas[0]", betas[0], 0 <= betas[0] < 1, "a number in [0, 1)"),
-            ("betas[1]", betas[1], 0 <= betas[1] < 1, "a number in [0, 1)"),
-            ("eps", eps, eps >= 0, "a number >= 0"),
-            ("weight_decay", weight_decay, weight_decay >= 0, "a number >= 0"),
-        ):
-            if not ok:
-                msg = f"{name} {what} must be {expected}, got {x!r}"
-                raise ValueError(msg)
-        self.parameters = list(parameters)
+            raise ArgumentError(msg)
+        _settings(
+            name,
+            ("lr", lr, ">= 0"),
+            ("betas[0]", betas[0], "[0, 1)"),
+            ("betas[1]", betas[1], "[0, 1)"),
+            ("eps", eps, ">= 0"),
+            ("weight_decay", weight_decay, ">= 0"),
+        )
+        self.parameters = _parameters(parameters, name)
         self.lr = lr
         self.betas = (betas[0], betas[1])
         self.eps = eps
@@ -285,7 +352,8 @@ class Adam:
                 denom = math.sqrt(v_max[i]) / bias_correction2_sqrt + eps
             else:
                 denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
-            p.data += -step_size * m[i] / denom
+            # with eps = 0 and no gradient yet, denom is 0: NaN or inf, as in PyTorch
+            p.data += _divide(-step_size * m[i], denom)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (before the next ``backward()``)."""

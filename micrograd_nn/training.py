@@ -18,8 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from micrograd_core import CompiledGraph, Inline, Op, Value, apply, compile_graph
+from micrograd_core import (
+    ArgumentError,
+    ArgumentTypeError,
+    CompiledGraph,
+    Inline,
+    Op,
+    Value,
+    apply,
+    compile_graph,
+)
 from micrograd_core.value import no_grad
+from micrograd_nn._check import class_index, sequence
 from micrograd_nn.dataset import make_moons
 from micrograd_nn.loss import ExampleLoss, example_loss, hinge_loss, l2_penalty
 from micrograd_nn.module import MLP, Input, Module
@@ -69,7 +79,7 @@ def scores(model: Module, inputs: Sequence[Sequence[Input]]) -> list[Value]:
     >>> scores(MLP(2, [4, 2]), [[1.0, 2.0]])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: expected the model to give one score per input, got list (...)
+    micrograd_core.errors.ArgumentTypeError: expected the model to give one score per input, ...
     """
     out: list[Value] = []
     for row in inputs:
@@ -79,7 +89,7 @@ def scores(model: Module, inputs: Sequence[Sequence[Input]]) -> list[Value]:
                 f"expected the model to give one score per input, got {type(score).__name__} "
                 f"(is its last layer wider than one neuron?)"
             )
-            raise TypeError(msg)
+            raise ArgumentTypeError(msg)
         out.append(score)
     return out
 
@@ -97,19 +107,47 @@ def accuracy(scores: Sequence[Output], labels: Sequence[float]) -> float:
     >>> accuracy(logits, [1, 2])
     0.5
     """
+    sequence(scores, "accuracy", "the outputs")
+    sequence(labels, "accuracy", "the labels")
     if len(scores) != len(labels):
         msg = f"accuracy got {len(scores)} outputs but {len(labels)} labels"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if not scores:
         msg = "accuracy needs at least one output, got none"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
+    for i, (s, y) in enumerate(zip(scores, labels, strict=True)):
+        if isinstance(s, Value):
+            continue
+        if isinstance(s, str | bytes) or not isinstance(s, Sequence) or not s:
+            msg = (
+                f"accuracy takes one Value (a score) or a non-empty sequence of Values (one "
+                f"logit per class) per output, got {s!r} at index {i}"
+            )
+            raise ArgumentTypeError(msg)
+        for v in s:
+            if not isinstance(v, Value):
+                _logit(v, i)
+        class_index(y, len(s), "accuracy", i)
+    return _accuracy(scores, labels)
+
+
+def _accuracy(scores: Sequence[Output], labels: Sequence[Any]) -> float:
+    """:func:`accuracy` of outputs and labels a loss has checked (or a loss of the caller's
+    own, whose targets need not be labels: a share of 0 then, not an error)."""
     hits = 0.0
     for s, y in zip(scores, labels, strict=True):
         if isinstance(s, Value):
             hits += _sign_names(y, s.data)
         else:
-            hits += _largest_names(y, *(v.data for v in s))
+            hits += _largest_names(y, *(v.data if isinstance(v, Value) else float(v) for v in s))
     return hits / len(scores)
+
+
+def _logit(x: object, i: int) -> float:
+    if isinstance(x, str | bytes) or not hasattr(type(x), "__float__"):
+        msg = f"accuracy takes logits as Values or numbers, got {type(x).__name__} at index {i}"
+        raise ArgumentTypeError(msg)
+    return float(x)  # type: ignore[arg-type]  # it has __float__
 
 
 def _sign_names(label: float, score: float) -> float:
@@ -238,7 +276,7 @@ def evaluate(
     with no_grad(), cyclic_collector_paused():  # values only: no graph to free
         batch = scores(model, inputs)
         loss = _objective(batch, labels, model.parameters(), alpha)
-        return loss.data, accuracy(batch, labels)
+        return loss.data, _accuracy(batch, labels)
 
 
 def _objective(
@@ -354,7 +392,7 @@ def measure(model: Module, loss: Loss, data: Split) -> tuple[float, float]:
     inputs, targets = data
     with no_grad(), cyclic_collector_paused():
         outputs = [model(x) for x in inputs]  # type: ignore[operator]
-        return loss(outputs, targets).data, accuracy(outputs, targets)
+        return loss(outputs, targets).data, _accuracy(outputs, targets)
 
 
 def fit(
@@ -413,14 +451,14 @@ def fit(
     """
     if type(steps) is not int or steps < 0:
         msg = f"fit needs an int steps >= 0, got {steps!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if type(every) is not int or every < 1:
         msg = f"fit needs an int every >= 1 (measure every that many steps), got {every!r}"
-        raise ValueError(msg)
-    inputs, targets = train_data
-    if len(inputs) != len(targets):
-        msg = f"fit got {len(inputs)} training inputs but {len(targets)} targets"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
+    inputs, targets = _split(train_data, "train_data", "training")
+    for name, split in (("val_data", val_data), ("test_data", test_data)):
+        if split is not None:
+            _split(split, name, name[:-5])
     if batch_size is not None and (
         type(batch_size) is not int or not 1 <= batch_size <= max(len(inputs), 1)
     ):
@@ -428,7 +466,7 @@ def fit(
             f"fit needs batch_size None (the whole training data) or an int in "
             f"1..{len(inputs)} (the number of training examples), got {batch_size!r}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     batches = _mini_batches(train_data, batch_size)
     step_on = _stepper(
         lambda rows: [model(x) for x in rows],  # type: ignore[operator]
@@ -453,6 +491,23 @@ def fit(
             record = Record(k + 1, value, share, optimizer.lr, **extra)
             optimizer.step()
         yield record
+
+
+def _split(data: object, name: str, what: str) -> Split:
+    """``data`` as (inputs, targets), if it is a pair of sequences of one length, not empty."""
+    if isinstance(data, str | bytes) or not isinstance(data, Sequence) or len(data) != 2:
+        msg = f"fit takes {name} as a pair (inputs, targets), got {type(data).__name__}"
+        raise ArgumentTypeError(msg)
+    inputs, targets = data
+    sequence(inputs, f"fit {name}", "its inputs")
+    sequence(targets, f"fit {name}", "its targets")
+    if len(inputs) != len(targets):
+        msg = f"fit got {len(inputs)} {what} inputs but {len(targets)} targets"
+        raise ArgumentError(msg)
+    if len(inputs) == 0:
+        msg = f"fit needs at least one {what} example in {name}, got none"
+        raise ArgumentError(msg)
+    return inputs, targets
 
 
 def _mini_batches(data: Split, size: int | None) -> Iterator[Split]:
@@ -486,7 +541,7 @@ class _Built:
         outputs = self.predict(inputs)
         value = self.loss(outputs, targets)
         value.backward()
-        return value.data, accuracy(outputs, targets)  # the graph is freed on return
+        return value.data, _accuracy(outputs, targets)  # the graph is freed on return
 
 
 class _Traced:
@@ -508,7 +563,7 @@ class _Traced:
         else:
             data = self.compiled.forward()  # the outputs' .data too
         self.compiled.backward()
-        return data, accuracy(self.outputs, targets)
+        return data, _accuracy(self.outputs, targets)
 
 
 class _Batched:

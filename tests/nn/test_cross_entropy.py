@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micrograd_core import Value, compile_graph
+from micrograd_core import MicrogradError, Value, compile_graph
 from micrograd_nn import cross_entropy_loss, log_softmax, softmax
 
 logit = st.floats(-50.0, 50.0, allow_nan=False)
@@ -113,13 +113,26 @@ def test_a_compiled_graph_gives_the_same_losses_to_the_bit() -> None:
         ([[Value(1.0)]], [0, 0], ValueError, "got logits for 1 examples but 2 targets"),
         ([Value(1.0), Value(2.0)], [0, 1], TypeError, "takes one example's logits"),
         (Value(1.0), [0], TypeError, "takes a batch: one sequence of logits per example"),
+        ([[Value(1.0)]], None, TypeError, r"takes the targets \(one class index per example\)"),
+        ([[Value(1.0)]], 0, TypeError, "as a sequence .*got int"),
+        ([[Value(1.0)]], [1.5], ValueError, "target 1.5 of example 0 .*it is a float"),
     ],
 )
 def test_bad_input_says_what_was_expected(
     logits: object, targets: object, error: type[Exception], message: str
 ) -> None:
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as info:
         cross_entropy_loss(logits, targets)  # type: ignore[arg-type]
+    assert isinstance(info.value, MicrogradError)
+
+
+def test_numpy_integers_are_class_indices() -> None:
+    """As in ``torch.nn.functional.cross_entropy``: targets from an array of labels."""
+    np = pytest.importorskip("numpy")
+    logits = [[Value(0.5), Value(-1.0), Value(2.0)], [Value(1.0), Value(0.0), Value(0.0)]]
+    expected = cross_entropy_loss(logits, [2, 0]).data
+    assert cross_entropy_loss(logits, np.array([2, 0])).data == expected
+    assert cross_entropy_loss(logits, [np.int64(2), np.uint8(0)]).data == expected
 
 
 def test_softmax_of_no_classes_or_a_batch_is_refused() -> None:

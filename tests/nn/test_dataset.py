@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from micrograd_core import MicrogradError
 from micrograd_nn import make_moons
 
 
@@ -49,8 +50,28 @@ def test_points_are_shuffled() -> None:
         ({"n_samples": 1}, "n_samples >= 2, got 1"),
         ({"n_samples": 10.0}, "n_samples >= 2, got 10.0"),
         ({"noise": -0.1}, r"noise >= 0 \(a standard deviation\), got -0.1"),
+        ({"noise": math.inf}, r"a finite noise >= 0 \(a standard deviation\), got inf"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, float], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as info:
         make_moons(**kwargs)  # type: ignore[arg-type]
+    assert isinstance(info.value, MicrogradError)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_samples": None}, r"needs an int n_samples >= 2, got None \(NoneType\)"),
+        ({"noise": "0.1"}, r"noise must be a real number, got '0.1' \(str\)"),
+    ],
+)
+def test_arguments_of_the_wrong_type(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(TypeError, match=f"^make_moons {message}") as info:
+        make_moons(**kwargs)  # type: ignore[arg-type]
+    assert isinstance(info.value, MicrogradError)
+
+
+def test_a_numpy_integer_is_a_number_of_samples() -> None:
+    np = pytest.importorskip("numpy")
+    assert make_moons(np.int64(6), seed=3) == make_moons(6, seed=3)

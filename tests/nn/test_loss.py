@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from micrograd_core import Value
+from micrograd_core import MicrogradError, Value
 from micrograd_nn import bce_with_logits_loss, hinge_loss, l2_penalty, mse_loss, softplus
 
 
@@ -38,6 +39,31 @@ def test_losses_reject_mismatched_or_empty_input(loss: object) -> None:
         loss([Value(0.0), Value(1.0)], [1])
     with pytest.raises(ValueError, match="at least one prediction"):
         loss([], [])
+
+
+@pytest.mark.parametrize("loss", [hinge_loss, mse_loss, bce_with_logits_loss])
+@pytest.mark.parametrize(
+    ("outputs", "targets", "error", "message"),
+    [
+        # a model of three outputs per example: a list each, not a Value
+        (
+            [[Value(0.0)] * 3],
+            [1],
+            TypeError,
+            r"takes one Value per example, got list at index 0 \(a model",
+        ),
+        ([Value(0.0)], ["1"], TypeError, "takes one number per target, got str at index 0"),
+        ([Value(0.0)], None, TypeError, "takes the targets as a sequence"),
+        (Value(0.0), [1], TypeError, "takes the predictions as a sequence .*got Value"),
+        ([Value(0.0)], [1, 1], ValueError, "got 1 predictions but 2 targets"),
+    ],
+)
+def test_losses_say_what_they_take(
+    loss: Any, outputs: object, targets: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=f"^{loss.__name__} {message}") as info:
+        loss(outputs, targets)
+    assert isinstance(info.value, MicrogradError)
 
 
 def sigmoid(z: float) -> float:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import random
 import types
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from micrograd_core import (
+    MicrogradError,
     Op,
     OpNotFoundError,
     OpRegistry,
@@ -211,3 +214,41 @@ def test_activation_from_a_plugin(builtin_registry: OpRegistry) -> None:
         out = model([0.3, -0.7])
         assert isinstance(out, Value)
         out.backward()
+
+
+# -- what a caller can get wrong: clear errors, never a silently wrong number --------
+
+
+@pytest.mark.parametrize(
+    ("model", "x", "message"),
+    [
+        # micrograd's zip dropped the missing input: a number from one input of two
+        (lambda: Neuron(2), [1.0], r"^ReLUNeuron\(2\) takes 2 inputs, got 1$"),
+        (lambda: Layer(3, 2), [1.0, 2.0, 3.0, 4.0], r"^ReLUNeuron\(3\) takes 3 inputs, got 4$"),
+        (lambda: MLP(2, [3, 1]), [0.5], r"^ReLUNeuron\(2\) takes 2 inputs, got 1$"),
+    ],
+)
+def test_an_input_of_another_length_is_refused(model: Any, x: list[float], message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        model()(x)
+    assert isinstance(info.value, MicrogradError)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: MLP(-1, [3]), ValueError, r"^Neuron needs an int nin .*>= 0, got -1$"),
+        (lambda: MLP(2.5, [3]), ValueError, r"^Neuron needs an int nin .*got 2.5 \(float\)"),  # type: ignore[arg-type]
+        (lambda: MLP(2, 3), TypeError, r"^MLP takes nouts .*as a sequence .*got int"),  # type: ignore[arg-type]
+        (lambda: MLP(2, []), ValueError, "^MLP needs at least one layer"),
+        (lambda: MLP(2, [0, 1]), ValueError, r"^Layer needs an int nout .*>= 1, got 0"),
+        (lambda: MLP(2, [3], rng=5), TypeError, r"^rng is a generator with uniform\(a, b\)"),
+        (lambda: MLP(2, [3], init="xavier"), ValueError, "^init must be one of"),
+    ],
+)
+def test_a_model_of_impossible_sizes_is_refused(
+    build: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message) as info:
+        build()
+    assert isinstance(info.value, MicrogradError)

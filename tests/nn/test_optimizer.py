@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from micrograd_core import Value
+from micrograd_core import MicrogradError, Value
 from micrograd_nn import SGD, Adam, AdamState, AdamW, OptimizerState, SGDState
 
 
@@ -238,5 +238,94 @@ def test_writing_to_the_state_fails_saying_why() -> None:
 
 def test_a_value_that_is_no_parameter_has_no_state() -> None:
     (p,) = params((1.0, 2.0))
-    with pytest.raises(KeyError, match=r"Value\(data=1.0, grad=0.0\) is not a parameter of this"):
+    message = r"^Value\(data=1.0, grad=0.0\) is not a parameter of this"
+    with pytest.raises(KeyError, match=message) as info:
         SGD([p]).state[Value(1.0)]
+    assert isinstance(info.value, MicrogradError)
+
+
+# -- what a caller can get wrong: clear errors, PyTorch's numbers at the edges --------
+
+OPTIMIZERS: list[type[SGD] | type[Adam]] = [SGD, Adam, AdamW]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize(
+    ("parameters", "error", "message"),
+    [
+        (lambda p: p, TypeError, r"takes an iterable of Values .*got Value"),
+        (lambda p: [p.data], TypeError, r"takes Values to update, got float at position 0"),
+        (lambda p: [p, Value(2.0), p], ValueError, r"got parameter 2 twice .*parameter 0"),
+        (lambda p: [], ValueError, r"got an empty parameter list"),
+    ],
+)
+def test_the_parameters_are_values_each_once(
+    optimizer: type[SGD] | type[Adam], parameters: Any, error: type[Exception], message: str
+) -> None:
+    (p,) = params((1.0, 1.0))
+    with pytest.raises(error, match=f"^{optimizer.__name__} {message}") as info:
+        optimizer(parameters(p))
+    assert isinstance(info.value, MicrogradError)
+
+
+def test_parameters_may_come_from_a_generator() -> None:
+    ps = params((1.0, 1.0), (2.0, -1.0))
+    optimizer = Adam(p for p in ps)
+    assert optimizer.parameters == ps
+    assert list(optimizer.state) == ps
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize(("setting", "given"), [("lr", "0.1"), ("lr", None), ("weight_decay", [])])
+def test_a_setting_that_is_no_number(
+    optimizer: type[SGD] | type[Adam], setting: str, given: object
+) -> None:
+    settings: dict[str, Any] = {setting: given}
+    with pytest.raises(TypeError, match=f"^{optimizer.__name__} {setting} must be a real number"):
+        optimizer(params((1.0, 0.0)), **settings)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize(("setting", "given"), [("lr", math.nan), ("weight_decay", math.nan)])
+def test_a_nan_setting_is_refused(
+    optimizer: type[SGD] | type[Adam], setting: str, given: float
+) -> None:
+    settings: dict[str, Any] = {setting: given}
+    with pytest.raises(ValueError, match=f"{setting} must be a number >= 0, got nan") as info:
+        optimizer(params((1.0, 0.0)), **settings)
+    assert isinstance(info.value, MicrogradError)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "grads"),
+    [
+        ("Adam", {"eps": 0.0}, [0.0, 0.0]),  # 0 / 0
+        ("Adam", {"eps": 0.0, "lr": 0.1}, [1e-200, 1e-200]),  # the square underflows: m / 0
+        ("AdamW", {"eps": 0.0, "amsgrad": True, "maximize": True}, [0.0, 1.0]),
+    ],
+)
+def test_eps_zero_divides_as_torch_does(
+    name: str, kwargs: dict[str, Any], grads: list[float]
+) -> None:
+    """A zero denominator gives NaN or inf, as in PyTorch, not a ZeroDivisionError mid-step."""
+    torch = pytest.importorskip("torch")
+    p = Value(1.0)
+    t = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    ours = {"Adam": Adam, "AdamW": AdamW}[name]([p], **kwargs)
+    theirs = getattr(torch.optim, name)([t], foreach=False, **kwargs)
+    for g in grads:
+        p.grad = g
+        t.grad = torch.tensor(g, dtype=torch.float64)
+        ours.step()
+        theirs.step()
+        assert str(p.data) == str(t.item())  # nan and inf compare by name
+
+
+def test_eps_zero_without_torch() -> None:
+    p, q = Value(1.0), Value(1.0)
+    optimizer = Adam([p, q], eps=0.0)
+    q.grad = 1.0
+    optimizer.step()  # p: 0 / 0; q moves on
+    assert math.isnan(p.data)
+    assert q.data == pytest.approx(1.0 - 1e-3)
+    assert optimizer.state[q].step == 1

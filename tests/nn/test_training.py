@@ -5,15 +5,19 @@ from __future__ import annotations
 import gc
 import itertools
 import random
+from typing import Any
 
 import pytest
 
-from micrograd_core import Value
+from micrograd_core import MicrogradError, Value
 from micrograd_nn import (
     MLP,
+    Adam,
     Step,
     accuracy,
+    cross_entropy_loss,
     cyclic_collector_paused,
+    fit,
     moons_classifier,
     scores,
     train,
@@ -103,3 +107,58 @@ def test_collector_is_restored_when_the_block_raises() -> None:
     with pytest.raises(ZeroDivisionError):
         fail_while_paused()
     assert gc.isenabled()
+
+
+# -- what a caller can get wrong: clear errors, never a silently wrong share ---------
+
+V = Value
+
+
+@pytest.mark.parametrize(
+    ("outputs", "labels", "error", "message"),
+    [
+        ([[V(1.0), V(0.0)]], [5], ValueError, r"target 5 of example 0 is not a class index"),
+        ([[V(1.0), V(2.0)]], [1.0], ValueError, r"target 1.0 of example 0 .*it is a float"),
+        ([[]], [0], TypeError, r"non-empty sequence of Values .*got \[\] at index 0"),
+        ([1.0], [1], TypeError, r"one Value \(a score\) .*got 1.0 at index 0"),
+        ([[V(1.0), "a"]], [0], TypeError, "logits as Values or numbers, got str at index 0"),
+        ((v for v in [V(1.0)]), [1], TypeError, "outputs as a sequence .*got generator"),
+        ([V(1.0)], None, TypeError, "labels as a sequence .*got NoneType"),
+    ],
+)
+def test_accuracy_says_what_it_takes(
+    outputs: Any, labels: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=f"^accuracy:? .*{message}") as info:
+        accuracy(outputs, labels)
+    assert isinstance(info.value, MicrogradError)
+
+
+def test_accuracy_of_numpy_labels() -> None:
+    np = pytest.importorskip("numpy")
+    logits = [[V(0.1), V(2.0), V(-1.0)], [V(3.0), V(0.0), V(0.0)]]
+    assert accuracy(logits, np.array([1, 2])) == accuracy(logits, [1, 2]) == 0.5
+
+
+ROWS = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "error", "message"),
+    [
+        (None, {}, TypeError, r"takes train_data as a pair \(inputs, targets\), got NoneType"),
+        ((ROWS, None), {}, TypeError, "train_data takes its targets as a sequence"),
+        (([], []), {}, ValueError, "needs at least one training example in train_data"),
+        ((ROWS, [0, 1, 2]), {"val_data": ([], [])}, ValueError, "one val example in val_data"),
+        ((ROWS, [0, 1, 2]), {"test_data": (ROWS, [0])}, ValueError, "3 test inputs but 1 t"),
+    ],
+)
+def test_fit_checks_every_split_before_training(
+    data: Any, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    model = MLP(2, [3])
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(error, match=f"^fit .*{message}") as info:
+        next(fit(model, cross_entropy_loss, Adam(model.parameters()), data, **kwargs))
+    assert isinstance(info.value, MicrogradError)
+    assert [p.data for p in model.parameters()] == before

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from micrograd_core import Value
+from micrograd_core import MicrogradError, Value
 from micrograd_nn import (
     MLP,
     RNG,
@@ -64,8 +64,45 @@ def test_yinyang_points_lie_in_the_disc_in_three_balanced_classes() -> None:
     ],
 )
 def test_yinyang_bad_settings(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as info:
         make_yinyang(**kwargs)
+    assert isinstance(info.value, MicrogradError)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        # the dots cover (pi/2) * 4e-600 of the square: drawing a point in them never ended
+        ({"r_small": 1e-300}, "r_small and r_big between 1e-150 and 1e150, got r_small=1e-300"),
+        (
+            {"r_big": float("inf")},
+            "r_small and r_big between 1e-150 and 1e150, got r_small=0.1, r_big=inf",
+        ),
+        ({"r_big": 1e200}, "r_small and r_big between 1e-150 and 1e150"),  # its square overflowed
+        ({"r_small": 1e-4}, r"r_small / r_big >= 8\.0e-04, got 0\.0002 .*millions of draws"),
+    ],
+)
+def test_yinyang_refuses_radii_it_could_never_draw(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^make_yinyang needs {message}") as info:
+        make_yinyang(3, seed=1, **kwargs)
+    assert isinstance(info.value, MicrogradError)
+
+
+def test_yinyang_small_dots_still_draw() -> None:
+    _, y = make_yinyang(3, r_small=1e-3, seed=1)  # about 640,000 draws for the dot
+    assert y == [0, 1, 2]
+
+
+def test_yinyang_wants_a_generator_not_a_seed_as_rng() -> None:
+    with pytest.raises(
+        TypeError, match=r"rng a generator with uniform\(a, b\).*got int; pass seed="
+    ):
+        make_yinyang(3, rng=5)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_as_sizes_and_seeds() -> None:
+    np = pytest.importorskip("numpy")
+    assert make_yinyang(np.int32(9), seed=np.uint64(5)) == make_yinyang(9, seed=5)
 
 
 @pytest.mark.parametrize("n", [1, 7, 10, 29, 100, 1000, 1001])
@@ -74,6 +111,43 @@ def test_split_cuts_where_llm101n_cuts(n: int) -> None:
     (a, ya), (b, _), (c, _) = split_dataset(X, y)
     assert (a, b, c) == (X[: int(0.8 * n)], X[int(0.8 * n) : int(0.9 * n)], X[int(0.9 * n) :])
     assert ya == y[: int(0.8 * n)]
+
+
+def test_split_cuts_where_llm101n_cuts_at_every_size() -> None:
+    for n in range(3000):
+        sizes = [len(part) for part, _ in split_dataset(range(n), range(n))]
+        assert sizes == [int(0.8 * n), int(0.9 * n) - int(0.8 * n), n - int(0.9 * n)], n
+
+
+@pytest.mark.parametrize(
+    ("n", "fractions", "sizes"),
+    [
+        (3, [1 / 3] * 3, [1, 1, 1]),  # (1/3) * 3 is 0.9999999999999999: was [0, 2, 1]
+        (9, [1 / 3] * 3, [3, 3, 3]),  # was [2, 4, 3]
+        (7, [1 / 7] * 7, [1] * 7),  # was [0, 1, 1, 2, 1, 1, 1]
+        (100, [0.29, 0.71], [29, 71]),  # 0.29 * 100 is 28.999999999999996: was [28, 72]
+        (10, [0.25, 0.75], [2, 8]),  # 2.5: cut below, as int() does
+    ],
+)
+def test_split_ends_where_exact_fractions_end(
+    n: int, fractions: list[float], sizes: list[int]
+) -> None:
+    parts = split_dataset(list(range(n)), list(range(n)), fractions)
+    assert [len(x) for x, _ in parts] == sizes
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fractions", "message"),
+    [
+        (iter([1, 2]), (1.0,), "takes the inputs as a sequence .*got list_iterator"),
+        ([1, 2], 1.0, "takes the fractions as a sequence .*got float"),
+        ([1, 2], ("a",), "fractions must be a real number, got 'a'"),
+    ],
+)
+def test_split_arguments_of_the_wrong_type(inputs: Any, fractions: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=f"^split_dataset {message}") as info:
+        split_dataset(inputs, [1, 2], fractions)
+    assert isinstance(info.value, MicrogradError)
 
 
 def test_split_into_any_parts() -> None:

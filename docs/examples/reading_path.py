@@ -10,6 +10,7 @@ counts once. ``--json`` prints the totals only.
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import importlib.util
 import inspect
@@ -111,9 +112,12 @@ def report(title: str, path: Path) -> str:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="The code a * b and backward() run.")
+    parser.add_argument("--json", action="store_true", help="print the totals only, as JSON")
+    args = parser.parse_args()
     first = reading_path(mul_and_backward)
     later = reading_path(mul_and_backward)
-    if sys.argv[1:] == ["--json"]:
+    if args.json:
         print(
             json.dumps(
                 {

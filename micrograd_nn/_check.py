@@ -31,7 +31,11 @@ def real(x: object, where: str, what: str) -> float:
     if not isinstance(x, numbers.Real):
         msg = f"{where} {what} must be a real number, got {_given(x)}"
         raise ArgumentTypeError(msg)
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # an int beyond 1.8e308
+        msg = f"{where} {what} must be a real number within the floats, got {_given(x)}"
+        raise ArgumentError(msg) from None
 
 
 def count(x: object, where: str, what: str, *, minimum: int = 0) -> int:

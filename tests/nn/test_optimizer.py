@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from micrograd_core import MicrogradError, Value
+from micrograd_core import ArgumentError, MicrogradError, Value
 from micrograd_nn import SGD, Adam, AdamState, AdamW, OptimizerState, SGDState
 
 
@@ -329,3 +329,11 @@ def test_eps_zero_without_torch() -> None:
     assert math.isnan(p.data)
     assert q.data == pytest.approx(1.0 - 1e-3)
     assert optimizer.state[q].step == 1
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_setting_beyond_the_floats_is_refused(optimizer: type[SGD] | type[Adam]) -> None:
+    with pytest.raises(
+        ArgumentError, match=f"^{optimizer.__name__} lr must be a real number within the floats"
+    ):
+        optimizer(params((1.0, 0.0)), lr=10**400)
